@@ -1,0 +1,312 @@
+//! The command line: every flag is defined once, here; `--help`, the man page
+//! and shell completions are all generated from these definitions.
+//!
+//! Parsing ends in validated values (clap checks ranges and choices), so the
+//! commands never see a malformed option.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::parse::Format;
+use crate::vectorize::Tokenizer;
+
+/// Distance above which a record is reported, unless `--threshold` says otherwise.
+///
+/// Chosen from the scenario suite (`scenarios/`): see the README's "Choosing the
+/// threshold" for the measurement.
+pub const DEFAULT_THRESHOLD: f64 = 0.3;
+
+const AFTER_HELP: &str = "\
+Exit status: 0 if no record scored above the threshold, 1 if some did, 2 on trouble \
+(bad arguments, unreadable input, a bad model).
+
+Examples:
+  honk diff good-run.strace suspicious-run.strace
+  honk learn -o base.honk runs/good/         # learn (or grow) a baseline
+  honk score -m base.honk --json new.strace | jq .score
+  strace -f -o /dev/stdout ./tool 2>/dev/null | honk score -m base.honk";
+
+/// honk: find what is unusual in logs.
+///
+/// honk learns a baseline of normal behaviour from known-good logs (a clean run
+/// of a program traced with strace, a sane workload's application logs) and
+/// scores a target log against it. Each line is normalized (the words that vary
+/// at random, like pids, addresses, timestamps and sizes, are dropped), hashed
+/// into a sparse vector, and compared with its nearest neighbours in the
+/// baseline. A line far from everything in the baseline is reported with its
+/// score, a distance between 0 (seen before) and 1 (nothing in common), and the
+/// nearest baseline line, so you can see why.
+#[derive(Debug, Parser)]
+#[command(name = "honk", version, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Print no progress bars and no summary on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Learn a baseline model from known-good logs, or add them to an existing model.
+    ///
+    /// When MODEL exists, the new inputs are added to it (the baseline grows as
+    /// new known-good runs arrive); otherwise it is created. The model is
+    /// written atomically: a crash never leaves a half-written file.
+    Learn(LearnArgs),
+
+    /// Score target logs against a model and report the unusual records.
+    ///
+    /// Reads standard input when no target is given.
+    Score(ScoreArgs),
+
+    /// Learn from baseline logs and score a target in one go; the last path is the target.
+    ///
+    /// The same as `honk learn` into a temporary model followed by `honk score`,
+    /// without writing anything.
+    Diff(DiffArgs),
+
+    /// Show what honk does on a normal and a suspicious workload.
+    ///
+    /// Traces both with strace when it is installed (in a scratch directory;
+    /// the suspicious run reads /etc/shadow, spawns a shell, connects to
+    /// 127.0.0.1 and appends to a scratch authorized_keys), otherwise uses
+    /// traces of the same workloads built into honk. Then runs `honk diff` on them.
+    Demo(DemoArgs),
+
+    /// Write the man page or shell completions to standard output.
+    #[command(hide = true)]
+    Generate {
+        #[command(subcommand)]
+        what: Generate,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Generate {
+    /// The man page, in roff.
+    Man,
+    /// Completions for a shell.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// How inputs are read.
+#[derive(Debug, Args, Clone)]
+pub struct InputArgs {
+    /// Input format; `auto` detects it per file from its first lines.
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto, value_name = "FORMAT")]
+    pub format: FormatArg,
+}
+
+/// How a new model is built. Ignored when adding to an existing model, which
+/// keeps the settings it was created with.
+#[derive(Debug, Args, Clone)]
+pub struct ModelArgs {
+    /// How normalized lines are cut into hashed words: honk's own tokens (the
+    /// default), or scikit-learn's HashingVectorizer defaults (lowercase, words of
+    /// 2+ word characters), whose vectors are bit-compatible with scikit-learn's.
+    #[arg(long, value_enum, value_name = "TOKENIZER")]
+    pub tokenizer: Option<TokenizerArg>,
+
+    /// Dimension of the hashed vectors [default: 1048576].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=(1 << 31)))]
+    pub features: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct LearnArgs {
+    /// The model file to create or add to.
+    #[arg(short, long, value_name = "MODEL")]
+    pub output: PathBuf,
+
+    /// Known-good logs: files, directories (read recursively), or - for stdin. Gzip and zstd are read transparently.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// The model learned with `honk learn`.
+    #[arg(short, long, value_name = "MODEL")]
+    pub model: PathBuf,
+
+    /// Logs to score: files, directories, or - for stdin (the default).
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Baseline logs, then the target log last.
+    #[arg(required = true, num_args = 2.., value_name = "BASELINE... TARGET")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Use the built-in traces even when strace is installed.
+    #[arg(long)]
+    pub embedded: bool,
+
+    /// Keep the traces in this directory instead of a temporary one.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// What is reported and how.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Report records whose distance to the baseline is above T (0 = seen before, 1 = nothing in common).
+    #[arg(short, long, default_value_t = DEFAULT_THRESHOLD, value_name = "T", value_parser = parse_threshold)]
+    pub threshold: f64,
+
+    /// Score a record by its mean distance to its K nearest distinct baseline records.
+    #[arg(short, default_value_t = 1, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub k: u32,
+
+    /// Show N records after each anomaly.
+    #[arg(short = 'A', long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub after_context: Option<u32>,
+
+    /// Show N records before each anomaly.
+    #[arg(short = 'B', long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub before_context: Option<u32>,
+
+    /// Show N records before and after each anomaly.
+    #[arg(short = 'C', long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub context: Option<u32>,
+
+    /// Report only the N highest-scoring anomalies, highest first.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub top: Option<u64>,
+
+    /// Print JSON Lines, one object per anomaly: {"source", "line", "score", "text", "nearest": {"source", "line", "text"} | null}.
+    #[arg(long)]
+    pub json: bool,
+
+    /// When to colour the output.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
+}
+
+impl OutputArgs {
+    /// Context before and after, `-A`/`-B` overriding `-C`.
+    pub fn context(&self) -> (usize, usize) {
+        let both = self.context.unwrap_or(0);
+        (
+            self.before_context.unwrap_or(both) as usize,
+            self.after_context.unwrap_or(both) as usize,
+        )
+    }
+}
+
+fn parse_threshold(s: &str) -> Result<f64, String> {
+    let t: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=1.0).contains(&t) {
+        Ok(t)
+    } else {
+        Err(format!("{t} is outside [0, 1]; scores are distances between 0 and 1"))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Detect per file.
+    Auto,
+    /// strace output (-f, -ff, -t/-tt/-ttt/-r, -T, -y all understood).
+    Strace,
+    /// Any line-oriented log.
+    Text,
+}
+
+impl FormatArg {
+    /// The forced format, or `None` to detect.
+    pub fn forced(self) -> Option<Format> {
+        match self {
+            FormatArg::Auto => None,
+            FormatArg::Strace => Some(Format::Strace),
+            FormatArg::Text => Some(Format::Text),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TokenizerArg {
+    /// honk's syscall- and log-aware tokens.
+    Honk,
+    /// scikit-learn HashingVectorizer's default tokenization (bit-compatible vectors).
+    Sklearn,
+}
+
+impl From<TokenizerArg> for Tokenizer {
+    fn from(arg: TokenizerArg) -> Tokenizer {
+        match arg {
+            TokenizerArg::Honk => Tokenizer::Honk,
+            TokenizerArg::Sklearn => Tokenizer::Sklearn,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// Colour when standard output is a terminal and NO_COLOR is not set.
+    Auto,
+    Always,
+    Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn context_flags_combine_like_grep() {
+        let cli = Cli::try_parse_from(["honk", "score", "-m", "m", "-C", "3", "-A", "1"]).unwrap();
+        let Command::Score(args) = cli.command else {
+            panic!("score")
+        };
+        assert_eq!(args.output.context(), (3, 1));
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        assert!(Cli::try_parse_from(["honk", "score", "-m", "m", "--threshold", "1.5"]).is_err());
+        assert!(Cli::try_parse_from(["honk", "score", "-m", "m", "-k", "0"]).is_err());
+        assert!(Cli::try_parse_from(["honk", "diff", "only-one"]).is_err());
+    }
+}

@@ -1,0 +1,28 @@
+//! honk finds what is unusual in logs.
+//!
+//! It learns a baseline of normal lines and scores a target against it. The
+//! pipeline, one module per stage:
+//!
+//! read → parse → normalize → vectorize → index → report
+//!
+//! - [`read`]: open inputs (files, directories, stdin, `.gz`, `.zst`) and yield capped, lossily decoded lines.
+//! - [`parse`]: detect the format and turn lines into records (one per line or per system call).
+//! - [`normalize`]: keep the words that carry meaning, drop those that vary at random.
+//! - [`vectorize`]: hash the words into sparse L2-normalized vectors (the hashing trick).
+//! - [`index`]: exact k-nearest-neighbour cosine search over the baseline.
+//! - [`model`]: the baseline on disk.
+//! - [`report`]: the sinks that print scored records for people and programs.
+//!
+//! [`pipeline`] wires the stages together for learning and scoring; [`cli`] is
+//! the command line; [`demo`] makes the traces `honk demo` shows.
+
+pub mod cli;
+pub mod demo;
+pub mod index;
+pub mod model;
+pub mod normalize;
+pub mod parse;
+pub mod pipeline;
+pub mod read;
+pub mod report;
+pub mod vectorize;

@@ -1,0 +1,329 @@
+//! The `honk` binary: parse the command line, run one command, map the outcome to
+//! an exit status like diff's (0 nothing unusual, 1 anomalies, 2 trouble).
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{CommandFactory, Parser};
+
+use honk::cli::{Cli, ColorArg, Command, DiffArgs, Generate, LearnArgs, ModelArgs, OutputArgs, ScoreArgs};
+use honk::model::{Model, Settings};
+use honk::parse::Format;
+use honk::pipeline::{self, Baseline, InputStats, ScoreOptions};
+use honk::read::{self, Input};
+use honk::report::human::HumanPrinter;
+use honk::report::json::JsonPrinter;
+use honk::report::progress::Progress;
+use honk::report::{Selection, Selector, Sink, Summary};
+use honk::vectorize::{Tokenizer, DEFAULT_N_FEATURES};
+use honk::{demo, normalize};
+
+/// What a command found.
+enum Outcome {
+    Clean,
+    Anomalies,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Clean) => ExitCode::from(0),
+        Ok(Outcome::Anomalies) => ExitCode::from(1),
+        Err(err) if is_broken_pipe(&err) => {
+            // The reader went away (`honk ... | head`): we were printing anomalies.
+            ExitCode::from(1)
+        }
+        Err(err) => {
+            eprintln!("honk: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: Cli) -> Result<Outcome> {
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Learn(args) => learn(args, quiet),
+        Command::Score(args) => score(args, quiet),
+        Command::Diff(args) => diff(args, quiet),
+        Command::Demo(args) => {
+            let traces = demo::prepare(args.embedded, args.keep.as_deref(), &mut io::stderr())?;
+            let diff_args = DiffArgs {
+                paths: vec![traces.baseline.clone(), traces.target.clone()],
+                input: honk::cli::InputArgs {
+                    format: honk::cli::FormatArg::Strace,
+                },
+                model: ModelArgs {
+                    tokenizer: None,
+                    features: None,
+                },
+                output: args.output,
+            };
+            let outcome = diff(diff_args, quiet);
+            if !quiet {
+                eprintln!("{}", traces.epilogue());
+            }
+            outcome
+        }
+        Command::Generate { what } => {
+            let mut out = io::stdout().lock();
+            match what {
+                Generate::Man => clap_mangen::Man::new(Cli::command()).render(&mut out)?,
+                Generate::Completions { shell } => {
+                    clap_complete::generate(shell, &mut Cli::command(), "honk", &mut out)
+                }
+            }
+            Ok(Outcome::Clean)
+        }
+    }
+}
+
+fn learn(args: LearnArgs, quiet: bool) -> Result<Outcome> {
+    let started = Instant::now();
+    let inputs = read::expand(&args.inputs)?;
+    let existing = if args.output.exists() {
+        let model = Model::load(&args.output)?;
+        check_compatible(&model, &args.model, &args.output)?;
+        Some(model)
+    } else {
+        None
+    };
+    let settings = match &existing {
+        Some(model) => model.settings.clone(),
+        None => new_settings(&args.model),
+    };
+    let progress = Progress::new(!quiet, "learning", pipeline::total_bytes(&inputs));
+    let (learned, stats) = pipeline::learn(&inputs, settings, args.input.format.forced(), &progress)?;
+    progress.finish();
+    let (records, unique) = (learned.records(), learned.entries.len());
+    let model = match existing {
+        Some(mut model) => {
+            model.merge(learned)?;
+            model
+        }
+        None => learned,
+    };
+    model.save(&args.output)?;
+    if !quiet {
+        eprintln!(
+            "honk: learned {} records ({} unique) from {}; {} now holds {} unique records from {} inputs; {:.2} s",
+            thousands(records),
+            thousands(unique as u64),
+            describe_inputs(&stats),
+            args.output.display(),
+            thousands(model.entries.len() as u64),
+            thousands(model.sources.len() as u64),
+            started.elapsed().as_secs_f64()
+        );
+        warn_truncated(&stats);
+    }
+    Ok(Outcome::Clean)
+}
+
+fn new_settings(args: &ModelArgs) -> Settings {
+    Settings {
+        n_features: args.features.unwrap_or(DEFAULT_N_FEATURES),
+        tokenizer: args.tokenizer.map_or(Tokenizer::Honk, Tokenizer::from),
+        normalizer: normalize::VERSION,
+    }
+}
+
+/// Options given while adding to a model must agree with how it was built.
+fn check_compatible(model: &Model, args: &ModelArgs, path: &Path) -> Result<()> {
+    check_normalizer(model, path)?;
+    if let Some(tokenizer) = args.tokenizer.map(Tokenizer::from) {
+        if tokenizer != model.settings.tokenizer {
+            bail!(
+                "{} was built with --tokenizer {:?}, not {:?}; learn into a new model instead",
+                path.display(),
+                model.settings.tokenizer,
+                tokenizer
+            );
+        }
+    }
+    if let Some(features) = args.features {
+        if features != model.settings.n_features {
+            bail!(
+                "{} was built with --features {}, not {}; learn into a new model instead",
+                path.display(),
+                model.settings.n_features,
+                features
+            );
+        }
+    }
+    Ok(())
+}
+
+fn check_normalizer(model: &Model, path: &Path) -> Result<()> {
+    if model.settings.normalizer != normalize::VERSION {
+        bail!(
+            "{} was learned with normalizer version {}, this honk normalizes with version {}; learn it again from its logs",
+            path.display(),
+            model.settings.normalizer,
+            normalize::VERSION
+        );
+    }
+    Ok(())
+}
+
+fn score(args: ScoreArgs, quiet: bool) -> Result<Outcome> {
+    let started = Instant::now();
+    let model = Model::load(&args.model)?;
+    check_normalizer(&model, &args.model)?;
+    let targets = if args.targets.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.targets
+    };
+    let inputs = read::expand(&targets)?;
+    score_against(model, &inputs, args.input.format.forced(), &args.output, quiet, started)
+}
+
+fn diff(args: DiffArgs, quiet: bool) -> Result<Outcome> {
+    let started = Instant::now();
+    let (target, baseline) = args
+        .paths
+        .split_last()
+        .context("diff needs at least one baseline and a target")?;
+    if read::is_stdin(target) && baseline.iter().any(|p| read::is_stdin(p)) {
+        bail!("standard input (-) can be the baseline or the target, not both");
+    }
+    let baseline_inputs = read::expand(baseline)?;
+    let target_inputs = read::expand(std::slice::from_ref(target))?;
+    let progress = Progress::new(!quiet, "learning", pipeline::total_bytes(&baseline_inputs));
+    let (model, stats) = pipeline::learn(
+        &baseline_inputs,
+        new_settings(&args.model),
+        args.input.format.forced(),
+        &progress,
+    )?;
+    progress.finish();
+    if !quiet {
+        warn_truncated(&stats);
+    }
+    score_against(
+        model,
+        &target_inputs,
+        args.input.format.forced(),
+        &args.output,
+        quiet,
+        started,
+    )
+}
+
+fn score_against(
+    model: Model,
+    inputs: &[Input],
+    format: Option<Format>,
+    output: &OutputArgs,
+    quiet: bool,
+    started: Instant,
+) -> Result<Outcome> {
+    let baseline = Baseline::new(model);
+    let (before, after) = output.context();
+    let selection = Selection {
+        threshold: output.threshold,
+        before,
+        after,
+        top: output.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+    };
+    let stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    let sink: Box<dyn Sink> = if output.json {
+        Box::new(JsonPrinter::new(stdout, before > 0 || after > 0))
+    } else {
+        Box::new(HumanPrinter::new(stdout, use_color(output.color)))
+    };
+    let progress = Progress::new(!quiet, "scoring", pipeline::total_bytes(inputs));
+    let options = ScoreOptions {
+        k: output.k as usize,
+        format,
+    };
+    let (summary, stats) = pipeline::score(&baseline, inputs, &options, Selector::new(selection, sink), &progress)?;
+    progress.finish();
+    if !quiet {
+        print_summary(&summary, &stats, started);
+        warn_truncated(&stats);
+    }
+    Ok(if summary.anomalies > 0 {
+        Outcome::Anomalies
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn use_color(choice: ColorArg) -> bool {
+    match choice {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
+            io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        }
+    }
+}
+
+fn print_summary(summary: &Summary, stats: &[InputStats], started: Instant) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "honk: {} {} above {} in {} records ({} unique) from {}; baseline {} records ({} unique); k {}; {:.2} s",
+        thousands(summary.anomalies),
+        if summary.anomalies == 1 { "anomaly" } else { "anomalies" },
+        summary.threshold,
+        thousands(summary.records),
+        thousands(summary.unique),
+        describe_inputs(stats),
+        thousands(summary.baseline_records),
+        thousands(summary.baseline_unique),
+        summary.k,
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// "3 inputs (strace)" or "<stdin> (text)".
+fn describe_inputs(stats: &[InputStats]) -> String {
+    let mut formats: Vec<&str> = stats.iter().map(|s| s.format.name()).collect();
+    formats.sort_unstable();
+    formats.dedup();
+    let what = match stats {
+        [one] => one.name.clone(),
+        _ => format!("{} inputs", stats.len()),
+    };
+    format!("{what} ({})", formats.join(", "))
+}
+
+fn warn_truncated(stats: &[InputStats]) {
+    let cut: u64 = stats.iter().map(|s| s.truncated).sum();
+    if cut > 0 {
+        eprintln!(
+            "honk: warning: {} lines longer than {} bytes were cut to that length",
+            thousands(cut),
+            read::MAX_LINE_BYTES
+        );
+    }
+}
+
+/// 1234567 → "1,234,567".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,335 @@
+//! Normalize: reduce a record to the words that carry its meaning.
+//!
+//! The result is a *key*: space-separated tokens. Two records with the same key
+//! are the same behaviour and are scored once; the vectorizer hashes the key's
+//! tokens. What is kept and what is dropped is honk's main lever on quality:
+//!
+//! - dropped: what varies at random between runs — pids, timestamps, durations,
+//!   pointers and other hex, fd numbers, sizes, counts, UUIDs, IP addresses in
+//!   text logs, and most of a data buffer;
+//! - kept: what a program *does* — the syscall, its flag and errno names, file
+//!   paths (whole, and each of their parts, with numeric and random-looking parts
+//!   masked), the program and arguments of an `execve`, socket families,
+//!   addresses and ports, and short words, which earlier tools dropped (`sh`,
+//!   `-c`, `id`).
+//!
+//! [`strace`] knows the system-call grammar; [`text`] handles any other log line.
+//! This module does not hash, weigh or compare anything.
+
+pub mod strace;
+pub mod text;
+
+use crate::parse::{Kind, Record};
+
+/// Version of the normalization rules; a model records the version that made its keys.
+pub const VERSION: u32 = 1;
+
+/// Most tokens kept from one record; the rest of a very long record is ignored.
+pub const MAX_TOKENS: usize = 64;
+
+/// Most bytes kept from one token.
+const MAX_TOKEN_BYTES: usize = 256;
+
+/// Write the key of `record` into `key` (cleared first).
+pub fn normalize(record: &Record, key: &mut String) {
+    key.clear();
+    let text = record.text.as_str();
+    let part = |range: &std::ops::Range<usize>| text.get(range.clone()).unwrap_or("");
+    let mut out = Tokens::new(key);
+    match &record.kind {
+        Kind::Text => text::normalize(text, &mut out),
+        Kind::Syscall { name, args, result } => strace::syscall(part(name), part(args), part(result), &mut out),
+        Kind::Signal { body } => strace::signal(part(body), &mut out),
+        Kind::Exit { body } => strace::exit(part(body), &mut out),
+    }
+}
+
+/// The key of a record, as a new string.
+pub fn key_of(record: &Record) -> String {
+    let mut key = String::new();
+    normalize(record, &mut key);
+    key
+}
+
+/// Appends tokens to a key: space-separated, no whitespace inside a token, capped
+/// in count and length so a hostile line costs bounded work downstream.
+pub struct Tokens<'a> {
+    key: &'a mut String,
+    count: usize,
+}
+
+impl<'a> Tokens<'a> {
+    /// Tokens written to `key`, which should be empty.
+    pub fn new(key: &'a mut String) -> Self {
+        Tokens { key, count: 0 }
+    }
+
+    /// Whether the token budget is spent.
+    pub fn full(&self) -> bool {
+        self.count >= MAX_TOKENS
+    }
+
+    /// Append one token; empty tokens are ignored.
+    pub fn push(&mut self, token: &str) {
+        if token.is_empty() || self.full() {
+            return;
+        }
+        if self.count > 0 {
+            self.key.push(' ');
+        }
+        self.count += 1;
+        let mut token = token;
+        if token.len() > MAX_TOKEN_BYTES {
+            let mut end = MAX_TOKEN_BYTES;
+            while !token.is_char_boundary(end) {
+                end -= 1;
+            }
+            token = &token[..end];
+        }
+        if token.bytes().any(|b| b.is_ascii_whitespace()) || token.chars().any(char::is_whitespace) {
+            // Spaces separate tokens in a key, so a path with a space keeps it as `_`.
+            self.key
+                .extend(token.chars().map(|c| if c.is_whitespace() { '_' } else { c }));
+        } else {
+            self.key.push_str(token);
+        }
+    }
+
+    /// Append a token made of two parts, e.g. `port=` and `22`.
+    pub fn push_pair(&mut self, prefix: &str, value: &str) {
+        if value.is_empty() || self.full() {
+            return;
+        }
+        let mut token = String::with_capacity(prefix.len() + value.len());
+        token.push_str(prefix);
+        token.push_str(value);
+        self.push(&token);
+    }
+}
+
+/// Whether a word is worth keeping, or varies at random (numbers, hex, ids).
+///
+/// Kept: words of two or more characters with at least one letter, e.g. `sh`,
+/// `id`, `ssh`, `python3`, `ipv6`, `sha256`. Dropped: numbers, words that start
+/// with a digit (`123ms`), short letter+digit codes (`J12`, `M1`), hex with a
+/// digit in it (`7fa3c2`), and long words dense in digits (`a8f3k29d0q`).
+pub fn keep_word(word: &str) -> bool {
+    let mut chars = 0usize;
+    let mut letters = 0usize;
+    let mut digits = 0usize;
+    let mut all_hex = true;
+    for c in word.chars() {
+        chars += 1;
+        if c.is_ascii_digit() {
+            digits += 1;
+        } else if c.is_alphabetic() {
+            letters += 1;
+            if !c.is_ascii_hexdigit() {
+                all_hex = false;
+            }
+        } else {
+            all_hex = false;
+        }
+    }
+    if chars < 2 || letters == 0 || word.starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
+    if digits == 0 {
+        return true;
+    }
+    !(letters < 2 || (all_hex && chars >= 4) || (digits >= 3 && chars >= 8))
+}
+
+/// Split `s` into words (runs of letters, digits and `_`) and append the ones
+/// [`keep_word`] accepts, at most `max` of them.
+pub fn push_words(s: &str, max: usize, out: &mut Tokens) {
+    let mut kept = 0;
+    for word in s.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        if kept >= max || out.full() {
+            break;
+        }
+        let word = word.trim_matches('_');
+        if keep_word(word) {
+            out.push(word);
+            kept += 1;
+        }
+    }
+}
+
+/// Mask the parts of one path component that vary at random: a numeric component
+/// becomes `N`, digit runs of four or more become `N`, and random-looking runs
+/// (`tmp.x8Kq2Lz9`, hex object names) become `*`. Names like `libc.so.6`,
+/// `python3.11` and `ld-linux-x86-64.so.2` stay as they are.
+pub fn mask_component(component: &str, out: &mut String) {
+    if !component.is_empty() && component.bytes().all(|b| b.is_ascii_digit()) {
+        out.push('N');
+        return;
+    }
+    // mktemp-style names: a `tmp` prefix, then random characters after a separator
+    // (`tmp.kG3x9A`, git's `tmp_obj_teh467`).
+    let random_tail = component
+        .get(..3)
+        .is_some_and(|p| p.eq_ignore_ascii_case("tmp"))
+        .then(|| component.rfind(|c: char| !c.is_alphanumeric()))
+        .flatten()
+        .filter(|&at| component.len() - at > 6);
+    let (component, tail) = match random_tail {
+        Some(at) => (&component[..=at], true),
+        None => (component, false),
+    };
+    let mut rest = component;
+    while !rest.is_empty() {
+        let run_end = rest
+            .char_indices()
+            .find(|&(_, c)| !c.is_alphanumeric())
+            .map_or(rest.len(), |(i, _)| i);
+        if run_end == 0 {
+            // A separator such as `.`, `-` or `_`: copy it.
+            let c = rest.chars().next().unwrap_or('_');
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        let run = &rest[..run_end];
+        out.push_str(mask_run(run));
+        rest = &rest[run_end..];
+    }
+    if tail {
+        out.push('*');
+    }
+}
+
+fn mask_run(run: &str) -> &str {
+    let len = run.chars().count();
+    let digits = run.bytes().filter(u8::is_ascii_digit).count();
+    if digits == len {
+        return if len >= 4 { "N" } else { run };
+    }
+    let letters = len - digits;
+    let all_hex = run.bytes().all(|b| b.is_ascii_hexdigit());
+    let random = (len >= 8 && digits >= 2 && letters >= 2 && digit_groups(run) >= 2)
+        || (all_hex && len >= 8 && digits > 0)
+        || looks_generated(run)
+        // Python's tempfile: "tmp" and eight random characters.
+        || (len == 11 && run.starts_with("tmp") && digits > 0);
+    if random {
+        "*"
+    } else {
+        run
+    }
+}
+
+/// How many separate runs of digits there are (`a8f3k29d0q`: 4; `sha256sum`: 1).
+fn digit_groups(run: &str) -> usize {
+    let b = run.as_bytes();
+    (0..b.len())
+        .filter(|&i| b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_digit()))
+        .count()
+}
+
+/// Whether a mixed-case run looks made by a random name generator (mkstemp's
+/// `XXXXXX`: `rLGvzq`, `ccY3geQX`, `Npzk8w`) rather than written by a person
+/// (`Makefile`, `DataNode`, `iPhone`): an upper-case letter after the first
+/// position that is not a camel-case hump (a lower-case letter before it, one
+/// after it), or a digit between letters in a mixed-case run.
+fn looks_generated(run: &str) -> bool {
+    let b = run.as_bytes();
+    if b.len() < 6 || !b.iter().any(u8::is_ascii_uppercase) || !b.iter().any(u8::is_ascii_lowercase) {
+        return false;
+    }
+    let hump = |i: usize| b[i - 1].is_ascii_lowercase() && b.get(i + 1).is_none_or(u8::is_ascii_lowercase);
+    let odd_capital = (1..b.len()).any(|i| b[i].is_ascii_uppercase() && !hump(i));
+    let inner_digit = (1..b.len() - 1)
+        .any(|i| b[i].is_ascii_digit() && b[i - 1].is_ascii_alphabetic() && b[i + 1].is_ascii_alphabetic());
+    odd_capital || inner_digit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_that_mean_something_are_kept() {
+        for word in [
+            "sh",
+            "id",
+            "ssh",
+            "python3",
+            "ipv6",
+            "sha256",
+            "ENOENT",
+            "O_RDONLY",
+            "Ünïcode",
+        ] {
+            assert!(keep_word(word), "{word} should be kept");
+        }
+    }
+
+    #[test]
+    fn words_that_vary_at_random_are_dropped() {
+        for word in [
+            "",
+            "x",
+            "42",
+            "123ms",
+            "J12",
+            "M1",
+            "7fa3c2",
+            "deadbeef00",
+            "a8f3k29d0q",
+            "0x7ffd",
+        ] {
+            assert!(!keep_word(word), "{word} should be dropped");
+        }
+    }
+
+    fn masked(component: &str) -> String {
+        let mut out = String::new();
+        mask_component(component, &mut out);
+        out
+    }
+
+    #[test]
+    fn components_keep_names_and_mask_ids() {
+        assert_eq!(masked("12345"), "N");
+        assert_eq!(masked("libc.so.6"), "libc.so.6");
+        assert_eq!(masked("python3.11"), "python3.11");
+        assert_eq!(masked("ld-linux-x86-64.so.2"), "ld-linux-x86-64.so.2");
+        assert_eq!(masked("tmp.x8Kq2Lz9"), "tmp.*");
+        assert_eq!(masked("core.20231"), "core.N");
+        assert_eq!(masked("3f786850e387550fdab836ed7e6dc881de23001b"), "*");
+        // mkstemp and friends, as seen in real traces of gcc, git and python.
+        assert_eq!(masked("ccY3geQX.s"), "*.s");
+        assert_eq!(masked("tmp_obj_rLGvzq"), "tmp_obj_*");
+        assert_eq!(masked("tmp_obj_Npzk8w"), "tmp_obj_*");
+        assert_eq!(masked("tmp_obj_teh467"), "tmp_obj_*");
+        assert_eq!(masked("tmpfiles.d"), "tmpfiles.d");
+        assert_eq!(masked("ccrVKK2c.cdtor.c"), "*.cdtor.c");
+        assert_eq!(masked("tmpab3k_9xq"), "tmpab3k_9xq");
+        assert_eq!(masked("tmpab3k9xqz"), "*");
+        for name in [
+            "Makefile",
+            "DataNode.java",
+            "iPhone",
+            "README",
+            "sha256sum",
+            "utf8mb4",
+            "libQtCore.so",
+        ] {
+            assert_eq!(masked(name), name);
+        }
+    }
+
+    #[test]
+    fn tokens_are_capped_and_have_no_spaces() {
+        let mut key = String::new();
+        let mut out = Tokens::new(&mut key);
+        out.push("/home/u/My Documents/x");
+        for _ in 0..1000 {
+            out.push("word");
+        }
+        assert!(out.full());
+        assert!(key.starts_with("/home/u/My_Documents/x word"));
+        assert_eq!(key.split(' ').count(), MAX_TOKENS);
+    }
+}

@@ -1,0 +1,23 @@
+//! Plain text logs: every non-blank line is one record, with no structure.
+
+use super::{Kind, Parser, Record};
+
+/// Parser for any line-oriented log.
+#[derive(Debug, Default)]
+pub struct TextParser;
+
+impl Parser for TextParser {
+    fn push(&mut self, line_no: u64, line: &str, out: &mut Vec<Record>) {
+        if line.trim().is_empty() {
+            return;
+        }
+        out.push(Record {
+            line: line_no,
+            text: line.to_owned(),
+            pid: None,
+            kind: Kind::Text,
+        });
+    }
+
+    fn finish(&mut self, _out: &mut Vec<Record>) {}
+}

@@ -1,0 +1,331 @@
+//! The pipeline: read → parse → normalize, then learn a model or score against one.
+//!
+//! Work is done in chunks of records so memory stays bounded however long the
+//! input: each chunk is normalized on all cores, its keys are deduplicated (a
+//! key is scored once, however often it occurs), the new keys are searched in
+//! the index on all cores, and the chunk's records go to the report in input
+//! order. This module wires the stages together; it does not parse, normalize,
+//! hash, search or print anything itself.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::index::{Index, Scratch};
+use crate::model::{Entry, Model, ModelError, Settings, Source};
+use crate::normalize;
+use crate::parse::{self, Format, Record};
+use crate::read::{Input, Lines, ReadError};
+use crate::report::progress::Progress;
+use crate::report::{Nearest, Selector, Sink, Summary};
+use crate::vectorize::{SparseVec, Vectorizer};
+
+/// Records handed on together; large enough to keep both cores busy, small
+/// enough to bound memory.
+const CHUNK_RECORDS: usize = 16 * 1024;
+
+/// Distinct target keys remembered with their scores; past this the memory is
+/// dropped and keys are scored again (hostile inputs where every line differs).
+const MAX_CACHED_KEYS: usize = 1 << 20;
+
+/// Why the pipeline stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("cannot write output: {0}")]
+    Output(#[source] std::io::Error),
+}
+
+/// What was read from one input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputStats {
+    pub name: String,
+    pub format: Format,
+    pub lines: u64,
+    pub records: u64,
+    pub truncated: u64,
+}
+
+/// Read one input as records, calling `each` with chunks of them in input order.
+///
+/// The format is `forced`, or detected from the first lines.
+pub fn read_records(
+    input: &Input,
+    forced: Option<Format>,
+    progress: &Progress,
+    mut each: impl FnMut(&[Record]) -> Result<(), Error>,
+) -> Result<InputStats, Error> {
+    let raw: Box<dyn std::io::Read + Send> = match input {
+        Input::Stdin => Box::new(std::io::stdin()),
+        Input::File(path) => Box::new(std::fs::File::open(path).map_err(|e| input.error(e))?),
+    };
+    let mut lines = Lines::new(input.decode(progress.wrap(raw))?);
+
+    // Detection looks at the first lines; keep them to parse afterwards.
+    let mut head: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut last = 0;
+    while head.len() < parse::DETECT_LINES {
+        match lines.next_line(&mut line).map_err(|e| input.error(e))? {
+            Some(n) => {
+                last = n;
+                head.push(std::mem::take(&mut line));
+            }
+            None => break,
+        }
+    }
+    let format = forced.unwrap_or_else(|| parse::detect(head.iter().map(String::as_str)));
+    let mut parser = parse::parser(format);
+    let mut records = Vec::with_capacity(CHUNK_RECORDS);
+    let mut count = 0u64;
+    for (i, text) in head.iter().enumerate() {
+        parser.push(i as u64 + 1, text, &mut records);
+    }
+    drop(head);
+    loop {
+        if records.len() >= CHUNK_RECORDS {
+            count += records.len() as u64;
+            each(&records)?;
+            records.clear();
+        }
+        match lines.next_line(&mut line).map_err(|e| input.error(e))? {
+            Some(n) => {
+                last = n;
+                parser.push(n, &line, &mut records);
+            }
+            None => break,
+        }
+    }
+    parser.finish(&mut records);
+    count += records.len() as u64;
+    if !records.is_empty() {
+        each(&records)?;
+    }
+    Ok(InputStats {
+        name: input.name(),
+        format,
+        lines: last,
+        records: count,
+        truncated: lines.truncated(),
+    })
+}
+
+/// The keys of a chunk of records, computed on all cores.
+fn keys_of(records: &[Record]) -> Vec<String> {
+    records.par_iter().map(normalize::key_of).collect()
+}
+
+/// Sum of the sizes of the inputs that are files, if all are.
+pub fn total_bytes(inputs: &[Input]) -> Option<u64> {
+    inputs.iter().map(Input::size_on_disk).sum()
+}
+
+/// Learn a model from baseline inputs.
+pub fn learn(
+    inputs: &[Input],
+    settings: Settings,
+    forced: Option<Format>,
+    progress: &Progress,
+) -> Result<(Model, Vec<InputStats>), Error> {
+    let mut model = Model::new(settings);
+    let mut positions: HashMap<String, u32> = HashMap::new();
+    let mut stats = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let source = model.sources.len() as u32;
+        let mut records_read = 0u64;
+        let entries = &mut model.entries;
+        let stat = read_records(input, forced, progress, |chunk| {
+            records_read += chunk.len() as u64;
+            for (record, key) in chunk.iter().zip(keys_of(chunk)) {
+                match positions.get(&key) {
+                    Some(&at) => {
+                        let entry = &mut entries[at as usize];
+                        entry.count = entry.count.saturating_add(1);
+                    }
+                    None => {
+                        positions.insert(key.clone(), entries.len() as u32);
+                        entries.push(Entry {
+                            key,
+                            source,
+                            line: record.line,
+                            text: record.text.clone(),
+                            count: 1,
+                        });
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        model.sources.push(Source {
+            path: input.name(),
+            records: records_read,
+        });
+        stats.push(stat);
+    }
+    Ok((model, stats))
+}
+
+/// A model made searchable: its vectors in an index, its keys in a table.
+pub struct Baseline {
+    model: Model,
+    sources: Vec<Arc<str>>,
+    vectorizer: Vectorizer,
+    index: Index,
+    exact: HashMap<String, u32>,
+}
+
+impl Baseline {
+    /// Vectorize every entry of `model` (on all cores) and index them.
+    pub fn new(model: Model) -> Baseline {
+        let vectorizer = Vectorizer::new(model.settings.n_features, model.settings.tokenizer);
+        let vectors: Vec<SparseVec> = model.entries.par_iter().map(|e| vectorizer.vectorize(&e.key)).collect();
+        let index = Index::new(vectors);
+        let exact = model
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.key.clone(), i as u32))
+            .collect();
+        let sources = model.sources.iter().map(|s| Arc::from(s.path.as_str())).collect();
+        Baseline {
+            model,
+            sources,
+            vectorizer,
+            index,
+            exact,
+        }
+    }
+
+    /// The model behind this baseline.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Score one key: the mean distance to its `k` nearest baseline entries, and
+    /// the nearest entry (none when nothing in the baseline shares a word with it).
+    pub fn score(&self, key: &str, k: usize, scratch: &mut Scratch) -> Scored {
+        if key.is_empty() {
+            // Nothing left after normalization (a blank or all-number line): no evidence either way.
+            return Scored {
+                score: 0.0,
+                nearest: None,
+            };
+        }
+        if k == 1 {
+            if let Some(&id) = self.exact.get(key) {
+                return Scored {
+                    score: 0.0,
+                    nearest: Some(id),
+                };
+            }
+        }
+        let query = self.vectorizer.vectorize(key);
+        let neighbours = self.index.search(&query, k, scratch);
+        if neighbours.is_empty() {
+            return Scored {
+                score: 1.0,
+                nearest: None,
+            };
+        }
+        let score = neighbours.iter().map(|n| n.distance).sum::<f64>() / neighbours.len() as f64;
+        let nearest = neighbours.first().filter(|n| n.distance < 1.0).map(|n| n.id);
+        Scored { score, nearest }
+    }
+
+    /// The baseline record an entry id stands for.
+    pub fn nearest(&self, id: u32) -> Option<Nearest> {
+        let entry = self.model.entries.get(id as usize)?;
+        Some(Nearest {
+            source: self.sources.get(entry.source as usize)?.clone(),
+            line: entry.line,
+            text: entry.text.clone(),
+        })
+    }
+}
+
+/// The score of one distinct key.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scored {
+    pub score: f64,
+    pub nearest: Option<u32>,
+}
+
+/// How to score.
+#[derive(Clone, Debug)]
+pub struct ScoreOptions {
+    pub k: usize,
+    pub format: Option<Format>,
+}
+
+/// Score every record of `inputs` against `baseline`, handing them to `selector`
+/// in input order. Returns the run's summary (with the selector's sink finished).
+pub fn score<S: Sink>(
+    baseline: &Baseline,
+    inputs: &[Input],
+    options: &ScoreOptions,
+    mut selector: Selector<S>,
+    progress: &Progress,
+) -> Result<(Summary, Vec<InputStats>), Error> {
+    let started = Instant::now();
+    let mut cache: HashMap<String, Scored> = HashMap::new();
+    let mut summary = Summary {
+        inputs: inputs.len(),
+        k: options.k,
+        baseline_records: baseline.model.records(),
+        baseline_unique: baseline.model.entries.len() as u64,
+        ..Summary::default()
+    };
+    let mut stats = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let source: Arc<str> = Arc::from(input.name());
+        selector.start_source(source).map_err(Error::Output)?;
+        let stat = read_records(input, options.format, progress, |chunk| {
+            let keys = keys_of(chunk);
+            if cache.len() > MAX_CACHED_KEYS {
+                cache.clear();
+            }
+            // Distinct keys of this chunk not scored before, each once.
+            let mut fresh: Vec<&str> = Vec::new();
+            let mut fresh_seen: HashMap<&str, ()> = HashMap::new();
+            for key in &keys {
+                if !cache.contains_key(key.as_str()) && fresh_seen.insert(key.as_str(), ()).is_none() {
+                    fresh.push(key.as_str());
+                }
+            }
+            let scored: Vec<Scored> = fresh
+                .par_iter()
+                .map_init(
+                    || Scratch::new(&baseline.index),
+                    |scratch, key| baseline.score(key, options.k, scratch),
+                )
+                .collect();
+            summary.unique += fresh.len() as u64;
+            for (key, result) in fresh.iter().zip(scored) {
+                cache.insert((*key).to_owned(), result);
+            }
+            for (record, key) in chunk.iter().zip(&keys) {
+                let result = cache.get(key.as_str()).copied().unwrap_or(Scored {
+                    score: 0.0,
+                    nearest: None,
+                });
+                selector
+                    .record(record.line, &record.text, result.score, || {
+                        result.nearest.and_then(|id| baseline.nearest(id))
+                    })
+                    .map_err(Error::Output)?;
+            }
+            summary.records += chunk.len() as u64;
+            Ok(())
+        })?;
+        summary.truncated_lines += stat.truncated;
+        stats.push(stat);
+    }
+    summary.elapsed = started.elapsed();
+    selector.finish(&mut summary).map_err(Error::Output)?;
+    Ok((summary, stats))
+}

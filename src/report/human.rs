@@ -1,0 +1,197 @@
+//! The terminal printer: one block per anomaly, grep-like.
+//!
+//! ```text
+//! target.strace:57  0.71  openat(AT_FDCWD, "/etc/shadow", O_RDONLY) = 3
+//!   ~ baseline.strace:812  openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3
+//! ```
+//!
+//! Context records print as `source-line-` like grep's, and a context record
+//! already printed is not printed twice. Control characters and bidirectional
+//! overrides in log text are escaped, so a hostile line cannot drive the terminal.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use super::{Anomaly, Sink, Summary};
+
+const RESET: &str = "\x1b[0m";
+const SOURCE: &str = "\x1b[35m";
+const LINE: &str = "\x1b[32m";
+const SCORE: &str = "\x1b[1;31m";
+const DIM: &str = "\x1b[2m";
+const NEAREST: &str = "\x1b[36m";
+
+/// Prints anomalies for people.
+pub struct HumanPrinter<W: Write> {
+    out: W,
+    color: bool,
+    /// The last record printed: (source, line), to merge overlapping context.
+    last: Option<(Arc<str>, u64)>,
+}
+
+impl<W: Write> HumanPrinter<W> {
+    pub fn new(out: W, color: bool) -> Self {
+        HumanPrinter { out, color, last: None }
+    }
+
+    fn paint(&self, color: &'static str) -> (&'static str, &'static str) {
+        if self.color {
+            (color, RESET)
+        } else {
+            ("", "")
+        }
+    }
+
+    fn already_printed(&self, source: &Arc<str>, line: u64) -> bool {
+        matches!(&self.last, Some((s, l)) if s == source && *l >= line)
+    }
+
+    fn context(&mut self, source: &Arc<str>, line: u64, text: &str) -> io::Result<()> {
+        if self.already_printed(source, line) {
+            return Ok(());
+        }
+        let (s, r) = self.paint(SOURCE);
+        let (l, _) = self.paint(LINE);
+        let (d, _) = self.paint(DIM);
+        writeln!(self.out, "{s}{source}{r}-{l}{line}{r}-{d}        {}{r}", escape(text))?;
+        self.last = Some((source.clone(), line));
+        Ok(())
+    }
+}
+
+impl<W: Write> Sink for HumanPrinter<W> {
+    fn anomaly(&mut self, a: &Anomaly) -> io::Result<()> {
+        let first = a.before.first().map_or(a.line, |c| c.line);
+        let contiguous = matches!(&self.last, Some((s, l)) if *s == a.source && l + 1 >= first);
+        let has_context = !a.before.is_empty() || !a.after.is_empty();
+        if has_context && self.last.is_some() && !contiguous {
+            writeln!(self.out, "--")?;
+        }
+        for c in &a.before {
+            self.context(&a.source, c.line, &c.text)?;
+        }
+        let (s, r) = self.paint(SOURCE);
+        let (l, _) = self.paint(LINE);
+        let (sc, _) = self.paint(SCORE);
+        writeln!(
+            self.out,
+            "{s}{}{r}:{l}{}{r}  {sc}{:.2}{r}  {}",
+            a.source,
+            a.line,
+            a.score,
+            escape(&a.text)
+        )?;
+        let (n, _) = self.paint(NEAREST);
+        let (d, _) = self.paint(DIM);
+        match &a.nearest {
+            Some(near) => writeln!(
+                self.out,
+                "  {n}~{r} {d}{}:{}  {}{r}",
+                near.source,
+                near.line,
+                escape(&near.text)
+            )?,
+            None => writeln!(self.out, "  {n}~{r} {d}(no baseline line shares a word with it){r}")?,
+        }
+        self.last = Some((a.source.clone(), a.line));
+        for c in &a.after {
+            self.context(&a.source, c.line, &c.text)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Log text made safe to print: control characters (other than tab), DEL, C1
+/// controls and bidirectional overrides become `\xNN` / `\u{NNNN}` escapes.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    let unsafe_char =
+        |c: char| (c.is_control() && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !unsafe_char(c) {
+            out.push(c);
+        } else if (c as u32) < 0x100 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ContextLine, Nearest};
+    use super::*;
+
+    fn anomaly(line: u64, before: &[u64], after: &[u64]) -> Anomaly {
+        let ctx = |l: &u64| ContextLine {
+            line: *l,
+            text: format!("ctx {l}"),
+        };
+        Anomaly {
+            source: Arc::from("t.strace"),
+            line,
+            text: format!("odd {line}"),
+            score: 0.714,
+            nearest: Some(Nearest {
+                source: Arc::from("b.strace"),
+                line: 812,
+                text: "normal".into(),
+            }),
+            before: before.iter().map(ctx).collect(),
+            after: after.iter().map(ctx).collect(),
+        }
+    }
+
+    fn print(anomalies: &[Anomaly]) -> String {
+        let mut printer = HumanPrinter::new(Vec::new(), false);
+        for a in anomalies {
+            printer.anomaly(a).unwrap();
+        }
+        String::from_utf8(printer.out).unwrap()
+    }
+
+    #[test]
+    fn one_block_per_anomaly_with_its_nearest_baseline_line() {
+        assert_eq!(
+            print(&[anomaly(57, &[], &[])]),
+            "t.strace:57  0.71  odd 57\n  ~ b.strace:812  normal\n"
+        );
+    }
+
+    #[test]
+    fn overlapping_context_is_printed_once_and_gaps_get_a_separator() {
+        let out = print(&[anomaly(4, &[3], &[5]), anomaly(6, &[5], &[]), anomaly(20, &[19], &[])]);
+        let lines: Vec<_> = out.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "t.strace-3-        ctx 3",
+                "t.strace:4  0.71  odd 4",
+                "  ~ b.strace:812  normal",
+                "t.strace-5-        ctx 5",
+                "t.strace:6  0.71  odd 6",
+                "  ~ b.strace:812  normal",
+                "--",
+                "t.strace-19-        ctx 19",
+                "t.strace:20  0.71  odd 20",
+                "  ~ b.strace:812  normal",
+            ]
+        );
+    }
+
+    #[test]
+    fn terminal_escapes_in_log_text_are_neutralised() {
+        assert_eq!(escape("a\x1b[31mb\u{202e}c\td"), "a\\x1b[31mb\\u{202e}c\td");
+        assert!(matches!(escape("plain"), Cow::Borrowed(_)));
+    }
+}

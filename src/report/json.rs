@@ -1,0 +1,89 @@
+//! JSON Lines: one object per anomaly, for `jq` and other programs.
+//!
+//! `{"source": str, "line": int, "score": float, "text": str,
+//!   "nearest": {"source": str, "line": int, "text": str} | null}`, plus
+//! `"before"` and `"after"` arrays of `{"line", "text"}` when context was asked for.
+//! `line` is 1-based in the original input. This shape is a contract.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Anomaly, ContextLine, Nearest, Sink, Summary};
+
+/// Prints anomalies as JSON Lines.
+pub struct JsonPrinter<W: Write> {
+    out: W,
+    context: bool,
+}
+
+impl<W: Write> JsonPrinter<W> {
+    /// `context`: whether to include the `before`/`after` arrays.
+    pub fn new(out: W, context: bool) -> Self {
+        JsonPrinter { out, context }
+    }
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    source: &'a str,
+    line: u64,
+    score: f64,
+    text: &'a str,
+    nearest: Option<&'a Nearest>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    before: Option<&'a [ContextLine]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    after: Option<&'a [ContextLine]>,
+}
+
+/// Scores are distances in [0, 1]; six decimals are more than any threshold needs.
+fn round(score: f64) -> f64 {
+    (score * 1e6).round() / 1e6
+}
+
+impl<W: Write> Sink for JsonPrinter<W> {
+    fn anomaly(&mut self, a: &Anomaly) -> io::Result<()> {
+        let line = Line {
+            source: &a.source,
+            line: a.line,
+            score: round(a.score),
+            text: &a.text,
+            nearest: a.nearest.as_ref(),
+            before: self.context.then_some(a.before.as_slice()),
+            after: self.context.then_some(a.after.as_slice()),
+        };
+        serde_json::to_writer(&mut self.out, &line)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn shape_is_the_documented_contract() {
+        let mut printer = JsonPrinter::new(Vec::new(), false);
+        let anomaly = Anomaly {
+            source: Arc::from("t.log"),
+            line: 3,
+            text: "<script>\u{1b}".into(),
+            score: 0.123456789,
+            nearest: None,
+            before: vec![],
+            after: vec![],
+        };
+        printer.anomaly(&anomaly).unwrap();
+        let out = String::from_utf8(printer.out).unwrap();
+        assert_eq!(
+            out,
+            "{\"source\":\"t.log\",\"line\":3,\"score\":0.123457,\"text\":\"<script>\\u001b\",\"nearest\":null}\n"
+        );
+    }
+}
