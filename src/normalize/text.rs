@@ -25,10 +25,39 @@ pub fn normalize(line: &str, out: &mut Tokens) {
         }
         if let Some(path) = path_in(chunk) {
             push_text_path(path, out);
+        } else if is_calendar_word(chunk) {
+            // Part of a date (`Jul 27 14:41:59`, `Mon Nov 28`): it varies with time, not behaviour.
+            continue;
         } else {
             push_words(chunk, usize::MAX, out);
         }
     }
+}
+
+/// A month or weekday abbreviation as timestamps write them.
+fn is_calendar_word(chunk: &str) -> bool {
+    matches!(
+        chunk,
+        "Jan"
+            | "Feb"
+            | "Mar"
+            | "Apr"
+            | "May"
+            | "Jun"
+            | "Jul"
+            | "Aug"
+            | "Sep"
+            | "Oct"
+            | "Nov"
+            | "Dec"
+            | "Mon"
+            | "Tue"
+            | "Wed"
+            | "Thu"
+            | "Fri"
+            | "Sat"
+            | "Sun"
+    )
 }
 
 /// The path part of a chunk (`/var/log/x.log`, `http://host/a/b`), if it has one
@@ -91,6 +120,14 @@ mod tests {
             "GET /admin/config.php admin config php HTTP"
         );
         assert_ne!(key("open /etc/shadow"), key("open /etc/hostname"));
+    }
+
+    #[test]
+    fn syslog_dates_are_dropped() {
+        assert_eq!(
+            key("Jul 27 14:41:59 combo kernel: Real Time Clock Driver"),
+            key("Jun  3 04:08:03 combo kernel: Real Time Clock Driver")
+        );
     }
 
     #[test]
