@@ -145,10 +145,10 @@ fn check_compatible(model: &Model, args: &ModelArgs, path: &Path) -> Result<()> 
     if let Some(tokenizer) = args.tokenizer.map(Tokenizer::from) {
         if tokenizer != model.settings.tokenizer {
             bail!(
-                "{} was built with --tokenizer {:?}, not {:?}; learn into a new model instead",
+                "{} was built with --tokenizer {}, not {}; learn into a new model instead",
                 path.display(),
-                model.settings.tokenizer,
-                tokenizer
+                model.settings.tokenizer.name(),
+                tokenizer.name()
             );
         }
     }
@@ -239,10 +239,11 @@ fn score_against(
         top: output.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
     };
     let stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    let in_order = selection.top.is_none();
     let sink: Box<dyn Sink> = if output.json {
         Box::new(JsonPrinter::new(stdout, before > 0 || after > 0))
     } else {
-        Box::new(HumanPrinter::new(stdout, use_color(output.color)))
+        Box::new(HumanPrinter::new(stdout, use_color(output.color), in_order))
     };
     let progress = Progress::new(!quiet, "scoring", pipeline::total_bytes(inputs));
     let options = ScoreOptions {

@@ -144,7 +144,7 @@ impl fmt::Display for Origin {
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     /// The operating system refused a read or write.
-    #[error("cannot {action} {origin}: {source}")]
+    #[error("cannot {action} {origin}")]
     Io {
         origin: Origin,
         /// What we were doing, as a verb phrase ("read", "write", ...).

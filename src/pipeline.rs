@@ -37,7 +37,7 @@ pub enum Error {
     Read(#[from] ReadError),
     #[error(transparent)]
     Model(#[from] ModelError),
-    #[error("cannot write output: {0}")]
+    #[error("cannot write output")]
     Output(#[source] std::io::Error),
 }
 

@@ -26,7 +26,7 @@ pub const STDIN_NAME: &str = "<stdin>";
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// The path could not be opened or listed.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Open {
         path: String,
         #[source]

@@ -35,6 +35,16 @@ pub enum Tokenizer {
     Sklearn,
 }
 
+impl Tokenizer {
+    /// The name used on the command line (`--tokenizer`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Tokenizer::Honk => "honk",
+            Tokenizer::Sklearn => "sklearn",
+        }
+    }
+}
+
 /// A sparse vector: indices strictly increasing, `values[i]` belongs to `indices[i]`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SparseVec {

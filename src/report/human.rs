@@ -26,13 +26,22 @@ const NEAREST: &str = "\x1b[36m";
 pub struct HumanPrinter<W: Write> {
     out: W,
     color: bool,
+    /// Whether anomalies arrive in input order, so that overlapping context can be merged.
+    in_order: bool,
     /// The last record printed: (source, line), to merge overlapping context.
     last: Option<(Arc<str>, u64)>,
 }
 
 impl<W: Write> HumanPrinter<W> {
-    pub fn new(out: W, color: bool) -> Self {
-        HumanPrinter { out, color, last: None }
+    /// `in_order`: anomalies come in input order (not `--top`'s score order), so
+    /// context shared by neighbouring anomalies is printed once.
+    pub fn new(out: W, color: bool, in_order: bool) -> Self {
+        HumanPrinter {
+            out,
+            color,
+            in_order,
+            last: None,
+        }
     }
 
     fn paint(&self, color: &'static str) -> (&'static str, &'static str) {
@@ -43,8 +52,10 @@ impl<W: Write> HumanPrinter<W> {
         }
     }
 
+    /// Whether `line` of `source` was printed already. Sources are compared by
+    /// identity: the same file given twice is two inputs.
     fn already_printed(&self, source: &Arc<str>, line: u64) -> bool {
-        matches!(&self.last, Some((s, l)) if s == source && *l >= line)
+        self.in_order && matches!(&self.last, Some((s, l)) if Arc::ptr_eq(s, source) && *l >= line)
     }
 
     fn context(&mut self, source: &Arc<str>, line: u64, text: &str) -> io::Result<()> {
@@ -54,7 +65,12 @@ impl<W: Write> HumanPrinter<W> {
         let (s, r) = self.paint(SOURCE);
         let (l, _) = self.paint(LINE);
         let (d, _) = self.paint(DIM);
-        writeln!(self.out, "{s}{source}{r}-{l}{line}{r}-{d}        {}{r}", escape(text))?;
+        writeln!(
+            self.out,
+            "{s}{}{r}-{l}{line}{r}-{d}        {}{r}",
+            escape(source),
+            escape(text)
+        )?;
         self.last = Some((source.clone(), line));
         Ok(())
     }
@@ -63,7 +79,8 @@ impl<W: Write> HumanPrinter<W> {
 impl<W: Write> Sink for HumanPrinter<W> {
     fn anomaly(&mut self, a: &Anomaly) -> io::Result<()> {
         let first = a.before.first().map_or(a.line, |c| c.line);
-        let contiguous = matches!(&self.last, Some((s, l)) if *s == a.source && l + 1 >= first);
+        let contiguous =
+            self.in_order && matches!(&self.last, Some((s, l)) if Arc::ptr_eq(s, &a.source) && l + 1 >= first);
         let has_context = !a.before.is_empty() || !a.after.is_empty();
         if has_context && self.last.is_some() && !contiguous {
             writeln!(self.out, "--")?;
@@ -77,7 +94,7 @@ impl<W: Write> Sink for HumanPrinter<W> {
         writeln!(
             self.out,
             "{s}{}{r}:{l}{}{r}  {sc}{:.2}{r}  {}",
-            a.source,
+            escape(&a.source),
             a.line,
             a.score,
             escape(&a.text)
@@ -88,7 +105,7 @@ impl<W: Write> Sink for HumanPrinter<W> {
             Some(near) => writeln!(
                 self.out,
                 "  {n}~{r} {d}{}:{}  {}{r}",
-                near.source,
+                escape(&near.source),
                 near.line,
                 escape(&near.text)
             )?,
@@ -152,10 +169,16 @@ mod tests {
         }
     }
 
+    /// Print anomalies that all come from one input (one shared source name).
     fn print(anomalies: &[Anomaly]) -> String {
-        let mut printer = HumanPrinter::new(Vec::new(), false);
+        let source: Arc<str> = Arc::from("t.strace");
+        let mut printer = HumanPrinter::new(Vec::new(), false, true);
         for a in anomalies {
-            printer.anomaly(a).unwrap();
+            let a = Anomaly {
+                source: source.clone(),
+                ..a.clone()
+            };
+            printer.anomaly(&a).unwrap();
         }
         String::from_utf8(printer.out).unwrap()
     }
