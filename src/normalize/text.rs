@@ -6,7 +6,7 @@
 //! masked, and its parts are kept as words. Case is kept. Nothing here knows
 //! any particular log format.
 
-use super::{keep_word, mask_component, push_words, Tokens};
+use super::{keep_word, mask_path, push_words, Tokens};
 
 /// Tokens of one log line.
 pub fn normalize(line: &str, out: &mut Tokens) {
@@ -69,13 +69,7 @@ fn path_in(chunk: &str) -> Option<&str> {
 }
 
 fn push_text_path(path: &str, out: &mut Tokens) {
-    let mut whole = String::with_capacity(path.len());
-    for (i, component) in path.split('/').enumerate() {
-        if i > 0 {
-            whole.push('/');
-        }
-        mask_component(component, &mut whole);
-    }
+    let whole = mask_path(path);
     out.push(&whole);
     for component in path.split('/') {
         push_words(component, usize::MAX, out);
