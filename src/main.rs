@@ -17,7 +17,7 @@ use honk::read::{self, Input};
 use honk::report::human::HumanPrinter;
 use honk::report::json::JsonPrinter;
 use honk::report::progress::Progress;
-use honk::report::{Selection, Selector, Sink, Summary};
+use honk::report::{Selection, Sink, Summary, Top};
 use honk::vectorize::{Tokenizer, DEFAULT_N_FEATURES};
 use honk::{demo, normalize};
 
@@ -236,21 +236,25 @@ fn score_against(
         threshold: output.threshold,
         before,
         after,
-        top: output.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
     };
     let stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
-    let in_order = selection.top.is_none();
-    let sink: Box<dyn Sink> = if output.json {
+    let top = output.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    let printer: Box<dyn Sink> = if output.json {
         Box::new(JsonPrinter::new(stdout, before > 0 || after > 0))
     } else {
-        Box::new(HumanPrinter::new(stdout, use_color(output.color), in_order))
+        Box::new(HumanPrinter::new(stdout, use_color(output.color), top.is_none()))
+    };
+    let mut sink: Box<dyn Sink> = match top {
+        Some(n) => Box::new(Top::new(n, printer)),
+        None => printer,
     };
     let progress = Progress::new(!quiet, "scoring", pipeline::total_bytes(inputs));
     let options = ScoreOptions {
         k: output.k as usize,
         format,
+        selection,
     };
-    let (summary, stats) = pipeline::score(&baseline, inputs, &options, Selector::new(selection, sink), &progress)?;
+    let (summary, stats) = pipeline::score(&baseline, inputs, &options, sink.as_mut(), &progress)?;
     progress.finish();
     if !quiet {
         print_summary(&summary, &stats, started);

@@ -19,7 +19,7 @@ use crate::normalize;
 use crate::parse::{self, Format, Record};
 use crate::read::{Input, Lines, ReadError};
 use crate::report::progress::Progress;
-use crate::report::{Nearest, Selector, Sink, Summary};
+use crate::report::{Collect, Nearest, Selection, Selector, Sink, Summary};
 use crate::vectorize::{SparseVec, Vectorizer};
 
 /// Records handed on together; large enough to keep both cores busy, small
@@ -125,49 +125,73 @@ pub fn total_bytes(inputs: &[Input]) -> Option<u64> {
     inputs.iter().map(Input::size_on_disk).sum()
 }
 
-/// Learn a model from baseline inputs.
+/// Learn a model from baseline inputs. Inputs are read in parallel; the model
+/// is the same as if they were read one after the other, in order.
 pub fn learn(
     inputs: &[Input],
     settings: Settings,
     forced: Option<Format>,
     progress: &Progress,
 ) -> Result<(Model, Vec<InputStats>), Error> {
+    let parts: Vec<Result<(Vec<Entry>, InputStats), Error>> = inputs
+        .par_iter()
+        .map(|input| learn_input(input, forced, progress))
+        .collect();
     let mut model = Model::new(settings);
     let mut positions: HashMap<String, u32> = HashMap::new();
     let mut stats = Vec::with_capacity(inputs.len());
-    for input in inputs {
+    for (input, part) in inputs.iter().zip(parts) {
+        let (entries, stat) = part?;
         let source = model.sources.len() as u32;
-        let mut records_read = 0u64;
-        let entries = &mut model.entries;
-        let stat = read_records(input, forced, progress, |chunk| {
-            records_read += chunk.len() as u64;
-            for (record, key) in chunk.iter().zip(keys_of(chunk)) {
-                match positions.get(&key) {
-                    Some(&at) => {
-                        let entry = &mut entries[at as usize];
-                        entry.count = entry.count.saturating_add(1);
-                    }
-                    None => {
-                        positions.insert(key.clone(), entries.len() as u32);
-                        entries.push(Entry {
-                            key,
-                            source,
-                            line: record.line,
-                            text: record.text.clone(),
-                            count: 1,
-                        });
-                    }
+        for mut entry in entries {
+            match positions.get(&entry.key) {
+                Some(&at) => {
+                    let kept = &mut model.entries[at as usize];
+                    kept.count = kept.count.saturating_add(entry.count);
+                }
+                None => {
+                    positions.insert(entry.key.clone(), model.entries.len() as u32);
+                    entry.source = source;
+                    model.entries.push(entry);
                 }
             }
-            Ok(())
-        })?;
+        }
         model.sources.push(Source {
             path: input.name(),
-            records: records_read,
+            records: stat.records,
         });
         stats.push(stat);
     }
     Ok((model, stats))
+}
+
+/// The distinct keys of one input, each with its first record and count
+/// (`source` is left 0 for the caller to set).
+fn learn_input(input: &Input, forced: Option<Format>, progress: &Progress) -> Result<(Vec<Entry>, InputStats), Error> {
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut positions: HashMap<String, u32> = HashMap::new();
+    let stat = read_records(input, forced, progress, |chunk| {
+        for (record, key) in chunk.iter().zip(keys_of(chunk)) {
+            match positions.get(&key) {
+                Some(&at) => {
+                    let entry = &mut entries[at as usize];
+                    entry.count = entry.count.saturating_add(1);
+                }
+                None => {
+                    positions.insert(key.clone(), entries.len() as u32);
+                    entries.push(Entry {
+                        key,
+                        source: 0,
+                        line: record.line,
+                        text: record.text.clone(),
+                        count: 1,
+                    });
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok((entries, stat))
 }
 
 /// A model made searchable: its vectors in an index, its keys in a table.
@@ -258,74 +282,137 @@ pub struct Scored {
 /// How to score.
 #[derive(Clone, Debug)]
 pub struct ScoreOptions {
+    /// Neighbours averaged into a score.
     pub k: usize,
+    /// The input format, or `None` to detect it per input.
     pub format: Option<Format>,
+    /// What is reported.
+    pub selection: Selection,
 }
 
-/// Score every record of `inputs` against `baseline`, handing them to `selector`
-/// in input order. Returns the run's summary (with the selector's sink finished).
-pub fn score<S: Sink>(
+/// What scoring one input found.
+struct InputScore {
+    stats: InputStats,
+    unique: u64,
+    anomalies: u64,
+}
+
+/// Score every record of `inputs` against `baseline` and hand the anomalies to
+/// `sink` in input order, then finish the sink with the run's summary.
+///
+/// Several files are scored in parallel, a few at a time, their anomalies held
+/// until the files before them are out; standard input or a single file streams.
+pub fn score(
     baseline: &Baseline,
     inputs: &[Input],
     options: &ScoreOptions,
-    mut selector: Selector<S>,
+    sink: &mut dyn Sink,
     progress: &Progress,
 ) -> Result<(Summary, Vec<InputStats>), Error> {
     let started = Instant::now();
-    let mut cache: HashMap<String, Scored> = HashMap::new();
     let mut summary = Summary {
         inputs: inputs.len(),
         k: options.k,
+        threshold: options.selection.threshold,
         baseline_records: baseline.model.records(),
         baseline_unique: baseline.model.entries.len() as u64,
         ..Summary::default()
     };
     let mut stats = Vec::with_capacity(inputs.len());
-    for input in inputs {
-        let source: Arc<str> = Arc::from(input.name());
-        selector.start_source(source).map_err(Error::Output)?;
-        let stat = read_records(input, options.format, progress, |chunk| {
-            let keys = keys_of(chunk);
-            if cache.len() > MAX_CACHED_KEYS {
-                cache.clear();
-            }
-            // Distinct keys of this chunk not scored before, each once.
-            let mut fresh: Vec<&str> = Vec::new();
-            let mut fresh_seen: HashMap<&str, ()> = HashMap::new();
-            for key in &keys {
-                if !cache.contains_key(key.as_str()) && fresh_seen.insert(key.as_str(), ()).is_none() {
-                    fresh.push(key.as_str());
-                }
-            }
-            let scored: Vec<Scored> = fresh
+    let mut tally = |scored: InputScore, summary: &mut Summary| {
+        summary.records += scored.stats.records;
+        summary.unique += scored.unique;
+        summary.anomalies += scored.anomalies;
+        summary.truncated_lines += scored.stats.truncated;
+        stats.push(scored.stats);
+    };
+    let parallel = inputs.len() > 1 && !inputs.iter().any(|i| matches!(i, Input::Stdin));
+    if parallel {
+        let window = 4 * rayon::current_num_threads().max(1);
+        for batch in inputs.chunks(window) {
+            let results: Vec<Result<(Collect, InputScore), Error>> = batch
                 .par_iter()
-                .map_init(
-                    || Scratch::new(&baseline.index),
-                    |scratch, key| baseline.score(key, options.k, scratch),
-                )
+                .map(|input| {
+                    let mut held = Collect::default();
+                    let scored = score_input(baseline, input, options, &mut held, progress)?;
+                    Ok((held, scored))
+                })
                 .collect();
-            summary.unique += fresh.len() as u64;
-            for (key, result) in fresh.iter().zip(scored) {
-                cache.insert((*key).to_owned(), result);
+            for result in results {
+                let (held, scored) = result?;
+                for anomaly in &held.anomalies {
+                    sink.anomaly(anomaly).map_err(Error::Output)?;
+                }
+                tally(scored, &mut summary);
             }
-            for (record, key) in chunk.iter().zip(&keys) {
-                let result = cache.get(key.as_str()).copied().unwrap_or(Scored {
-                    score: 0.0,
-                    nearest: None,
-                });
-                selector
-                    .record(record.line, &record.text, result.score, || {
-                        result.nearest.and_then(|id| baseline.nearest(id))
-                    })
-                    .map_err(Error::Output)?;
-            }
-            summary.records += chunk.len() as u64;
-            Ok(())
-        })?;
-        summary.truncated_lines += stat.truncated;
-        stats.push(stat);
+        }
+    } else {
+        for input in inputs {
+            let scored = score_input(baseline, input, options, sink, progress)?;
+            tally(scored, &mut summary);
+        }
     }
     summary.elapsed = started.elapsed();
-    selector.finish(&mut summary).map_err(Error::Output)?;
+    sink.finish(&summary).map_err(Error::Output)?;
     Ok((summary, stats))
+}
+
+/// Score one input, handing its anomalies to `sink` as they are found.
+fn score_input(
+    baseline: &Baseline,
+    input: &Input,
+    options: &ScoreOptions,
+    sink: &mut dyn Sink,
+    progress: &Progress,
+) -> Result<InputScore, Error> {
+    let mut cache: HashMap<String, Scored> = HashMap::new();
+    let mut unique = 0u64;
+    let mut selector = Selector::new(options.selection.clone(), Arc::from(input.name()));
+    let stats = read_records(input, options.format, progress, |chunk| {
+        let keys = keys_of(chunk);
+        if cache.len() > MAX_CACHED_KEYS {
+            cache.clear();
+        }
+        // Distinct keys of this chunk not scored before, each once.
+        let mut fresh: Vec<&str> = Vec::new();
+        let mut fresh_seen: HashMap<&str, ()> = HashMap::new();
+        for key in &keys {
+            if !cache.contains_key(key.as_str()) && fresh_seen.insert(key.as_str(), ()).is_none() {
+                fresh.push(key.as_str());
+            }
+        }
+        let scored: Vec<Scored> = fresh
+            .par_iter()
+            .map_init(
+                || Scratch::new(&baseline.index),
+                |scratch, key| baseline.score(key, options.k, scratch),
+            )
+            .collect();
+        unique += fresh.len() as u64;
+        for (key, result) in fresh.iter().zip(scored) {
+            cache.insert((*key).to_owned(), result);
+        }
+        for (record, key) in chunk.iter().zip(&keys) {
+            let result = cache.get(key.as_str()).copied().unwrap_or(Scored {
+                score: 0.0,
+                nearest: None,
+            });
+            selector
+                .record(
+                    record.line,
+                    &record.text,
+                    result.score,
+                    || result.nearest.and_then(|id| baseline.nearest(id)),
+                    sink,
+                )
+                .map_err(Error::Output)?;
+        }
+        Ok(())
+    })?;
+    selector.end(sink).map_err(Error::Output)?;
+    Ok(InputScore {
+        stats,
+        unique,
+        anomalies: selector.anomalies(),
+    })
 }

@@ -87,10 +87,15 @@ pub fn prepare(embedded: bool, keep: Option<&Path>, log: &mut dyn Write) -> io::
 
 fn trace_live(dir: &Path, baseline: &Path, target: &Path) -> Result<(), String> {
     let work = dir.join("work");
-    std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
     let script = dir.join("workload.sh");
     std::fs::write(&script, WORKLOAD).map_err(|e| format!("cannot write {}: {e}", script.display()))?;
     for (output, mode) in [(baseline, "normal"), (target, "compromised")] {
+        // Each run starts from the same empty directory, so that only what the
+        // payload does differs, not what the first run left behind.
+        if work.exists() {
+            std::fs::remove_dir_all(&work).map_err(|e| format!("cannot clean {}: {e}", work.display()))?;
+        }
+        std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
         let status = Command::new("strace")
             .args(["-f", "-o"])
             .arg(output)

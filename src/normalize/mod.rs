@@ -86,7 +86,8 @@ impl<'a> Tokens<'a> {
             }
             token = &token[..end];
         }
-        if token.bytes().any(|b| b.is_ascii_whitespace()) || token.chars().any(char::is_whitespace) {
+        // One byte scan decides; only tokens with spaces or non-ASCII text take the slow path.
+        if token.bytes().any(|b| b.is_ascii_whitespace() || b >= 0x80) && token.chars().any(char::is_whitespace) {
             // Spaces separate tokens in a key, so a path with a space keeps it as `_`.
             self.key
                 .extend(token.chars().map(|c| if c.is_whitespace() { '_' } else { c }));

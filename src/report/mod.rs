@@ -1,10 +1,11 @@
 //! Report: turn the stream of scored records into what people and programs read.
 //!
-//! Scoring hands every target record, in input order, to one [`Selector`]. The
+//! Scoring hands every record of an input, in order, to a [`Selector`]. The
 //! selector keeps the anomalies (score above the threshold), attaches their
-//! context records, optionally keeps only the `--top N`, and passes each
-//! [`Anomaly`] to a [`Sink`]. Every output format is a sink: [`human`] for the
-//! terminal, [`json`] for JSON Lines. None of them scores or reads anything.
+//! context records and passes each [`Anomaly`] to a [`Sink`]. Every output
+//! format is a sink: [`human`] for the terminal, [`json`] for JSON Lines; [`Top`]
+//! wraps a sink to keep only the highest scores, [`Collect`] holds anomalies in
+//! memory. None of them scores or reads anything.
 
 pub mod human;
 pub mod json;
@@ -88,63 +89,51 @@ pub struct Selection {
     pub before: usize,
     /// Context records after each anomaly.
     pub after: usize,
-    /// Keep only the N highest-scoring anomalies, printed highest first.
-    pub top: Option<usize>,
 }
 
-/// Picks anomalies out of the scored stream and feeds them, with context, to a sink.
-pub struct Selector<S: Sink> {
-    sink: S,
+/// Picks the anomalies out of one input's scored records, in input order, and
+/// hands each to a sink with its context. Context never crosses inputs: use one
+/// selector per input.
+pub struct Selector {
     selection: Selection,
     source: Arc<str>,
     recent: VecDeque<ContextLine>,
     /// An anomaly still collecting its after-context.
     open: Option<Anomaly>,
-    top: BinaryHeap<Ranked>,
-    order: u64,
     anomalies: u64,
 }
 
-impl<S: Sink> Selector<S> {
-    pub fn new(selection: Selection, sink: S) -> Self {
+impl Selector {
+    /// A selector for the records of the input named `source`.
+    pub fn new(selection: Selection, source: Arc<str>) -> Self {
         Selector {
-            sink,
             selection,
-            source: Arc::from(""),
+            source,
             recent: VecDeque::new(),
             open: None,
-            top: BinaryHeap::new(),
-            order: 0,
             anomalies: 0,
         }
     }
 
-    /// Anomalies seen so far (all of them, not only the `--top` ones).
+    /// Anomalies seen so far.
     pub fn anomalies(&self) -> u64 {
         self.anomalies
     }
 
-    /// Records from a new input follow; context never crosses inputs.
-    pub fn start_source(&mut self, source: Arc<str>) -> io::Result<()> {
-        self.close_open()?;
-        self.recent.clear();
-        self.source = source;
-        Ok(())
-    }
-
-    /// The next scored record of the current input.
+    /// The next scored record of the input. `nearest` is only called for anomalies.
     pub fn record(
         &mut self,
         line: u64,
         text: &str,
         score: f64,
         nearest: impl FnOnce() -> Option<Nearest>,
+        sink: &mut dyn Sink,
     ) -> io::Result<()> {
         let anomalous = score > self.selection.threshold;
         if let Some(open) = &mut self.open {
             if anomalous || open.after.len() >= self.selection.after {
-                self.close_open()?;
-            } else if let Some(open) = &mut self.open {
+                self.close(sink)?;
+            } else {
                 open.after.push(ContextLine {
                     line,
                     text: text.to_owned(),
@@ -153,7 +142,7 @@ impl<S: Sink> Selector<S> {
         }
         if anomalous {
             self.anomalies += 1;
-            let anomaly = Anomaly {
+            self.open = Some(Anomaly {
                 source: self.source.clone(),
                 line,
                 text: text.to_owned(),
@@ -161,10 +150,9 @@ impl<S: Sink> Selector<S> {
                 nearest: nearest(),
                 before: self.recent.iter().cloned().collect(),
                 after: Vec::new(),
-            };
-            self.open = Some(anomaly);
+            });
             if self.selection.after == 0 {
-                self.close_open()?;
+                self.close(sink)?;
             }
         }
         if self.selection.before > 0 {
@@ -179,43 +167,86 @@ impl<S: Sink> Selector<S> {
         Ok(())
     }
 
-    /// All input is scored: release what is held and let the sink close.
-    pub fn finish(mut self, summary: &mut Summary) -> io::Result<S> {
-        self.close_open()?;
-        let mut ranked = std::mem::take(&mut self.top).into_vec();
-        ranked.sort();
-        for Ranked { anomaly, .. } in ranked {
-            self.sink.anomaly(&anomaly)?;
-        }
-        summary.anomalies = self.anomalies;
-        summary.threshold = self.selection.threshold;
-        self.sink.finish(summary)?;
-        Ok(self.sink)
+    /// The input ended: release the anomaly still waiting for after-context.
+    pub fn end(&mut self, sink: &mut dyn Sink) -> io::Result<()> {
+        self.close(sink)
     }
 
-    fn close_open(&mut self) -> io::Result<()> {
-        let Some(anomaly) = self.open.take() else {
-            return Ok(());
-        };
-        match self.selection.top {
-            None => self.sink.anomaly(&anomaly),
-            Some(n) => {
-                self.order += 1;
-                self.top.push(Ranked {
-                    score: anomaly.score,
-                    order: self.order,
-                    anomaly,
-                });
-                if self.top.len() > n {
-                    self.top.pop();
-                }
-                Ok(())
-            }
+    fn close(&mut self, sink: &mut dyn Sink) -> io::Result<()> {
+        match self.open.take() {
+            Some(anomaly) => sink.anomaly(&anomaly),
+            None => Ok(()),
         }
     }
 }
 
-/// Orders anomalies for `--top`: the heap's top is the one to drop first
+/// A sink that keeps anomalies in memory, in the order they came.
+#[derive(Debug, Default)]
+pub struct Collect {
+    pub anomalies: Vec<Anomaly>,
+}
+
+impl Sink for Collect {
+    fn anomaly(&mut self, anomaly: &Anomaly) -> io::Result<()> {
+        self.anomalies.push(anomaly.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A sink that passes on only the `n` highest-scoring anomalies, highest first
+/// (earlier ones first on ties), when the run finishes.
+pub struct Top<S: Sink> {
+    inner: S,
+    n: usize,
+    heap: BinaryHeap<Ranked>,
+    order: u64,
+}
+
+impl<S: Sink> Top<S> {
+    pub fn new(n: usize, inner: S) -> Self {
+        Top {
+            inner,
+            n,
+            heap: BinaryHeap::new(),
+            order: 0,
+        }
+    }
+}
+
+impl<S: Sink> Sink for Top<S> {
+    fn anomaly(&mut self, anomaly: &Anomaly) -> io::Result<()> {
+        self.order += 1;
+        let weakest_kept = self.heap.peek().map(|r| r.score);
+        if self.heap.len() >= self.n && weakest_kept.is_some_and(|w| anomaly.score <= w) {
+            // Not better than the weakest of a full top: later ones lose ties.
+            return Ok(());
+        }
+        self.heap.push(Ranked {
+            score: anomaly.score,
+            order: self.order,
+            anomaly: anomaly.clone(),
+        });
+        if self.heap.len() > self.n {
+            self.heap.pop();
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        let mut ranked = std::mem::take(&mut self.heap).into_vec();
+        ranked.sort();
+        for Ranked { anomaly, .. } in ranked {
+            self.inner.anomaly(&anomaly)?;
+        }
+        self.inner.finish(summary)
+    }
+}
+
+/// Orders anomalies for [`Top`]: the heap's top is the one to drop first
 /// (lowest score, then latest in the input).
 struct Ranked {
     score: f64,
@@ -249,53 +280,46 @@ impl Eq for Ranked {}
 mod tests {
     use super::*;
 
-    #[derive(Default)]
-    struct Collect(Vec<Anomaly>, bool);
-
-    impl Sink for Collect {
-        fn anomaly(&mut self, anomaly: &Anomaly) -> io::Result<()> {
-            self.0.push(anomaly.clone());
-            Ok(())
-        }
-        fn finish(&mut self, _: &Summary) -> io::Result<()> {
-            self.1 = true;
-            Ok(())
-        }
-    }
-
-    fn run(selection: Selection, scores: &[f64]) -> (Vec<Anomaly>, u64) {
-        let mut selector = Selector::new(selection, Collect::default());
-        selector.start_source(Arc::from("t.log")).unwrap();
+    fn run(selection: Selection, top: Option<usize>, scores: &[f64]) -> (Vec<Anomaly>, u64) {
+        let mut selector = Selector::new(selection, Arc::from("t.log"));
+        let mut collect = Collect::default();
+        let mut top_sink = top.map(|n| Top::new(n, Collect::default()));
+        let sink: &mut dyn Sink = match &mut top_sink {
+            Some(top) => top,
+            None => &mut collect,
+        };
         for (i, &score) in scores.iter().enumerate() {
             selector
-                .record(i as u64 + 1, &format!("line {}", i + 1), score, || None)
+                .record(i as u64 + 1, &format!("line {}", i + 1), score, || None, sink)
                 .unwrap();
         }
-        let mut summary = Summary::default();
-        let sink = selector.finish(&mut summary).unwrap();
-        assert!(sink.1, "finish reached the sink");
-        (sink.0, summary.anomalies)
+        selector.end(sink).unwrap();
+        sink.finish(&Summary::default()).unwrap();
+        let found = match top_sink {
+            Some(top) => top.inner.anomalies,
+            None => collect.anomalies,
+        };
+        (found, selector.anomalies())
     }
 
-    fn selection(before: usize, after: usize, top: Option<usize>) -> Selection {
+    fn selection(before: usize, after: usize) -> Selection {
         Selection {
             threshold: 0.5,
             before,
             after,
-            top,
         }
     }
 
     #[test]
     fn only_scores_above_the_threshold_are_anomalies() {
-        let (found, count) = run(selection(0, 0, None), &[0.1, 0.5, 0.51, 0.0, 0.9]);
+        let (found, count) = run(selection(0, 0), None, &[0.1, 0.5, 0.51, 0.0, 0.9]);
         assert_eq!(found.iter().map(|a| a.line).collect::<Vec<_>>(), [3, 5]);
         assert_eq!(count, 2);
     }
 
     #[test]
     fn context_comes_from_neighbouring_records_and_stops_at_the_next_anomaly() {
-        let (found, _) = run(selection(2, 2, None), &[0.0, 0.0, 0.0, 0.9, 0.0, 0.9, 0.0, 0.0, 0.0]);
+        let (found, _) = run(selection(2, 2), None, &[0.0, 0.0, 0.0, 0.9, 0.0, 0.9, 0.0, 0.0, 0.0]);
         let lines = |c: &Vec<ContextLine>| c.iter().map(|c| c.line).collect::<Vec<_>>();
         assert_eq!(found[0].line, 4);
         assert_eq!(lines(&found[0].before), [2, 3]);
@@ -306,9 +330,11 @@ mod tests {
     }
 
     #[test]
-    fn top_keeps_the_highest_scores_highest_first() {
-        let (found, count) = run(selection(0, 0, Some(2)), &[0.6, 0.9, 0.7, 0.9, 0.8]);
+    fn top_keeps_the_highest_scores_highest_first_and_earlier_on_ties() {
+        let (found, count) = run(selection(0, 0), Some(2), &[0.6, 0.9, 0.7, 0.9, 0.8]);
         assert_eq!(found.iter().map(|a| a.line).collect::<Vec<_>>(), [2, 4]);
         assert_eq!(count, 5, "the count covers every anomaly, not only the top");
+        let (found, _) = run(selection(0, 0), Some(3), &[0.6, 0.9, 0.7, 0.9, 0.8]);
+        assert_eq!(found.iter().map(|a| a.line).collect::<Vec<_>>(), [2, 4, 5]);
     }
 }
