@@ -76,6 +76,12 @@ pub enum Command {
     /// traces of the same workloads built into honk. Then runs `honk diff` on them.
     Demo(DemoArgs),
 
+    /// Show what honk reads in logs: format, records, processes, syscalls, unparsed lines.
+    ///
+    /// The first thing to check when results look odd: whether the format was
+    /// detected right and how many lines the parser could not read.
+    Inspect(InspectArgs),
+
     /// Write the man page or shell completions to standard output.
     #[command(hide = true)]
     Generate {
@@ -166,6 +172,20 @@ pub struct DiffArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Logs to inspect: files, directories, or - for stdin.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Print one JSON object per input instead.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

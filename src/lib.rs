@@ -14,11 +14,12 @@
 //! - [`report`]: the sinks that print scored records for people and programs.
 //!
 //! [`pipeline`] wires the stages together for learning and scoring; [`cli`] is
-//! the command line; [`demo`] makes the traces `honk demo` shows.
+//! the command line; [`demo`] makes the traces `honk demo` shows; [`inspect`] tallies what was parsed.
 
 pub mod cli;
 pub mod demo;
 pub mod index;
+pub mod inspect;
 pub mod model;
 pub mod normalize;
 pub mod parse;

@@ -19,7 +19,7 @@ use honk::report::json::JsonPrinter;
 use honk::report::progress::Progress;
 use honk::report::{Selection, Sink, Summary, Top};
 use honk::vectorize::{Tokenizer, DEFAULT_N_FEATURES};
-use honk::{demo, normalize};
+use honk::{demo, inspect, normalize};
 
 /// What a command found.
 enum Outcome {
@@ -75,6 +75,23 @@ fn run(cli: Cli) -> Result<Outcome> {
                 eprintln!("{}", traces.epilogue());
             }
             outcome
+        }
+        Command::Inspect(args) => {
+            let inputs = read::expand(&args.inputs)?;
+            let progress = Progress::new(!quiet, "reading", pipeline::total_bytes(&inputs));
+            let mut out = BufWriter::new(io::stdout().lock());
+            for input in &inputs {
+                let inspection = inspect::inspect(input, args.input.format.forced(), &progress)?;
+                if args.json {
+                    serde_json::to_writer(&mut out, &inspection)?;
+                    writeln!(out)?;
+                } else {
+                    inspect::print_human(&inspection, &mut out)?;
+                }
+            }
+            progress.finish();
+            out.flush()?;
+            Ok(Outcome::Clean)
         }
         Command::Generate { what } => {
             let mut out = io::stdout().lock();

@@ -1616,3 +1616,40 @@ fn top_with_context_prints_every_block_whole() {
     assert_eq!(lines[5], format!("mixed.log-3-        {}", original[2]), "{}", r.stdout);
     assert!(lines[6].starts_with("mixed.log:4  "));
 }
+
+#[test]
+fn inspect_tells_what_was_parsed() {
+    let dir = scratch_with(&["baseline.log"]);
+    let strace = repo().join("src/demo/target.strace");
+    let r = run(honk_in(dir.path()).arg("inspect").arg(&strace).arg("baseline.log"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("target.strace: strace"), "{}", r.stdout);
+    assert!(r.stdout.contains("baseline.log: text"), "{}", r.stdout);
+    assert!(r.stdout.contains("openat "), "a syscall histogram: {}", r.stdout);
+
+    let r = run(honk_in(dir.path()).args(["inspect", "--json"]).arg(&strace));
+    assert_eq!(r.code, 0);
+    let found = json_lines(&r.stdout);
+    assert_eq!(found.len(), 1);
+    let i = &found[0];
+    assert_eq!(i["format"], "strace");
+    let lines = i["lines"].as_u64().unwrap();
+    let records = i["records"].as_u64().unwrap();
+    assert_eq!(lines, std::fs::read_to_string(&strace).unwrap().lines().count() as u64);
+    assert!(records < lines, "unfinished/resumed halves are merged");
+    let counted: u64 = i["syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted + i["unparsed"].as_u64().unwrap(), records);
+    assert!(i["processes"].as_u64().unwrap() > 1);
+}
+
+#[test]
+fn inspect_of_a_missing_file_is_trouble() {
+    let r = run_args(&["inspect", "/nonexistent/x.strace"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.starts_with("honk: error:"), "{}", r.stderr);
+}
