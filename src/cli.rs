@@ -76,6 +76,13 @@ pub enum Command {
     /// traces of the same workloads built into honk. Then runs `honk diff` on them.
     Demo(DemoArgs),
 
+    /// Run a command under strace and write its trace; optionally learn it or score it.
+    ///
+    /// The trace uses the strace options honk reads best (-f -q -yy -ttt -s 256).
+    /// strace gives no isolation: the command runs as you, with your files and
+    /// network. Trace untrusted programs inside a sandbox.
+    Trace(TraceArgs),
+
     /// Show what honk reads in logs: format, records, processes, syscalls, unparsed lines.
     ///
     /// The first thing to check when results look odd: whether the format was
@@ -122,6 +129,16 @@ pub struct ModelArgs {
     /// Dimension of the hashed vectors [default: 1048576].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=(1 << 31)))]
     pub features: Option<u32>,
+
+    /// Also score windows of N consecutive events of one thread (syscall traces),
+    /// to catch ordinary calls in an unusual order; 0 or absent: no windows.
+    /// A window is reported only when none of its events is unusual by itself.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=64))]
+    pub window: Option<u32>,
+
+    /// Make windows of the events' normalized arguments too, not only their syscall names.
+    #[arg(long, requires = "window")]
+    pub window_args: bool,
 }
 
 #[derive(Debug, Args)]
@@ -172,6 +189,29 @@ pub struct DiffArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("then").args(["learn", "score"])))]
+pub struct TraceArgs {
+    /// Where to write the trace [default: a temporary file with --learn/--score, else trace.strace].
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Then add the trace to this model (created if missing), as `honk learn` does.
+    #[arg(long, value_name = "MODEL")]
+    pub learn: Option<PathBuf>,
+
+    /// Then score the trace against this model, as `honk score` does.
+    #[arg(long, value_name = "MODEL")]
+    pub score: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub output_args: OutputArgs,
+
+    /// The command to trace and its arguments, after `--`.
+    #[arg(required = true, last = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]
@@ -264,6 +304,16 @@ pub enum FormatArg {
     Auto,
     /// strace output (-f, -ff, -t/-tt/-ttt/-r, -T, -y all understood).
     Strace,
+    /// sysdig text output (default, tty and -pc container shapes) and LID-DS recordings.
+    Sysdig,
+    /// sysdig JSON output (sysdig -j).
+    SysdigJson,
+    /// gVisor's runsc --strace --debug log.
+    Gvisor,
+    /// The Linux audit log.
+    Audit,
+    /// Bare syscall numbers (ADFA-LD, UNM).
+    Numbers,
     /// Any line-oriented log.
     Text,
 }
@@ -274,6 +324,11 @@ impl FormatArg {
         match self {
             FormatArg::Auto => None,
             FormatArg::Strace => Some(Format::Strace),
+            FormatArg::Sysdig => Some(Format::Sysdig),
+            FormatArg::SysdigJson => Some(Format::SysdigJson),
+            FormatArg::Gvisor => Some(Format::Gvisor),
+            FormatArg::Audit => Some(Format::Audit),
+            FormatArg::Numbers => Some(Format::Numbers),
             FormatArg::Text => Some(Format::Text),
         }
     }

@@ -64,7 +64,7 @@ pub fn inspect(input: &Input, forced: Option<Format>, progress: &Progress) -> Re
                 pids.insert(pid);
             }
             let name = match &record.kind {
-                Kind::Syscall { name, .. } => record.text.get(name.clone()),
+                Kind::Syscall { name, .. } | Kind::Event { name, .. } => record.text.get(name.clone()),
                 Kind::Signal { .. } => Some("--- signal"),
                 Kind::Exit { .. } => Some("+++ exit"),
                 Kind::Text => None,

@@ -9,12 +9,13 @@
 //! - [`parse`]: detect the format and turn lines into records (one per line or per system call).
 //! - [`normalize`]: keep the words that carry meaning, drop those that vary at random.
 //! - [`vectorize`]: hash the words into sparse L2-normalized vectors (the hashing trick).
+//! - [`window`]: windows of a thread's consecutive events, scored besides single events.
 //! - [`index`]: exact k-nearest-neighbour cosine search over the baseline.
 //! - [`model`]: the baseline on disk.
 //! - [`report`]: the sinks that print scored records for people and programs.
 //!
 //! [`pipeline`] wires the stages together for learning and scoring; [`cli`] is
-//! the command line; [`demo`] makes the traces `honk demo` shows; [`inspect`] tallies what was parsed.
+//! the command line; [`demo`] makes the traces `honk demo` shows; [`inspect`] tallies what was parsed; [`trace`] runs a command under strace.
 
 pub mod cli;
 pub mod demo;
@@ -26,4 +27,6 @@ pub mod parse;
 pub mod pipeline;
 pub mod read;
 pub mod report;
+pub mod trace;
 pub mod vectorize;
+pub mod window;

@@ -9,8 +9,11 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{CommandFactory, Parser};
 
-use honk::cli::{Cli, ColorArg, Command, DiffArgs, Generate, LearnArgs, ModelArgs, OutputArgs, ScoreArgs};
-use honk::model::{Model, Settings};
+use honk::cli::{
+    Cli, ColorArg, Command, DiffArgs, FormatArg, Generate, InputArgs, LearnArgs, ModelArgs, OutputArgs, ScoreArgs,
+    TraceArgs,
+};
+use honk::model::{Model, Settings, Window};
 use honk::parse::Format;
 use honk::pipeline::{self, Baseline, InputStats, ScoreOptions};
 use honk::read::{self, Input};
@@ -61,12 +64,14 @@ fn run(cli: Cli) -> Result<Outcome> {
             let traces = demo::prepare(args.embedded, args.keep.as_deref(), &mut io::stderr())?;
             let diff_args = DiffArgs {
                 paths: vec![traces.baseline.clone(), traces.target.clone()],
-                input: honk::cli::InputArgs {
-                    format: honk::cli::FormatArg::Strace,
+                input: InputArgs {
+                    format: FormatArg::Strace,
                 },
                 model: ModelArgs {
                     tokenizer: None,
                     features: None,
+                    window: None,
+                    window_args: false,
                 },
                 output: args.output,
             };
@@ -76,6 +81,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             }
             outcome
         }
+        Command::Trace(args) => trace(args, quiet),
         Command::Inspect(args) => {
             let inputs = read::expand(&args.inputs)?;
             let progress = Progress::new(!quiet, "reading", pipeline::total_bytes(&inputs));
@@ -103,6 +109,65 @@ fn run(cli: Cli) -> Result<Outcome> {
             }
             Ok(Outcome::Clean)
         }
+    }
+}
+
+fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
+    let chained = args.learn.is_some() || args.score.is_some();
+    let scratch = if args.output.is_none() && chained {
+        Some(tempfile::Builder::new().prefix("honk-trace-").tempdir()?)
+    } else {
+        None
+    };
+    let output = match (&args.output, &scratch) {
+        (Some(path), _) => path.clone(),
+        (None, Some(dir)) => dir.path().join("trace.strace"),
+        (None, None) => PathBuf::from("trace.strace"),
+    };
+    let status = honk::trace::strace(&args.command, &output, args.score.is_some())?;
+    if !quiet {
+        let command: Vec<_> = args.command.iter().map(|a| a.to_string_lossy()).collect();
+        eprintln!(
+            "honk: traced `{}` ({status}){}",
+            command.join(" "),
+            if scratch.is_some() {
+                String::new()
+            } else {
+                format!(" into {}", output.display())
+            }
+        );
+    }
+    let strace = InputArgs {
+        format: FormatArg::Strace,
+    };
+    if let Some(model) = args.learn {
+        let no_change = ModelArgs {
+            tokenizer: None,
+            features: None,
+            window: None,
+            window_args: false,
+        };
+        learn(
+            LearnArgs {
+                output: model,
+                inputs: vec![output],
+                input: strace,
+                model: no_change,
+            },
+            quiet,
+        )
+    } else if let Some(model) = args.score {
+        score(
+            ScoreArgs {
+                model,
+                targets: vec![output],
+                input: strace,
+                output: args.output_args,
+            },
+            quiet,
+        )
+    } else {
+        Ok(Outcome::Clean)
     }
 }
 
@@ -153,6 +218,10 @@ fn new_settings(args: &ModelArgs) -> Settings {
         n_features: args.features.unwrap_or(DEFAULT_N_FEATURES),
         tokenizer: args.tokenizer.map_or(Tokenizer::Honk, Tokenizer::from),
         normalizer: normalize::VERSION,
+        window: Window {
+            size: args.window.unwrap_or(0),
+            args: args.window_args,
+        },
     }
 }
 
@@ -169,6 +238,15 @@ fn check_compatible(model: &Model, args: &ModelArgs, path: &Path) -> Result<()> 
             );
         }
     }
+    if let Some(size) = args.window {
+        if size != model.settings.window.size || args.window_args != model.settings.window.args {
+            bail!(
+                "{} was built with {}; learn into a new model to change windows",
+                path.display(),
+                describe_window(model.settings.window)
+            );
+        }
+    }
     if let Some(features) = args.features {
         if features != model.settings.n_features {
             bail!(
@@ -180,6 +258,14 @@ fn check_compatible(model: &Model, args: &ModelArgs, path: &Path) -> Result<()> 
         }
     }
     Ok(())
+}
+
+fn describe_window(window: Window) -> String {
+    match (window.size, window.args) {
+        (0, _) => "no windows".to_owned(),
+        (n, false) => format!("--window {n}"),
+        (n, true) => format!("--window {n} --window-args"),
+    }
 }
 
 fn check_normalizer(model: &Model, path: &Path) -> Result<()> {

@@ -85,6 +85,19 @@ pub struct Settings {
     pub tokenizer: Tokenizer,
     /// Version of honk's normalizer that produced the keys.
     pub normalizer: u32,
+    /// Windows of consecutive events scored besides single events.
+    pub window: Window,
+}
+
+/// Sliding windows of consecutive events of one thread, learned and scored
+/// besides single events, so that ordinary calls in an unusual order stand out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Window {
+    /// Events per window; 0 means no windows.
+    pub size: u32,
+    /// Whether a window is made of its events' normalized keys (`true`) or of
+    /// their syscall names only.
+    pub args: bool,
 }
 
 /// One input the baseline was learned from.
@@ -526,6 +539,12 @@ fn describe_differences(ours: &Settings, theirs: &Settings) -> String {
             ours.tokenizer, theirs.tokenizer
         ));
     }
+    if ours.window != theirs.window {
+        diffs.push(format!(
+            "windows are {:?} here but {:?} in the other model",
+            ours.window, theirs.window
+        ));
+    }
     if ours.normalizer != theirs.normalizer {
         diffs.push(format!(
             "normalizer version is {} here but {} in the other model",
@@ -545,6 +564,7 @@ mod tests {
             n_features: 1 << 20,
             tokenizer: Tokenizer::Honk,
             normalizer: 1,
+            window: Window::default(),
         }
     }
 
@@ -693,6 +713,7 @@ mod tests {
             n_features: 4096,
             tokenizer: Tokenizer::Sklearn,
             normalizer: 1,
+            window: Window::default(),
         });
         let err = m.merge(other).unwrap_err();
         assert!(matches!(err, ModelError::Incompatible { .. }), "{err:?}");
@@ -978,6 +999,7 @@ mod tests {
                 n_features,
                 tokenizer,
                 normalizer,
+                window: Window::default(),
             });
         let sources = prop::collection::vec(
             (".{0,12}", any::<u64>()).prop_map(|(path, records)| Source { path, records }),

@@ -7,20 +7,21 @@
 //! order. This module wires the stages together; it does not parse, normalize,
 //! hash, search or print anything itself.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::index::{Index, Scratch};
-use crate::model::{Entry, Model, ModelError, Settings, Source};
+use crate::model::{Entry, Model, ModelError, Settings, Source, Window};
 use crate::normalize;
 use crate::parse::{self, Format, Record};
 use crate::read::{Input, Lines, ReadError};
 use crate::report::progress::Progress;
 use crate::report::{Collect, Nearest, Selection, Selector, Sink, Summary};
 use crate::vectorize::{SparseVec, Vectorizer};
+use crate::window::{Span, Windower};
 
 /// Records handed on together; large enough to keep both cores busy, small
 /// enough to bound memory.
@@ -133,9 +134,10 @@ pub fn learn(
     forced: Option<Format>,
     progress: &Progress,
 ) -> Result<(Model, Vec<InputStats>), Error> {
+    let window = settings.window;
     let parts: Vec<Result<(Vec<Entry>, InputStats), Error>> = inputs
         .par_iter()
-        .map(|input| learn_input(input, forced, progress))
+        .map(|input| learn_input(input, forced, window, progress))
         .collect();
     let mut model = Model::new(settings);
     let mut positions: HashMap<String, u32> = HashMap::new();
@@ -165,28 +167,40 @@ pub fn learn(
     Ok((model, stats))
 }
 
-/// The distinct keys of one input, each with its first record and count
-/// (`source` is left 0 for the caller to set).
-fn learn_input(input: &Input, forced: Option<Format>, progress: &Progress) -> Result<(Vec<Entry>, InputStats), Error> {
+/// The distinct keys of one input (its records' and, with windows on, its
+/// windows'), each with its first occurrence and count (`source` is left 0 for
+/// the caller to set).
+fn learn_input(
+    input: &Input,
+    forced: Option<Format>,
+    window: Window,
+    progress: &Progress,
+) -> Result<(Vec<Entry>, InputStats), Error> {
     let mut entries: Vec<Entry> = Vec::new();
     let mut positions: HashMap<String, u32> = HashMap::new();
+    let mut add = |key: String, line: u64, text: &str| match positions.get(&key) {
+        Some(&at) => {
+            let entry = &mut entries[at as usize];
+            entry.count = entry.count.saturating_add(1);
+        }
+        None => {
+            positions.insert(key.clone(), entries.len() as u32);
+            entries.push(Entry {
+                key,
+                source: 0,
+                line,
+                text: text.to_owned(),
+                count: 1,
+            });
+        }
+    };
+    let mut windower = Windower::new(window);
     let stat = read_records(input, forced, progress, |chunk| {
         for (record, key) in chunk.iter().zip(keys_of(chunk)) {
-            match positions.get(&key) {
-                Some(&at) => {
-                    let entry = &mut entries[at as usize];
-                    entry.count = entry.count.saturating_add(1);
-                }
-                None => {
-                    positions.insert(key.clone(), entries.len() as u32);
-                    entries.push(Entry {
-                        key,
-                        source: 0,
-                        line: record.line,
-                        text: record.text.clone(),
-                        count: 1,
-                    });
-                }
+            let span = windower.push(record, &key);
+            add(key, record.line, &record.text);
+            if let Some(span) = span {
+                add(span.key, span.first_line, &span.text);
             }
         }
         Ok(())
@@ -368,17 +382,25 @@ fn score_input(
     let mut cache: HashMap<String, Scored> = HashMap::new();
     let mut unique = 0u64;
     let mut selector = Selector::new(options.selection.clone(), Arc::from(input.name()));
+    let mut windower = Windower::new(baseline.model.settings.window);
+    let window_events = baseline.model.settings.window.size as usize;
     let stats = read_records(input, options.format, progress, |chunk| {
         let keys = keys_of(chunk);
+        let spans: Vec<Option<Span>> = if windower.enabled() {
+            chunk.iter().zip(&keys).map(|(r, k)| windower.push(r, k)).collect()
+        } else {
+            Vec::new()
+        };
         if cache.len() > MAX_CACHED_KEYS {
             cache.clear();
         }
-        // Distinct keys of this chunk not scored before, each once.
+        // Distinct keys of this chunk (records' and windows') not scored before, each once.
         let mut fresh: Vec<&str> = Vec::new();
-        let mut fresh_seen: HashMap<&str, ()> = HashMap::new();
-        for key in &keys {
-            if !cache.contains_key(key.as_str()) && fresh_seen.insert(key.as_str(), ()).is_none() {
-                fresh.push(key.as_str());
+        let mut fresh_seen: HashSet<&str> = HashSet::new();
+        let window_keys = spans.iter().flatten().map(|s| s.key.as_str());
+        for key in keys.iter().map(String::as_str).chain(window_keys) {
+            if !cache.contains_key(key) && fresh_seen.insert(key) {
+                fresh.push(key);
             }
         }
         let scored: Vec<Scored> = fresh
@@ -392,20 +414,34 @@ fn score_input(
         for (key, result) in fresh.iter().zip(scored) {
             cache.insert((*key).to_owned(), result);
         }
-        for (record, key) in chunk.iter().zip(&keys) {
-            let result = cache.get(key.as_str()).copied().unwrap_or(Scored {
-                score: 0.0,
-                nearest: None,
-            });
+        let unscored = Scored {
+            score: 0.0,
+            nearest: None,
+        };
+        for (i, (record, key)) in chunk.iter().zip(&keys).enumerate() {
+            let result = cache.get(key.as_str()).copied().unwrap_or(unscored);
             selector
                 .record(
                     record.line,
+                    record.pid,
                     &record.text,
                     result.score,
                     || result.nearest.and_then(|id| baseline.nearest(id)),
                     sink,
                 )
                 .map_err(Error::Output)?;
+            if let Some(Some(span)) = spans.get(i) {
+                let result = cache.get(span.key.as_str()).copied().unwrap_or(unscored);
+                selector
+                    .window(
+                        span,
+                        window_events,
+                        result.score,
+                        || result.nearest.and_then(|id| baseline.nearest(id)),
+                        sink,
+                    )
+                    .map_err(Error::Output)?;
+            }
         }
         Ok(())
     })?;

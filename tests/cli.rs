@@ -1653,3 +1653,49 @@ fn inspect_of_a_missing_file_is_trouble() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.starts_with("honk: error:"), "{}", r.stderr);
 }
+
+fn strace_works() -> bool {
+    std::process::Command::new("strace")
+        .args(["-o", "/dev/null", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn trace_learns_then_scores_a_real_command() {
+    if !strace_works() {
+        eprintln!("skipping: strace is missing or cannot trace here (apt-get install strace)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.honk");
+    let normal = "cat /etc/hostname >/dev/null; ls /etc >/dev/null";
+    for _ in 0..2 {
+        let r = run(honk_in(dir.path()).args(["trace", "--learn", "m.honk", "--", "sh", "-c", normal]));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    assert!(model.exists());
+
+    let r = run(honk_in(dir.path()).args(["trace", "--score", "m.honk", "--json", "--", "sh", "-c", normal]));
+    assert_eq!(r.code, 0, "the same run is normal: {}", r.stdout);
+
+    let odd = format!("{normal}; cat /etc/shadow >/dev/null 2>&1");
+    let r = run(honk_in(dir.path()).args(["trace", "--score", "m.honk", "--json", "--", "sh", "-c", &odd]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let found = json_lines(&r.stdout);
+    assert!(
+        found.iter().any(|a| a["text"].as_str().unwrap_or("").contains("/etc/shadow")),
+        "the read of /etc/shadow is flagged: {found:?}"
+    );
+
+    let r = run(honk_in(dir.path()).args(["trace", "-o", "t.strace", "--", "true"]));
+    assert_eq!(r.code, 0);
+    let trace = std::fs::read_to_string(dir.path().join("t.strace")).unwrap();
+    assert!(trace.contains("execve("), "{trace}");
+}
+
+#[test]
+fn trace_without_a_command_is_a_usage_error() {
+    let r = run_args(&["trace", "--"]);
+    assert_eq!(r.code, 2);
+}

@@ -16,10 +16,13 @@
 //! [`strace`] knows the system-call grammar; [`text`] handles any other log line.
 //! This module does not hash, weigh or compare anything.
 
+pub mod audit;
+pub mod gvisor;
 pub mod strace;
+pub mod sysdig;
 pub mod text;
 
-use crate::parse::{Kind, Record};
+use crate::parse::{Dialect, Kind, Record};
 
 /// Version of the normalization rules; a model records the version that made its keys.
 pub const VERSION: u32 = 1;
@@ -41,6 +44,20 @@ pub fn normalize(record: &Record, key: &mut String) {
         Kind::Syscall { name, args, result } => strace::syscall(part(name), part(args), part(result), &mut out),
         Kind::Signal { body } => strace::signal(part(body), &mut out),
         Kind::Exit { body } => strace::exit(part(body), &mut out),
+        Kind::Event {
+            name,
+            args,
+            result,
+            dialect,
+        } => {
+            let (name, args, result) = (part(name), part(args), part(result));
+            match dialect {
+                Dialect::Sysdig => sysdig::event(name, args, result, &mut out),
+                Dialect::Gvisor => gvisor::event(name, args, result, &mut out),
+                Dialect::Audit => audit::event(name, args, result, &mut out),
+                Dialect::Bare => out.push(name),
+            }
+        }
     }
 }
 

@@ -9,7 +9,11 @@
 //! Records leave a parser in the order of their first line, whatever order their
 //! pieces arrived in.
 
+pub mod audit;
+pub mod gvisor;
+pub mod numbers;
 pub mod strace;
+pub mod sysdig;
 pub mod text;
 
 use std::ops::Range;
@@ -19,16 +23,56 @@ use std::ops::Range;
 pub enum Format {
     /// strace output, any of its common shapes (`-f`, `-ff`, `-t`/`-tt`/`-ttt`/`-r`, `-T`, `-y`).
     Strace,
+    /// sysdig's default text output (also its tty and `-pc` container variants) and
+    /// the LID-DS recordings, which are sysdig text.
+    Sysdig,
+    /// sysdig's JSON output (`sysdig -j`), one object per line.
+    SysdigJson,
+    /// gVisor's `runsc --strace --debug` log.
+    Gvisor,
+    /// The Linux audit log (`type=SYSCALL` records and the records of the same event).
+    Audit,
+    /// Bare system-call numbers (ADFA-LD traces; `pid number` lines as in the UNM data).
+    Numbers,
     /// Any other line-oriented log.
     Text,
 }
 
 impl Format {
+    /// Every format, in the order detection tries them.
+    pub const ALL: [Format; 7] = [
+        Format::Strace,
+        Format::SysdigJson,
+        Format::Sysdig,
+        Format::Gvisor,
+        Format::Audit,
+        Format::Numbers,
+        Format::Text,
+    ];
+
     /// The name used on the command line and in JSON output.
     pub fn name(self) -> &'static str {
         match self {
             Format::Strace => "strace",
+            Format::Sysdig => "sysdig",
+            Format::SysdigJson => "sysdig-json",
+            Format::Gvisor => "gvisor",
+            Format::Audit => "audit",
+            Format::Numbers => "numbers",
             Format::Text => "text",
+        }
+    }
+
+    /// Whether one line has this format's shape (for detection).
+    fn looks_like(self, line: &str) -> bool {
+        match self {
+            Format::Strace => strace::looks_like_strace(line),
+            Format::Sysdig => sysdig::looks_like_sysdig(line),
+            Format::SysdigJson => sysdig::looks_like_sysdig_json(line),
+            Format::Gvisor => gvisor::looks_like_gvisor(line),
+            Format::Audit => audit::looks_like_audit(line),
+            Format::Numbers => numbers::looks_like_numbers(line),
+            Format::Text => true,
         }
     }
 }
@@ -40,8 +84,11 @@ pub struct Record {
     pub line: u64,
     /// What the user sees: the original line (for a resumed call, the two halves joined).
     pub text: String,
-    /// Process or thread id, when the format gives one.
+    /// Thread id (or process id, when that is all the format gives): a sequence of
+    /// events is one thread's.
     pub pid: Option<u32>,
+    /// The process (command) name, when the format gives one.
+    pub process: Option<String>,
     /// Where the parts of `text` are.
     pub kind: Kind,
 }
@@ -65,6 +112,30 @@ pub enum Kind {
     Signal { body: Range<usize> },
     /// A process end: the text between `+++ ` and ` +++`, e.g. `exited with 0`.
     Exit { body: Range<usize> },
+    /// A system call from a source other than strace, whose arguments are written
+    /// in that source's own way (`dialect`).
+    Event {
+        /// The syscall name, e.g. `openat` (for [`Dialect::Bare`], the whole record).
+        name: Range<usize>,
+        /// The arguments, in the dialect's grammar; may be empty.
+        args: Range<usize>,
+        /// The return value and error, where the source gives them apart from the arguments; may be empty.
+        result: Range<usize>,
+        dialect: Dialect,
+    },
+}
+
+/// How the arguments of a [`Kind::Event`] are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// sysdig and LID-DS: `key=value` pairs, `fd=3(<f>/etc/passwd)`, `res=-2(ENOENT)`.
+    Sysdig,
+    /// gVisor's strace: strace-like, with unquoted path annotations.
+    Gvisor,
+    /// The audit log: `key=value` fields of the joined records of one event.
+    Audit,
+    /// A bare syscall name with nothing else (from a number trace).
+    Bare,
 }
 
 /// A line-by-line parser for one input. Feed it every line in order, then call `finish`.
@@ -78,27 +149,32 @@ pub trait Parser: Send {
 /// How many leading lines format detection looks at.
 pub const DETECT_LINES: usize = 64;
 
-/// Guess the format of an input from its first lines: strace when most non-blank
-/// lines look like strace output, else plain text.
+/// Guess the format of an input from its first lines: the first format (in
+/// [`Format::ALL`] order) that most non-blank lines look like, else plain text.
 pub fn detect<'a>(lines: impl IntoIterator<Item = &'a str>) -> Format {
-    let (mut seen, mut strace) = (0usize, 0usize);
-    for line in lines.into_iter().filter(|l| !l.trim().is_empty()).take(DETECT_LINES) {
-        seen += 1;
-        if strace::looks_like_strace(line) {
-            strace += 1;
-        }
+    let sample: Vec<&str> = lines
+        .into_iter()
+        .filter(|l| !l.trim().is_empty())
+        .take(DETECT_LINES)
+        .collect();
+    if sample.is_empty() {
+        return Format::Text;
     }
-    if seen > 0 && strace * 2 > seen {
-        Format::Strace
-    } else {
-        Format::Text
-    }
+    Format::ALL
+        .into_iter()
+        .find(|format| sample.iter().filter(|l| format.looks_like(l)).count() * 2 > sample.len())
+        .unwrap_or(Format::Text)
 }
 
 /// A fresh parser for `format`.
 pub fn parser(format: Format) -> Box<dyn Parser> {
     match format {
         Format::Strace => Box::new(strace::StraceParser::default()),
+        Format::Sysdig => Box::new(sysdig::SysdigParser::default()),
+        Format::SysdigJson => Box::new(sysdig::SysdigJsonParser::default()),
+        Format::Gvisor => Box::new(gvisor::GvisorParser::default()),
+        Format::Audit => Box::new(audit::AuditParser::default()),
+        Format::Numbers => Box::new(numbers::NumbersParser::default()),
         Format::Text => Box::new(text::TextParser),
     }
 }

@@ -118,6 +118,7 @@ impl Parser for StraceParser {
             line: line_no,
             text: line.to_owned(),
             pid,
+            process: None,
             kind,
         };
         match classify(b, body, end) {
@@ -614,6 +615,7 @@ mod tests {
                 vec![name.clone(), args.clone(), result.clone()]
             }
             Kind::Signal { body } | Kind::Exit { body } => vec![body.clone()],
+            Kind::Event { name, args, result, .. } => vec![name.clone(), args.clone(), result.clone()],
         }
     }
 
@@ -653,6 +655,7 @@ mod tests {
             let original = lines[(r.line - 1) as usize];
             match &r.kind {
                 Kind::Text => assert!(original.starts_with("strace: "), "unparsed: {original:?}"),
+                Kind::Event { .. } => panic!("the strace parser makes no other-dialect events: {original:?}"),
                 Kind::Syscall { .. } => {
                     let (name, args, result) = call(r);
                     assert!(

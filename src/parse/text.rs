@@ -15,6 +15,7 @@ impl Parser for TextParser {
             line: line_no,
             text: line.to_owned(),
             pid: None,
+            process: None,
             kind: Kind::Text,
         });
     }

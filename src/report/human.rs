@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use super::{Anomaly, Sink, Summary};
+use super::{Anomaly, Sink, Summary, WindowInfo};
 
 const RESET: &str = "\x1b[0m";
 const SOURCE: &str = "\x1b[35m";
@@ -76,8 +76,65 @@ impl<W: Write> HumanPrinter<W> {
     }
 }
 
+impl<W: Write> HumanPrinter<W> {
+    /// An unusual window: its span, then its events, then the nearest baseline window.
+    fn window(&mut self, a: &Anomaly, w: &WindowInfo) -> io::Result<()> {
+        let (s, r) = self.paint(SOURCE);
+        let (l, _) = self.paint(LINE);
+        let (sc, _) = self.paint(SCORE);
+        let (n, _) = self.paint(NEAREST);
+        let (d, _) = self.paint(DIM);
+        let thread = w.thread.map_or(String::new(), |t| format!(" of thread {t}"));
+        writeln!(
+            self.out,
+            "{s}{}{r}:{l}{}-{}{r}  {sc}{:.2}{r}  {} events{thread} in an unusual order:",
+            escape(&a.source),
+            a.line,
+            w.last_line,
+            a.score,
+            w.events
+        )?;
+        for event in a.text.lines() {
+            writeln!(self.out, "    {}", escape(event))?;
+        }
+        match &a.nearest {
+            Some(near) => {
+                // A window's text is `LINE<TAB>event` per event: its last line tells where it ends.
+                let last = near
+                    .text
+                    .lines()
+                    .last()
+                    .and_then(|l| l.split('\t').next())
+                    .unwrap_or("");
+                let span = if last.is_empty() || last == near.line.to_string() {
+                    near.line.to_string()
+                } else {
+                    format!("{}-{}", near.line, escape(last))
+                };
+                writeln!(
+                    self.out,
+                    "  {n}~{r} {d}{}:{span}  nearest baseline window:{r}",
+                    escape(&near.source)
+                )?;
+                for event in near.text.lines() {
+                    writeln!(self.out, "    {d}{}{r}", escape(event))?;
+                }
+            }
+            None => writeln!(
+                self.out,
+                "  {n}~{r} {d}(no baseline window shares a pair of calls with it){r}"
+            )?,
+        }
+        self.last = Some((a.source.clone(), a.line));
+        Ok(())
+    }
+}
+
 impl<W: Write> Sink for HumanPrinter<W> {
     fn anomaly(&mut self, a: &Anomaly) -> io::Result<()> {
+        if let Some(w) = &a.window {
+            return self.window(a, w);
+        }
         let first = a.before.first().map_or(a.line, |c| c.line);
         let contiguous =
             self.in_order && matches!(&self.last, Some((s, l)) if Arc::ptr_eq(s, &a.source) && l + 1 >= first);
@@ -166,6 +223,7 @@ mod tests {
             }),
             before: before.iter().map(ctx).collect(),
             after: after.iter().map(ctx).collect(),
+            window: None,
         }
     }
 

@@ -4,12 +4,15 @@
 //!   "nearest": {"source": str, "line": int, "text": str} | null}`, plus
 //! `"before"` and `"after"` arrays of `{"line", "text"}` when context was asked for.
 //! `line` is 1-based in the original input. This shape is a contract.
+//! An unusual window of events (`--window`) also has
+//! `"window": {"last_line", "events", "thread"}`, and its `text` (and its
+//! nearest's) is the window's events, one per line, as `LINE<TAB>text`.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Anomaly, ContextLine, Nearest, Sink, Summary};
+use super::{Anomaly, ContextLine, Nearest, Sink, Summary, WindowInfo};
 
 /// Prints anomalies as JSON Lines.
 pub struct JsonPrinter<W: Write> {
@@ -35,6 +38,8 @@ struct Line<'a> {
     before: Option<&'a [ContextLine]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     after: Option<&'a [ContextLine]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    window: Option<&'a WindowInfo>,
 }
 
 /// Scores are distances in [0, 1]; six decimals are more than any threshold needs.
@@ -52,6 +57,7 @@ impl<W: Write> Sink for JsonPrinter<W> {
             nearest: a.nearest.as_ref(),
             before: self.context.then_some(a.before.as_slice()),
             after: self.context.then_some(a.after.as_slice()),
+            window: a.window.as_ref(),
         };
         serde_json::to_writer(&mut self.out, &line)?;
         self.out.write_all(b"\n")
@@ -78,6 +84,7 @@ mod tests {
             nearest: None,
             before: vec![],
             after: vec![],
+            window: None,
         };
         printer.anomaly(&anomaly).unwrap();
         let out = String::from_utf8(printer.out).unwrap();

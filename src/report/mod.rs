@@ -11,10 +11,12 @@ pub mod human;
 pub mod json;
 pub mod progress;
 
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::window::Span;
 
 /// The baseline record a target record was found nearest to.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -45,6 +47,20 @@ pub struct Anomaly {
     pub before: Vec<ContextLine>,
     /// Records just after it in the same input (`-A`).
     pub after: Vec<ContextLine>,
+    /// For an unusual window of events rather than a single record: where it ends.
+    /// `text` then holds the window's events, one per line, as `LINE<TAB>text`.
+    pub window: Option<WindowInfo>,
+}
+
+/// What is special about a window anomaly.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct WindowInfo {
+    /// Line of the window's last event (`line` is its first).
+    pub last_line: u64,
+    /// Events in the window.
+    pub events: usize,
+    /// The thread whose events these are, when the format names one.
+    pub thread: Option<u32>,
 }
 
 /// What a run did, for the closing summary.
@@ -101,6 +117,10 @@ pub struct Selector {
     /// An anomaly still collecting its after-context.
     open: Option<Anomaly>,
     anomalies: u64,
+    /// Per thread: the last line of an unusual single event, and the last line of
+    /// a reported window, to keep windows to what single events do not explain.
+    last_event_anomaly: HashMap<Option<u32>, u64>,
+    last_window: HashMap<Option<u32>, u64>,
 }
 
 impl Selector {
@@ -112,6 +132,8 @@ impl Selector {
             recent: VecDeque::new(),
             open: None,
             anomalies: 0,
+            last_event_anomaly: HashMap::new(),
+            last_window: HashMap::new(),
         }
     }
 
@@ -120,16 +142,21 @@ impl Selector {
         self.anomalies
     }
 
-    /// The next scored record of the input. `nearest` is only called for anomalies.
+    /// The next scored record of the input, from `thread`. `nearest` is only
+    /// called for anomalies.
     pub fn record(
         &mut self,
         line: u64,
+        thread: Option<u32>,
         text: &str,
         score: f64,
         nearest: impl FnOnce() -> Option<Nearest>,
         sink: &mut dyn Sink,
     ) -> io::Result<()> {
         let anomalous = score > self.selection.threshold;
+        if anomalous {
+            self.last_event_anomaly.insert(thread, line);
+        }
         if let Some(open) = &mut self.open {
             if anomalous || open.after.len() >= self.selection.after {
                 self.close(sink)?;
@@ -150,6 +177,7 @@ impl Selector {
                 nearest: nearest(),
                 before: self.recent.iter().cloned().collect(),
                 after: Vec::new(),
+                window: None,
             });
             if self.selection.after == 0 {
                 self.close(sink)?;
@@ -165,6 +193,51 @@ impl Selector {
             });
         }
         Ok(())
+    }
+
+    /// A scored window that ends with the record given last. It is reported when
+    /// it is above the threshold, none of its events was unusual by itself, and
+    /// it does not overlap a window of the same thread reported before.
+    pub fn window(
+        &mut self,
+        span: &Span,
+        events: usize,
+        score: f64,
+        nearest: impl FnOnce() -> Option<Nearest>,
+        sink: &mut dyn Sink,
+    ) -> io::Result<()> {
+        if score <= self.selection.threshold {
+            return Ok(());
+        }
+        let explained = self
+            .last_event_anomaly
+            .get(&span.thread)
+            .is_some_and(|&l| l >= span.first_line);
+        let overlaps = self
+            .last_window
+            .get(&span.thread)
+            .is_some_and(|&l| l >= span.first_line);
+        if explained || overlaps {
+            return Ok(());
+        }
+        // Release a pending single anomaly first, so output stays in line order as far as it can.
+        self.close(sink)?;
+        self.last_window.insert(span.thread, span.last_line);
+        self.anomalies += 1;
+        sink.anomaly(&Anomaly {
+            source: self.source.clone(),
+            line: span.first_line,
+            text: span.text.clone(),
+            score,
+            nearest: nearest(),
+            before: Vec::new(),
+            after: Vec::new(),
+            window: Some(WindowInfo {
+                last_line: span.last_line,
+                events,
+                thread: span.thread,
+            }),
+        })
     }
 
     /// The input ended: release the anomaly still waiting for after-context.
@@ -290,7 +363,7 @@ mod tests {
         };
         for (i, &score) in scores.iter().enumerate() {
             selector
-                .record(i as u64 + 1, &format!("line {}", i + 1), score, || None, sink)
+                .record(i as u64 + 1, None, &format!("line {}", i + 1), score, || None, sink)
                 .unwrap();
         }
         selector.end(sink).unwrap();
