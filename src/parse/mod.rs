@@ -13,6 +13,7 @@ pub mod audit;
 pub mod gvisor;
 pub mod numbers;
 pub mod strace;
+pub mod syscall_table;
 pub mod sysdig;
 pub mod text;
 
