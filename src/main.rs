@@ -17,7 +17,7 @@ use honk::model::{Model, Settings, Window};
 use honk::parse::Format;
 use honk::pipeline::{self, Baseline, InputStats, ScoreOptions};
 use honk::read::{self, Input};
-use honk::report::human::HumanPrinter;
+use honk::report::human::{escape, HumanPrinter};
 use honk::report::json::JsonPrinter;
 use honk::report::progress::Progress;
 use honk::report::{Selection, Sink, Summary, Top};
@@ -398,6 +398,30 @@ fn print_summary(summary: &Summary, stats: &[InputStats], started: Instant) {
         summary.k,
         started.elapsed().as_secs_f64()
     );
+    // The whole-input view: which traces, and which threads in them, stand out most.
+    let several = summary.per_input.len() > 1;
+    for input in summary.per_input.iter().filter(|i| i.anomalies > 0) {
+        let threads: Vec<String> = input
+            .threads
+            .iter()
+            .map(|t| format!("{} ({} of {})", t.thread, t.anomalies, t.records))
+            .collect();
+        if !several && threads.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            err,
+            "honk:   {}: {} of {} records unusual, highest score {:.2}",
+            escape(&input.source),
+            thousands(input.anomalies),
+            thousands(input.records),
+            input.max_score
+        );
+        if !threads.is_empty() {
+            let _ = write!(err, "; most in threads {}", threads.join(", "));
+        }
+        let _ = writeln!(err);
+    }
 }
 
 /// "3 inputs (strace)" or "<stdin> (text)".

@@ -19,7 +19,7 @@ use crate::normalize;
 use crate::parse::{self, Format, Record};
 use crate::read::{Input, Lines, ReadError};
 use crate::report::progress::Progress;
-use crate::report::{Collect, Nearest, Selection, Selector, Sink, Summary};
+use crate::report::{Collect, InputProfile, Nearest, Selection, Selector, Sink, Summary};
 use crate::vectorize::{SparseVec, Vectorizer};
 use crate::window::{Span, Windower};
 
@@ -308,7 +308,7 @@ pub struct ScoreOptions {
 struct InputScore {
     stats: InputStats,
     unique: u64,
-    anomalies: u64,
+    profile: InputProfile,
 }
 
 /// Score every record of `inputs` against `baseline` and hand the anomalies to
@@ -336,7 +336,8 @@ pub fn score(
     let mut tally = |scored: InputScore, summary: &mut Summary| {
         summary.records += scored.stats.records;
         summary.unique += scored.unique;
-        summary.anomalies += scored.anomalies;
+        summary.anomalies += scored.profile.anomalies;
+        summary.per_input.push(scored.profile);
         summary.truncated_lines += scored.stats.truncated;
         stats.push(scored.stats);
     };
@@ -449,6 +450,6 @@ fn score_input(
     Ok(InputScore {
         stats,
         unique,
-        anomalies: selector.anomalies(),
+        profile: selector.profile(),
     })
 }

@@ -75,9 +75,34 @@ pub struct Summary {
     pub baseline_records: u64,
     pub baseline_unique: u64,
     pub truncated_lines: u64,
+    /// Per input, in input order: how unusual it is as a whole.
+    pub per_input: Vec<InputProfile>,
     #[serde(skip)]
     pub elapsed: Duration,
 }
+
+/// How unusual one input is as a whole, and which of its threads most.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct InputProfile {
+    pub source: String,
+    pub records: u64,
+    pub anomalies: u64,
+    /// The highest score of any record or window.
+    pub max_score: f64,
+    /// The threads with anomalies, most anomalies first (at most [`PROFILED_THREADS`]).
+    pub threads: Vec<ThreadProfile>,
+}
+
+/// How unusual one thread of an input is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ThreadProfile {
+    pub thread: u32,
+    pub records: u64,
+    pub anomalies: u64,
+}
+
+/// Threads listed per input in a profile.
+pub const PROFILED_THREADS: usize = 5;
 
 /// A consumer of anomalies: one per output format.
 pub trait Sink {
@@ -121,6 +146,10 @@ pub struct Selector {
     /// a reported window, to keep windows to what single events do not explain.
     last_event_anomaly: HashMap<Option<u32>, u64>,
     last_window: HashMap<Option<u32>, u64>,
+    /// Per thread: records and anomalies.
+    threads: HashMap<u32, (u64, u64)>,
+    records: u64,
+    max_score: f64,
 }
 
 impl Selector {
@@ -134,6 +163,32 @@ impl Selector {
             anomalies: 0,
             last_event_anomaly: HashMap::new(),
             last_window: HashMap::new(),
+            threads: HashMap::new(),
+            records: 0,
+            max_score: 0.0,
+        }
+    }
+
+    /// How unusual the input was as a whole, so far.
+    pub fn profile(&self) -> InputProfile {
+        let mut threads: Vec<ThreadProfile> = self
+            .threads
+            .iter()
+            .filter(|(_, &(_, anomalies))| anomalies > 0)
+            .map(|(&thread, &(records, anomalies))| ThreadProfile {
+                thread,
+                records,
+                anomalies,
+            })
+            .collect();
+        threads.sort_by(|a, b| b.anomalies.cmp(&a.anomalies).then(a.thread.cmp(&b.thread)));
+        threads.truncate(PROFILED_THREADS);
+        InputProfile {
+            source: self.source.to_string(),
+            records: self.records,
+            anomalies: self.anomalies,
+            max_score: self.max_score,
+            threads,
         }
     }
 
@@ -154,6 +209,13 @@ impl Selector {
         sink: &mut dyn Sink,
     ) -> io::Result<()> {
         let anomalous = score > self.selection.threshold;
+        self.records += 1;
+        self.max_score = self.max_score.max(score);
+        if let Some(t) = thread {
+            let counts = self.threads.entry(t).or_default();
+            counts.0 += 1;
+            counts.1 += u64::from(anomalous);
+        }
         if anomalous {
             self.last_event_anomaly.insert(thread, line);
         }
@@ -206,6 +268,7 @@ impl Selector {
         nearest: impl FnOnce() -> Option<Nearest>,
         sink: &mut dyn Sink,
     ) -> io::Result<()> {
+        self.max_score = self.max_score.max(score);
         if score <= self.selection.threshold {
             return Ok(());
         }
@@ -224,6 +287,9 @@ impl Selector {
         self.close(sink)?;
         self.last_window.insert(span.thread, span.last_line);
         self.anomalies += 1;
+        if let Some(t) = span.thread {
+            self.threads.entry(t).or_default().1 += 1;
+        }
         sink.anomaly(&Anomaly {
             source: self.source.clone(),
             line: span.first_line,
