@@ -476,4 +476,27 @@ mod tests {
         let (found, _) = run(selection(0, 0), Some(3), &[0.6, 0.9, 0.7, 0.9, 0.8]);
         assert_eq!(found.iter().map(|a| a.line).collect::<Vec<_>>(), [2, 4, 5]);
     }
+
+    #[test]
+    fn the_profile_counts_per_thread_and_keeps_the_highest_score() {
+        let mut selector = Selector::new(selection(0, 0), Arc::from("t.strace"));
+        let mut sink = Collect::default();
+        for (line, thread, score) in [(1, 7, 0.1), (2, 7, 0.9), (3, 8, 0.0), (4, 7, 0.6), (5, 8, 0.2)] {
+            selector
+                .record(line, Some(thread), "x", score, || None, &mut sink)
+                .unwrap();
+        }
+        let profile = selector.profile();
+        assert_eq!((profile.records, profile.anomalies), (5, 2));
+        assert_eq!(profile.max_score, 0.9);
+        assert_eq!(
+            profile.threads,
+            [ThreadProfile {
+                thread: 7,
+                records: 3,
+                anomalies: 2
+            }],
+            "only threads with anomalies are listed"
+        );
+    }
 }
