@@ -407,7 +407,7 @@ pub fn push_path(path: &str, out: &mut Tokens) {
 
 /// The program an `execve` runs: its path alone, weighted like a path's whole
 /// token; its directories say little (most programs live in `/usr/bin`).
-fn push_program(path: &str, out: &mut Tokens) {
+pub(super) fn push_program(path: &str, out: &mut Tokens) {
     let whole = mask_path(path);
     out.push(&whole);
     out.push(&whole);
@@ -433,7 +433,7 @@ fn push_buffer(raw: &str, unescaped: &str, out: &mut Tokens) {
 }
 
 /// One `execve` argument: a path, an option, or words (a `sh -c` script).
-fn push_argument(arg: &str, out: &mut Tokens) {
+pub(super) fn push_argument(arg: &str, out: &mut Tokens) {
     for piece in arg.split_whitespace() {
         if out.full() {
             return;

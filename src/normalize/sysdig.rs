@@ -40,8 +40,8 @@
 //! dots that end an option or start an option or path (`-6.http://x.org.` is
 //! `-6` and `http://x.org`).
 
-use super::strace::push_path;
-use super::{keep_word, mask_path, push_words, Tokens};
+use super::strace::{push_argument, push_path};
+use super::{mask_path, push_words, Tokens};
 
 /// Words kept from the start of a data buffer.
 const BUFFER_WORDS: usize = 3;
@@ -415,29 +415,6 @@ fn split_dotted(value: &str) -> Vec<&str> {
     pieces.push(&v[start..]);
     pieces.retain(|p| !p.is_empty());
     pieces
-}
-
-/// One `execve` argument: a path, an option, or words (a `sh -c` script), as
-/// strace's normalization reads argv.
-fn push_argument(arg: &str, out: &mut Tokens) {
-    for piece in arg.split_whitespace() {
-        if out.full() {
-            return;
-        }
-        if looks_like_path(piece) {
-            push_path(piece, out);
-        } else if piece.starts_with('-') && piece.len() <= 32 {
-            // Options (`-c`, `--rm`) change what a program does; keep them whole, minus any value.
-            let option = piece.split('=').next().unwrap_or(piece);
-            if !option.bytes().any(|b| b.is_ascii_digit()) {
-                out.push(option);
-            }
-        } else if keep_word(piece) {
-            out.push(piece);
-        } else {
-            push_words(piece, 4, out);
-        }
-    }
 }
 
 /// The first words of a data buffer, if it is text.
