@@ -6,32 +6,36 @@
 //! `clamp(1 − dot, 0, 1)`. Results are exact: [`Index::search`] returns the
 //! same neighbours, in the same order and with the same distance bits, as the
 //! brute-force scan [`Index::brute_force`]. Ties in distance go to the smaller
-//! id, i.e. the earlier baseline line.
+//! id, i.e. the earlier baseline line. Vectors sharing no feature with the
+//! query are at distance 1 and fill the result when too few others exist.
 //!
 //! How it stays fast:
 //!
 //! - Identical vectors are stored once. Normalized logs repeat themselves a
 //!   lot, and a repeated line then costs one dot product instead of many.
-//! - An inverted index (postings in CSR form: one array of vector numbers and
-//!   weights grouped by feature, and a sorted feature array to binary-search)
-//!   finds the vectors that share a feature with the query; the rest have
-//!   cosine 0.
-//! - MaxScore-style pruning: query features are visited from the rarest to the
-//!   most common. Every vector met for the first time gets its exact dot
-//!   product. Before each feature we bound the best cosine any vector not yet
-//!   met could reach using only the features left (by per-feature maximum
-//!   weights and by Cauchy–Schwarz); once that bound cannot beat the k-th best
-//!   distance so far, the long postings of common features are never read.
-//! - When a long posting list must be read anyway, the remaining lists are
-//!   read term-at-a-time into accumulators, which is much cheaper per entry
-//!   than a dot product. Summing them in increasing feature order reproduces
-//!   the dot product's arithmetic exactly.
+//! - An inverted index (postings in CSR form: vector numbers and weights
+//!   grouped by feature, found by binary search in a sorted feature array)
+//!   yields the vectors that share a feature with the query.
+//! - Query features are visited from the rarest to the most common, and
+//!   before each one we bound the best cosine a vector not met yet could
+//!   reach with the features left (per-feature maximum weights, and
+//!   Cauchy–Schwarz; absolute values, so negative weights are fine). Once
+//!   that bound cannot beat the k-th best distance so far, the remaining,
+//!   longest postings are never read (MaxScore-style pruning).
+//! - Short postings are scored vector by vector with exact dot products:
+//!   this finds the near-duplicates of a typical line through its rare
+//!   features and sets a high bar early. Long postings are summed
+//!   term-at-a-time into per-vector partial dot products, much cheaper per
+//!   entry. Partial sums only serve as bounds: whatever could still enter the
+//!   top k gets an exact dot product, the same arithmetic as the brute force.
+//!
+//! The worst case (a query whose features are all common and which has no
+//! close neighbour) reads all its postings, still far from a full scan.
 //!
 //! What it does not do: approximate search, incremental updates (build a new
 //! index instead), or persistence (the model stores what it needs to rebuild
-//! one). Vectors with weights of any sign and length are accepted; the pruning
-//! bounds do not assume positive weights or unit length, only the meaning of
-//! "distance" does.
+//! one). Weights of any sign and vectors of any length are accepted, and the
+//! bounds stay valid for them; only "distance" assumes unit vectors.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -89,6 +93,8 @@ pub struct Index {
     post_val: Vec<f64>,
     /// Per feature, the largest absolute weight in its postings.
     max_abs: Vec<f64>,
+
+    tuning: Tuning,
 }
 
 impl Index {
@@ -226,7 +232,8 @@ impl Index {
     }
 
     fn n_unique(&self) -> usize {
-        self.vec_ptr.len() - 1
+        // `Index::default()` has no sentinel offset.
+        self.vec_ptr.len().saturating_sub(1)
     }
 
     /// The number of ids (vectors given to [`Index::new`]).
@@ -284,15 +291,17 @@ impl Index {
     /// The search proper; leaves the result in `scratch.top`.
     fn run(&self, q_idx: &[u32], q_val: &[f64], k: usize, scratch: &mut Scratch) {
         let gen = scratch.begin(self.n_unique());
+        let open = gen + 1;
         let Scratch {
-            stamp,
-            acc,
+            marks,
             touched,
+            best,
             terms,
             suffix,
             top,
             ..
         } = scratch;
+        let query = Query { idx: q_idx, val: q_val };
 
         // The query features that some baseline vector has, rarest first.
         terms.clear();
@@ -318,31 +327,45 @@ impl Index {
                 len: next.len + t.len,
             };
         }
-        // Rounding in the bounds and in dot products is far below this; it
-        // only keeps the pruning safe, it barely weakens it.
+        // Rounding in the bounds, in dot products and in accumulated sums is
+        // far below this; it only keeps the pruning safe.
         let margin = 1e-9 * (1.0 + suffix[0].ub);
+        let bound = |s: Suffix| s.ub.min(s.sq.sqrt() * self.max_norm) + margin;
+        // Bounds the rounding of a single-precision partial sum: at most
+        // `terms.len()` conversions and as many additions, each off by at
+        // most 2^-24 of the sum of magnitudes, itself ≤ `suffix[0].ub`; with
+        // a factor 2 to spare.
+        let slack = if suffix[0].ub < 1e30 {
+            (terms.len() as f64 + 1.0) * 2.0 * f64::from(f32::EPSILON) * (1.0 + suffix[0].ub)
+        } else {
+            // Products could overflow single precision: trust no sum.
+            f64::INFINITY
+        };
+        let tuning = self.tuning;
 
-        let mut complete = true; // every vector sharing a feature was scored
-        for i in 0..terms.len() {
-            let rest = suffix[i];
-            let bound = rest.ub.min(rest.sq.sqrt() * self.max_norm) + margin;
-            if cannot_enter(top, k, bound) {
-                complete = false;
-                break;
+        // Phase 1: short postings, every new vector scored exactly. Cheap, and
+        // finds near-duplicates through their rare features early, which
+        // tightens the k-th best distance before the long lists.
+        let mut i = 0;
+        let mut exact = 0; // postings scored one vector at a time so far
+        while i < terms.len() {
+            if cannot_enter(top, k, bound(suffix[i])) {
+                // Only vectors with none of the terms so far are unscored,
+                // and they cannot qualify.
+                return;
             }
             let t = terms[i];
             let after = suffix[i + 1];
-            if t.len > SHORT_POSTINGS && t.len.saturating_mul(EXACT_COST) > after.len {
-                // Reading the rest term-at-a-time is cheaper than scoring
-                // this long list's vectors one by one for a chance to stop.
-                let rest_terms = &mut terms[i..];
-                self.accumulate(rest_terms, gen, stamp, acc, touched, top, k);
+            exact += t.len;
+            if t.len > tuning.short_postings && exact.saturating_mul(tuning.exact_cost) > after.len {
+                // Scoring vectors one at a time would have cost more than
+                // reading everything left: this is no longer a bet worth making.
                 break;
             }
             let after_norm = after.sq.sqrt();
             let range = self.post_ptr[t.slot]..self.post_ptr[t.slot + 1];
             for (&u, &w) in self.post_ids[range.clone()].iter().zip(&self.post_val[range]) {
-                let seen = &mut stamp[u as usize];
+                let seen = &mut marks[u as usize].stamp;
                 if *seen == gen {
                     continue;
                 }
@@ -357,58 +380,135 @@ impl Index {
                         continue;
                     }
                 }
-                let (idx, val) = self.vector(u);
-                let d = distance(dot_sorted(q_idx, q_val, idx, val));
-                self.offer(top, k, u, d);
+                self.offer(top, k, u, distance(query.dot(self, u)));
+            }
+            i += 1;
+        }
+
+        // Phase 2: the long postings, summed term-at-a-time into partial dot
+        // products (much cheaper per entry than a dot product). Once the most
+        // common terms left cannot lift an unseen vector into the top k, they
+        // are not read at all.
+        touched.clear();
+        let mut left_out = None;
+        while i < terms.len() {
+            let t = terms[i];
+            if t.len >= tuning.refresh_min && t.len >= 2 * touched.len() {
+                // Worth a pass over the sums to raise the bar before reading
+                // this list: it may make the list unnecessary.
+                self.score_best(query, touched, marks, best, gen, top, k);
+            }
+            let rest = bound(suffix[i]);
+            if cannot_enter(top, k, rest) {
+                // Leaving the rest out saves reading its postings, but every
+                // summed vector that could still qualify then needs a dot
+                // product: leave out only if that is cheaper.
+                let saved = suffix[i].len;
+                if touched.len() <= saved {
+                    let limit = saved / tuning.exact_cost.max(1);
+                    let survivors = touched
+                        .iter()
+                        .filter(|&&u| {
+                            let mark = marks[u as usize];
+                            mark.stamp == open && !cannot_enter(top, k, f64::from(mark.sum) + rest + slack)
+                        })
+                        .take(limit + 1)
+                        .count();
+                    if survivors <= limit {
+                        left_out = Some(rest);
+                        break;
+                    }
+                }
+            }
+            let range = self.post_ptr[t.slot]..self.post_ptr[t.slot + 1];
+            for (&u, &w) in self.post_ids[range.clone()].iter().zip(&self.post_val[range]) {
+                // Stamp and sum share a cache line: one miss per entry.
+                let mark = &mut marks[u as usize];
+                if mark.stamp == gen {
+                    continue;
+                }
+                if mark.stamp != open {
+                    *mark = Mark { stamp: open, sum: 0.0 };
+                    touched.push(u);
+                }
+                mark.sum += (t.q * w) as f32;
+            }
+            i += 1;
+        }
+
+        // The summed vectors: an exact dot product for those that could still
+        // enter the top k, the best first so the bar rises early.
+        self.score_best(query, touched, marks, best, gen, top, k);
+        let missing = left_out.unwrap_or(margin) + slack;
+        for &u in touched.iter() {
+            let mark = marks[u as usize];
+            if mark.stamp != open {
+                continue;
+            }
+            let ceiling = f64::from(mark.sum) + missing;
+            if cannot_enter(top, k, ceiling) {
+                continue;
+            }
+            if ceiling <= 0.0 {
+                // Cosine ≤ 0 means distance exactly 1, no need to compute it.
+                self.offer(top, k, u, 1.0);
+            } else {
+                self.offer(top, k, u, distance(query.dot(self, u)));
             }
         }
 
-        if complete && (top.len() < k || top.last().is_some_and(|w| w.distance >= 1.0)) {
-            self.fill_disjoint(top, k, stamp, gen);
+        // With no term left out, every vector sharing a feature is decided;
+        // the others are at distance 1 and may still be needed.
+        let full = top.len() >= k && top.last().is_some_and(|w| w.distance < 1.0);
+        if left_out.is_none() && !full {
+            self.fill_disjoint(top, k, marks, gen);
         }
     }
 
-    /// Scores, term-at-a-time, every vector not yet seen that has one of
-    /// `terms`, and offers it.
-    ///
-    /// Such a vector has none of the query's other features, so adding its
-    /// products in increasing feature order from 0.0 performs exactly the
-    /// additions of [`dot_sorted`]: the scores are bit-identical.
+    /// Scores exactly the `k` summed vectors with the largest partial sums
+    /// and offers them; they are then done (stamped `gen`).
     #[allow(clippy::too_many_arguments)]
-    fn accumulate(
+    fn score_best(
         &self,
-        terms: &mut [Term],
+        query: Query,
+        touched: &mut [u32],
+        marks: &mut [Mark],
+        best: &mut Vec<(f64, u32)>,
         gen: u32,
-        stamp: &mut [u32],
-        acc: &mut Vec<f64>,
-        touched: &mut Vec<u32>,
         top: &mut Vec<Neighbour>,
         k: usize,
     ) {
-        // Slots are in feature order, because `features` is sorted.
-        terms.sort_unstable_by_key(|t| t.slot);
-        if acc.len() < stamp.len() {
-            acc.resize(stamp.len(), 0.0);
-        }
-        let open = gen + 1; // stamp of a vector being accumulated
-        touched.clear();
-        for t in terms.iter() {
-            let range = self.post_ptr[t.slot]..self.post_ptr[t.slot + 1];
-            for (&u, &w) in self.post_ids[range.clone()].iter().zip(&self.post_val[range]) {
-                let (seen, sum) = (&mut stamp[u as usize], &mut acc[u as usize]);
-                if *seen == gen {
+        let open = gen + 1;
+        let n = k.min(touched.len());
+        best.clear();
+        if n <= self.tuning.small_k {
+            // One pass keeping the n largest: far cheaper than a selection
+            // over all of `touched` when n is small.
+            for &u in touched.iter() {
+                let mark = marks[u as usize];
+                let sum = f64::from(mark.sum);
+                if mark.stamp != open || (best.len() >= n && best.last().is_some_and(|b| sum <= b.0)) {
                     continue;
                 }
-                if *seen != open {
-                    *seen = open;
-                    *sum = 0.0;
-                    touched.push(u);
+                if best.len() >= n {
+                    best.pop();
                 }
-                *sum += t.q * w;
+                let pos = best.partition_point(|b| b.0 >= sum);
+                best.insert(pos, (sum, u));
             }
+        } else {
+            if n < touched.len() {
+                touched.select_nth_unstable_by(n - 1, |a, b| marks[*b as usize].sum.total_cmp(&marks[*a as usize].sum));
+            }
+            best.extend(touched[..n].iter().map(|&u| (f64::from(marks[u as usize].sum), u)));
         }
-        for &u in touched.iter() {
-            self.offer(top, k, u, distance(acc[u as usize]));
+        for &(_, u) in best.iter() {
+            let mark = &mut marks[u as usize];
+            if mark.stamp != open {
+                continue;
+            }
+            mark.stamp = gen;
+            self.offer(top, k, u, distance(query.dot(self, u)));
         }
     }
 
@@ -416,6 +516,10 @@ impl Index {
     /// first id made it into the top `k`.
     #[inline]
     fn offer(&self, top: &mut Vec<Neighbour>, k: usize, u: u32, d: f64) -> bool {
+        // Most offers lose; reject those without touching the member lists.
+        if top.len() >= k && top.last().is_some_and(|worst| d > worst.distance) {
+            return false;
+        }
         let mut first = true;
         for &id in self.members(u) {
             if !offer(top, k, Neighbour { id, distance: d }) {
@@ -429,10 +533,10 @@ impl Index {
 
     /// Tops up with the vectors that share no feature with the query (cosine 0,
     /// distance 1), smallest ids first. Valid only once every vector sharing a
-    /// feature has been scored, i.e. marked in `stamp`.
-    fn fill_disjoint(&self, top: &mut Vec<Neighbour>, k: usize, stamp: &[u32], gen: u32) {
+    /// feature has been scored, i.e. stamped in `marks`.
+    fn fill_disjoint(&self, top: &mut Vec<Neighbour>, k: usize, marks: &[Mark], gen: u32) {
         for u in 0..self.n_unique() as u32 {
-            let seen = stamp[u as usize];
+            let seen = marks[u as usize].stamp;
             if seen == gen || seen == gen + 1 {
                 continue;
             }
@@ -469,10 +573,52 @@ fn cannot_enter(top: &[Neighbour], k: usize, bound: f64) -> bool {
     top.len() >= k && top.last().is_some_and(|worst| distance(bound) > worst.distance)
 }
 
-/// Below this many postings a feature is always scored vector by vector.
-const SHORT_POSTINGS: usize = 32;
-/// Roughly how many accumulator updates cost as much as one dot product.
-const EXACT_COST: usize = 8;
+/// The search's cost trade-offs. They never change results, only speed;
+/// tests vary them to drive every path.
+#[derive(Clone, Copy, Debug)]
+struct Tuning {
+    /// Lists this short are always scored vector by vector.
+    short_postings: usize,
+    /// Roughly how many postings summed cost as much as one dot product.
+    exact_cost: usize,
+    /// Before summing a list at least this long, score the best partial sums
+    /// exactly to raise the bar.
+    refresh_min: usize,
+    /// Up to this k, the best partial sums are picked in one pass.
+    small_k: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        // Measured on synthetic workloads (see the `throughput` test).
+        Tuning {
+            short_postings: 32,
+            exact_cost: 32,
+            refresh_min: 256,
+            small_k: 32,
+        }
+    }
+}
+
+/// The query, for exact dot products with the index's vectors.
+///
+/// Every exact score goes through [`dot_sorted`], as in
+/// [`Index::brute_force`]: the same products added in the same order give
+/// the same bits, which is what makes the two agree exactly.
+#[derive(Clone, Copy)]
+struct Query<'a> {
+    idx: &'a [u32],
+    val: &'a [f64],
+}
+
+impl Query<'_> {
+    /// The dot product with distinct vector `u` of `index`.
+    #[inline]
+    fn dot(self, index: &Index, u: u32) -> f64 {
+        let (idx, val) = index.vector(u);
+        dot_sorted(self.idx, self.val, idx, val)
+    }
+}
 
 /// One query feature present in the index.
 #[derive(Clone, Copy, Debug, Default)]
@@ -495,16 +641,28 @@ struct Suffix {
     len: usize,
 }
 
+/// What one search knows of one distinct vector.
+#[derive(Clone, Copy, Debug, Default)]
+struct Mark {
+    /// The search's generation once the vector is scored (or ruled out),
+    /// generation + 1 while its sum is being accumulated; anything else means
+    /// not seen in this search.
+    stamp: u32,
+    /// The accumulated partial dot product, valid while accumulating. Only
+    /// ever used as a bound, so single precision (half the cache footprint)
+    /// is enough; `slack` covers its rounding.
+    sum: f32,
+}
+
 /// Per-thread working memory for [`Index::search`], reused across searches so
 /// that a search allocates little beyond its result.
 #[derive(Clone, Debug, Default)]
 pub struct Scratch {
-    /// Per distinct vector: `generation` once scored, `generation + 1` while
-    /// accumulating; anything else means not seen in this search.
-    stamp: Vec<u32>,
+    /// Per distinct vector: what this search knows of it.
+    marks: Vec<Mark>,
     generation: u32,
-    acc: Vec<f64>,
     touched: Vec<u32>,
+    best: Vec<(f64, u32)>,
     terms: Vec<Term>,
     suffix: Vec<Suffix>,
     top: Vec<Neighbour>,
@@ -514,20 +672,20 @@ impl Scratch {
     /// Scratch sized for `index` (any index works; it grows as needed).
     pub fn new(index: &Index) -> Scratch {
         Scratch {
-            stamp: vec![0; index.n_unique()],
+            marks: vec![Mark::default(); index.n_unique()],
             ..Scratch::default()
         }
     }
 
     /// Starts a search over `n` distinct vectors; returns its generation.
     fn begin(&mut self, n: usize) -> u32 {
-        if self.stamp.len() < n {
-            self.stamp.resize(n, 0);
+        if self.marks.len() < n {
+            self.marks.resize(n, Mark::default());
         }
         // Two stamps per search; restart before they wrap so an old stamp
         // can never equal a current one.
         if self.generation >= u32::MAX - 3 {
-            self.stamp.fill(0);
+            self.marks.fill(Mark::default());
             self.generation = 0;
         }
         self.generation += 2;
@@ -622,8 +780,41 @@ mod tests {
         ns.iter().map(|n| n.id).collect()
     }
 
+    /// Tunings that force each path of the search: the default, scoring
+    /// everything vector by vector, summing everything (refreshing the bar
+    /// before every list), and summing with the selection for large k.
+    fn tunings() -> [Tuning; 4] {
+        let default = Tuning::default();
+        [
+            default,
+            Tuning {
+                short_postings: usize::MAX,
+                ..default
+            },
+            Tuning {
+                short_postings: 0,
+                exact_cost: usize::MAX,
+                refresh_min: 0,
+                ..default
+            },
+            Tuning {
+                short_postings: 0,
+                exact_cost: 1,
+                refresh_min: 2,
+                small_k: 0,
+            },
+        ]
+    }
+
     fn search(index: &Index, query: &SparseVec, k: usize) -> Vec<Neighbour> {
         index.search(query, k, &mut Scratch::new(index))
+    }
+
+    #[test]
+    fn index_is_shareable_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Index>();
+        shareable::<Scratch>();
     }
 
     #[test]
@@ -744,28 +935,30 @@ mod tests {
             .map(|i| unit(&[(0, 1.0), (1 + i % 50, if i % 3 == 0 { -1.0 } else { 0.7 })]))
             .collect();
         vectors.push(unit(&[(0, 1.0), (999, 1.0)]));
-        let index = Index::new(vectors.clone());
+        let mut index = Index::new(vectors.clone());
         let mut scratch = Scratch::new(&index);
-        for query in [
-            unit(&[(0, 1.0), (3, 0.2)]),
-            unit(&[(0, 0.3), (999, 1.0), (7, -0.5)]),
-            unit(&[(0, 1.0)]),
-        ] {
-            for k in [1, 3, 20, 60] {
-                let got = index.search(&query, k, &mut scratch);
-                assert_eq!(got, index.brute_force(&query, k));
-                assert_eq!(got, naive(&vectors, &query, k));
+        for tuning in tunings() {
+            index.tuning = tuning;
+            for query in [
+                unit(&[(0, 1.0), (3, 0.2)]),
+                unit(&[(0, 0.3), (999, 1.0), (7, -0.5)]),
+                unit(&[(0, 1.0)]),
+            ] {
+                for k in [1, 3, 20, 60] {
+                    let got = index.search(&query, k, &mut scratch);
+                    assert_eq!(got, index.brute_force(&query, k));
+                    assert_eq!(got, naive(&vectors, &query, k));
+                }
             }
         }
     }
 
     #[test]
-    fn accumulated_scores_are_bit_identical_to_dot_products() {
-        // Feature 10 is the most common and 30 the rarest, so the rarity order
-        // is the reverse of the feature order; random weights make the order
-        // of additions show in the last bits.
+    fn long_lists_with_random_weights_match_brute_force_bit_for_bit() {
+        // Long postings (the summing path), weights whose sums round
+        // differently in different orders, rarity order unlike feature order.
         let mut rng = SplitMix(7);
-        let vectors: Vec<SparseVec> = (0..400)
+        let vectors: Vec<SparseVec> = (0..2000)
             .map(|i| {
                 let mut pairs = vec![(10, rng.unit() - 0.5)];
                 if i % 4 != 0 {
@@ -774,20 +967,32 @@ mod tests {
                 if i % 2 == 0 {
                     pairs.push((30, rng.unit() - 0.5));
                 }
-                pairs.push((40 + i, rng.unit()));
+                if i % 7 == 0 {
+                    pairs.push((5, rng.unit() - 0.2));
+                }
+                pairs.push((40 + i % 300, rng.unit()));
                 unit(&pairs)
             })
             .collect();
-        let index = Index::new(vectors);
-        let query = unit(&[(10, 0.3), (20, -0.7), (30, 0.11)]);
+        let mut index = Index::new(vectors.clone());
         let mut scratch = Scratch::new(&index);
-        let got = index.search(&query, 400, &mut scratch);
-        assert_eq!(got, index.brute_force(&query, 400));
-        assert!(scratch.touched.len() > 300, "the accumulator path was not taken");
-        for &u in &scratch.touched {
-            let (idx, val) = index.vector(u);
-            let exact = dot_sorted(&query.indices, &query.values, idx, val);
-            assert_eq!(scratch.acc[u as usize].to_bits(), exact.to_bits());
+        for q in 0..40 {
+            let mut pairs = vec![(10, rng.unit() - 0.5), (20, rng.unit() - 0.5), (30, rng.unit() - 0.5)];
+            if q % 2 == 0 {
+                pairs.push((5, rng.unit()));
+            }
+            if q % 3 == 0 {
+                pairs.push((40 + q, rng.unit()));
+            }
+            let query = unit(&pairs);
+            for tuning in tunings() {
+                index.tuning = tuning;
+                for k in [1, 2, 5, 50, 3000] {
+                    let got = index.search(&query, k, &mut scratch);
+                    assert_eq!(got, index.brute_force(&query, k));
+                    assert_eq!(got, naive(&vectors, &query, k));
+                }
+            }
         }
     }
 
@@ -838,24 +1043,27 @@ mod tests {
             queries in prop::collection::vec(vector_strategy(), 1..8),
             picks in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
         ) {
-            let index = Index::new(vectors.clone());
+            let mut index = Index::new(vectors.clone());
             let mut scratch = Scratch::new(&index);
             // Queries: fresh vectors, and copies of baseline vectors.
             let mut queries = queries;
             if !vectors.is_empty() {
                 queries.extend(picks.iter().map(|p| vectors[p.index(vectors.len())].clone()));
             }
-            for query in &queries {
-                for k in 1..5 {
-                    let got = index.search(query, k, &mut scratch);
-                    let want = index.brute_force(query, k);
-                    let reference = naive(&vectors, query, k);
-                    prop_assert_eq!(ids(&got), ids(&want));
-                    prop_assert_eq!(ids(&got), ids(&reference));
-                    for (g, w) in got.iter().zip(&reference) {
-                        prop_assert!((g.distance - w.distance).abs() <= 1e-9);
+            for tuning in tunings() {
+                index.tuning = tuning;
+                for query in &queries {
+                    for k in 1..5 {
+                        let got = index.search(query, k, &mut scratch);
+                        let want = index.brute_force(query, k);
+                        let reference = naive(&vectors, query, k);
+                        prop_assert_eq!(ids(&got), ids(&want));
+                        prop_assert_eq!(ids(&got), ids(&reference));
+                        for (g, w) in got.iter().zip(&reference) {
+                            prop_assert!((g.distance - w.distance).abs() <= 1e-9);
+                        }
+                        prop_assert_eq!(&got, &want);
                     }
-                    prop_assert_eq!(&got, &want);
                 }
             }
         }
@@ -878,49 +1086,74 @@ mod tests {
         }
     }
 
-    /// Run by hand: `cargo test --release --lib index::tests::throughput -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn throughput() {
-        use rayon::prelude::*;
-        use std::time::Instant;
+    /// Zipf(`s`) sampling over `0..n` by inverse CDF.
+    struct Zipf(Vec<f64>);
 
-        const N: usize = 30_000;
-        const VOCAB: usize = 20_000;
-        let mut rng = SplitMix(42);
-        // Zipf(1) popularity over the vocabulary, by inverse CDF.
-        let mut cdf = Vec::with_capacity(VOCAB);
-        let mut total = 0.0;
-        for r in 1..=VOCAB {
-            total += 1.0 / r as f64;
-            cdf.push(total);
+    impl Zipf {
+        fn new(n: usize, s: f64) -> Zipf {
+            let mut total = 0.0;
+            Zipf(
+                (1..=n)
+                    .map(|r| {
+                        total += 1.0 / (r as f64).powf(s);
+                        total
+                    })
+                    .collect(),
+            )
         }
-        let random_vector = |rng: &mut SplitMix| {
+
+        fn sample(&self, rng: &mut SplitMix) -> u32 {
+            let x = rng.unit() * self.0.last().copied().unwrap_or(0.0);
+            self.0.partition_point(|&c| c < x).min(self.0.len() - 1) as u32
+        }
+    }
+
+    /// A hashed-word-like vector: spread feature numbers, sign from the word.
+    fn bag(words: &[u32]) -> SparseVec {
+        let pairs: Vec<(u32, f64)> = words
+            .iter()
+            .map(|&w| (w.wrapping_mul(2_654_435_761) >> 12, if w % 2 == 0 { 1.0 } else { -1.0 }))
+            .collect();
+        unit(&pairs)
+    }
+
+    /// A baseline and named sets of queries against it.
+    struct Workload {
+        name: &'static str,
+        baseline: Vec<SparseVec>,
+        query_sets: Vec<(&'static str, Vec<SparseVec>)>,
+    }
+
+    /// Two synthetic workloads of 30k baseline vectors and 30k queries each.
+    ///
+    /// - `zipf`: bags of ~10 words with Zipf(1) popularity over 20k words, so
+    ///   the commonest words are in most vectors (a hard case: long postings
+    ///   everywhere, and fresh queries have no close neighbour).
+    /// - `logs`: lines from 400 templates (Zipf popularity) of common words,
+    ///   with variable slots that are either one of a few values or a rare
+    ///   token; queries are new lines from the same templates, 3% from
+    ///   templates the baseline never saw.
+    fn workloads() -> Vec<Workload> {
+        const N: usize = 30_000;
+        let mut rng = SplitMix(42);
+
+        let words = Zipf::new(20_000, 1.0);
+        let random_bag = |rng: &mut SplitMix| {
             let n = 5 + (rng.next() % 11) as usize; // 5..=15, about 10
-            let pairs: Vec<(u32, f64)> = (0..n)
-                .map(|_| {
-                    let x = rng.unit() * total;
-                    let f = cdf.partition_point(|&c| c < x) as u32;
-                    // Hash-like spread of feature numbers and signs.
-                    let feature = f.wrapping_mul(2_654_435_761) >> 12;
-                    (feature, if f % 2 == 0 { 1.0 } else { -1.0 })
-                })
-                .collect();
-            unit(&pairs)
+            bag(&(0..n).map(|_| words.sample(rng)).collect::<Vec<_>>())
         };
-        let baseline: Vec<SparseVec> = (0..N).map(|_| random_vector(&mut rng)).collect();
-        let fresh: Vec<SparseVec> = (0..N).map(|_| random_vector(&mut rng)).collect();
-        // Near duplicates: a baseline vector with one feature replaced.
+        let baseline: Vec<SparseVec> = (0..N).map(|_| random_bag(&mut rng)).collect();
+        let fresh: Vec<SparseVec> = (0..N).map(|_| random_bag(&mut rng)).collect();
+        // Near duplicates: a baseline vector with one feature replaced by
+        // another of the same weight.
         let near: Vec<SparseVec> = (0..N)
             .map(|_| {
                 let mut v = baseline[(rng.next() % N as u64) as usize].clone();
-                let extra = random_vector(&mut rng);
-                if let (Some(i), Some(&f)) = (v.indices.last().copied(), extra.indices.first()) {
-                    v.indices.pop();
-                    v.values.pop();
+                let f = random_bag(&mut rng).indices.first().copied();
+                if let (Some(i), Some(x), Some(f)) = (v.indices.pop(), v.values.pop(), f) {
                     if i != f {
                         v.indices.push(f);
-                        v.values.push(1.0);
+                        v.values.push(x);
                     }
                 }
                 unit(
@@ -932,41 +1165,117 @@ mod tests {
                 )
             })
             .collect();
+        let zipf = Workload {
+            name: "zipf",
+            baseline,
+            query_sets: vec![("fresh", fresh), ("near-duplicate", near)],
+        };
 
-        let start = Instant::now();
-        let index = Index::new(baseline);
-        println!("build: {:?} ({} distinct)", start.elapsed(), index.distinct_len());
+        // Templates: common words, and slots (marked u32::MAX) for variables.
+        let common = Zipf::new(3_000, 1.0);
+        let templates: Vec<Vec<u32>> = (0..400)
+            .map(|_| {
+                let n = 4 + (rng.next() % 9) as usize;
+                let mut t: Vec<u32> = (0..n).map(|_| common.sample(&mut rng)).collect();
+                for _ in 0..rng.next() % 4 {
+                    t.push(u32::MAX);
+                }
+                t
+            })
+            .collect();
+        let popularity = Zipf::new(380, 1.1);
+        let line = |rng: &mut SplitMix, template: usize| {
+            let words: Vec<u32> = templates[template]
+                .iter()
+                .map(|&w| match w {
+                    // A few normalized values, or a rare token.
+                    u32::MAX if rng.next() % 2 == 0 => 100_000 + (rng.next() % 20) as u32,
+                    u32::MAX => 200_000 + (rng.next() % 1_000_000) as u32,
+                    w => w,
+                })
+                .collect();
+            bag(&words)
+        };
+        let baseline: Vec<SparseVec> = (0..N)
+            .map(|_| {
+                let template = popularity.sample(&mut rng) as usize;
+                line(&mut rng, template)
+            })
+            .collect();
+        let queries: Vec<SparseVec> = (0..N)
+            .map(|i| {
+                let template = if i % 33 == 0 {
+                    380 + (rng.next() % 20) as usize
+                } else {
+                    popularity.sample(&mut rng) as usize
+                };
+                line(&mut rng, template)
+            })
+            .collect();
+        let logs = Workload {
+            name: "logs",
+            baseline,
+            query_sets: vec![("new lines", queries)],
+        };
+        vec![zipf, logs]
+    }
 
-        for (name, queries) in [("fresh", &fresh), ("near-duplicate", &near)] {
-            for k in [1, 5] {
-                let start = Instant::now();
-                let mut scratch = Scratch::new(&index);
-                let found: usize = queries.iter().map(|q| index.search(q, k, &mut scratch).len()).sum();
-                let single = start.elapsed();
-                let start = Instant::now();
-                let found_par: usize = queries
-                    .par_iter()
-                    .map_init(|| Scratch::new(&index), |s, q| index.search(q, k, s).len())
-                    .sum();
-                let parallel = start.elapsed();
-                assert_eq!(found, found_par);
-                println!(
-                    "{name} k={k}: {} queries in {single:?} on one thread ({:.0}/s), {parallel:?} with rayon",
-                    queries.len(),
-                    queries.len() as f64 / single.as_secs_f64()
-                );
+    /// Run by hand: `cargo test --release --lib index::tests::throughput -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn throughput() {
+        use rayon::prelude::*;
+        use std::time::Instant;
+
+        for Workload {
+            name: workload,
+            baseline,
+            query_sets,
+        } in workloads()
+        {
+            let start = Instant::now();
+            let index = Index::new(baseline);
+            println!(
+                "{workload}: build {:?} ({} vectors, {} distinct)",
+                start.elapsed(),
+                index.len(),
+                index.distinct_len()
+            );
+            for (name, queries) in &query_sets {
+                for k in [1, 5] {
+                    let start = Instant::now();
+                    let mut scratch = Scratch::new(&index);
+                    let found: usize = queries.iter().map(|q| index.search(q, k, &mut scratch).len()).sum();
+                    let single = start.elapsed();
+                    let start = Instant::now();
+                    let found_par: usize = queries
+                        .par_iter()
+                        .map_init(|| Scratch::new(&index), |s, q| index.search(q, k, s).len())
+                        .sum();
+                    let parallel = start.elapsed();
+                    assert_eq!(found, found_par);
+                    println!(
+                        "  {name} k={k}: {} queries in {single:?} on one thread ({:.1} µs/query), {parallel:?} with rayon",
+                        queries.len(),
+                        single.as_secs_f64() * 1e6 / queries.len() as f64
+                    );
+                }
             }
-        }
-        let start = Instant::now();
-        let sample = 300;
-        for q in fresh.iter().take(sample) {
-            std::hint::black_box(index.brute_force(q, 5));
-        }
-        println!("brute force: {:?} per query", start.elapsed() / sample as u32);
-        // Spot-check exactness on the same data.
-        let mut scratch = Scratch::new(&index);
-        for q in fresh.iter().chain(&near).step_by(97) {
-            assert_eq!(index.search(q, 5, &mut scratch), index.brute_force(q, 5));
+            let start = Instant::now();
+            let sample = 200;
+            for q in query_sets[0].1.iter().take(sample) {
+                std::hint::black_box(index.brute_force(q, 5));
+            }
+            println!("  brute force: {:?} per query", start.elapsed() / sample as u32);
+            // Spot-check exactness on the same data.
+            let mut scratch = Scratch::new(&index);
+            for (_, queries) in &query_sets {
+                for q in queries.iter().step_by(97) {
+                    for k in [1, 5] {
+                        assert_eq!(index.search(q, k, &mut scratch), index.brute_force(q, k));
+                    }
+                }
+            }
         }
     }
 }

@@ -1684,7 +1684,9 @@ fn trace_learns_then_scores_a_real_command() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     let found = json_lines(&r.stdout);
     assert!(
-        found.iter().any(|a| a["text"].as_str().unwrap_or("").contains("/etc/shadow")),
+        found
+            .iter()
+            .any(|a| a["text"].as_str().unwrap_or("").contains("/etc/shadow")),
         "the read of /etc/shadow is flagged: {found:?}"
     );
 
