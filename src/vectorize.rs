@@ -18,6 +18,11 @@
 //! column cancel out, scikit-learn keeps an explicit `0.0` in its sparse matrix;
 //! we drop it. A zero contributes nothing to a norm or a dot product, so
 //! cosine distances are identical, and dropping it keeps the index smaller.
+//! And the `Sklearn` tokenizer scans for words itself rather than running the
+//! regex `(?u)\b\w\w+\b`: the same matches, with Python's notion of a word
+//! character, which the `regex` crate's `\w` does not share for combining
+//! marks (only a few rare characters that Unicode calls alphabetic without
+//! being letters still differ).
 
 use std::borrow::Cow;
 use std::cell::RefCell;

@@ -426,7 +426,9 @@ fn push_buffer(raw: &str, unescaped: &str, out: &mut Tokens) {
         .filter(|w| w[0] == b'\\' && (w[1].is_ascii_digit() || w[1] == b'x'))
         .count();
     let chars = unescaped.chars().count().max(1);
-    if escapes * 4 > chars {
+    // Mostly escapes, or a short buffer with any: random bytes (a hash, a key,
+    // an index entry), whose letters make words only by chance.
+    if escapes * 4 > chars || (escapes > 0 && chars < 32) {
         return;
     }
     push_words(unescaped, BUFFER_WORDS, out);
@@ -585,6 +587,9 @@ mod tests {
             "20",
         );
         assert_eq!(k, "write");
+        // Eight random bytes that happen to hold two letters in a row.
+        let k = key("read", r#"3, "\nri\233\377CY[", 8"#, "8");
+        assert_eq!(k, "read");
     }
 
     #[test]
