@@ -14,9 +14,9 @@
 //! is [`crate::normalize`]), it keeps no vocabulary (hashing needs none, and
 //! collisions are accepted), and it does not search ([`crate::index`]).
 //!
-//! One deliberate difference from scikit-learn: when `+1` and `−1` for the same
-//! column cancel out, scikit-learn keeps an explicit `0.0` in its sparse matrix;
-//! we drop it. A zero contributes nothing to a norm or a dot product, so
+//! Two deliberate differences from scikit-learn. When `+1` and `−1` for the
+//! same column cancel out, scikit-learn keeps an explicit `0.0` in its sparse
+//! matrix; we drop it. A zero contributes nothing to a norm or a dot product, so
 //! cosine distances are identical, and dropping it keeps the index smaller.
 //! And the `Sklearn` tokenizer scans for words itself rather than running the
 //! regex `(?u)\b\w\w+\b`: the same matches, with Python's notion of a word
