@@ -76,11 +76,13 @@ pub enum Command {
     /// traces of the same workloads built into honk. Then runs `honk diff` on them.
     Demo(DemoArgs),
 
-    /// Run a command under strace and write its trace; optionally learn it or score it.
+    /// Run a command under strace (or in gVisor) and write its trace; optionally learn or score it.
     ///
     /// The trace uses the strace options honk reads best (-f -q -yy -ttt -s 256).
     /// strace gives no isolation: the command runs as you, with your files and
-    /// network. Trace untrusted programs inside a sandbox.
+    /// network. With --gvisor the command runs in a gVisor sandbox (runsc do, as
+    /// root): no network, writes to an overlay that is thrown away, but the host's
+    /// files are readable.
     Trace(TraceArgs),
 
     /// Show what honk reads in logs: format, records, processes, syscalls, unparsed lines.
@@ -205,6 +207,15 @@ pub struct TraceArgs {
     /// Then score the trace against this model, as `honk score` does.
     #[arg(long, value_name = "MODEL")]
     pub score: Option<PathBuf>,
+
+    /// Run the command in a gVisor sandbox (`runsc do`, needs root) and keep gVisor's
+    /// strace log: no network, file writes thrown away; host files stay readable.
+    #[arg(long)]
+    pub gvisor: bool,
+
+    /// With --gvisor: give the sandbox the host's network.
+    #[arg(long, requires = "gvisor")]
+    pub net: bool,
 
     #[command(flatten)]
     pub output_args: OutputArgs,

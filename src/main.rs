@@ -122,9 +122,14 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
     let output = match (&args.output, &scratch) {
         (Some(path), _) => path.clone(),
         (None, Some(dir)) => dir.path().join("trace.strace"),
+        (None, None) if args.gvisor => PathBuf::from("trace.gvisor.log"),
         (None, None) => PathBuf::from("trace.strace"),
     };
-    let status = honk::trace::strace(&args.command, &output, args.score.is_some())?;
+    let status = if args.gvisor {
+        honk::trace::gvisor(&args.command, &output, args.net, args.score.is_some())?
+    } else {
+        honk::trace::strace(&args.command, &output, args.score.is_some())?
+    };
     if !quiet {
         let command: Vec<_> = args.command.iter().map(|a| a.to_string_lossy()).collect();
         eprintln!(
@@ -138,7 +143,11 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
         );
     }
     let strace = InputArgs {
-        format: FormatArg::Strace,
+        format: if args.gvisor {
+            FormatArg::Gvisor
+        } else {
+            FormatArg::Strace
+        },
     };
     if let Some(model) = args.learn {
         let no_change = ModelArgs {

@@ -1,4 +1,4 @@
-//! `honk trace`: run a command under strace and keep the trace.
+//! `honk trace`: run a command under strace, or in gVisor, and keep the trace.
 //!
 //! The trace is written with the options honk reads best: `-f` (follow every
 //! child process and thread), `-yy` (show the file, socket or pipe behind each
@@ -8,9 +8,15 @@
 //! baseline and for the runs scored against it: a trace made without `-yy`
 //! says less about each call, and would look different.
 //!
-//! Isolation: none. strace runs the command as you, with your files, network
-//! and privileges; it only watches. Trace untrusted programs inside a sandbox
-//! (a throwaway VM or container, or gVisor with `--gvisor` once supported).
+//! Isolation with strace: none. strace runs the command as you, with your
+//! files, network and privileges; it only watches.
+//!
+//! With gVisor (`runsc do`, as root): the command runs on gVisor's own kernel
+//! in user space, with no network unless asked (`--network=none`), and what it
+//! writes to the file system goes to an overlay that is thrown away (tested).
+//! It can still *read* the host's files, as the user running honk (root).
+//! gVisor's `--strace` log of the sandbox's system calls is the trace.
+//!
 //! This module starts processes; it does not parse or score their traces.
 
 use std::ffi::OsString;
@@ -26,8 +32,21 @@ pub const STRACE_OPTIONS: &[&str] = &["-f", "-q", "-yy", "-ttt", "-s", "256"];
 pub enum TraceError {
     #[error("strace is not installed; install it with `apt-get install strace` (or your system's package manager)")]
     NoStrace,
-    #[error("cannot run strace")]
-    Spawn(#[source] io::Error),
+    #[error("runsc (gVisor) is not installed; install it with `apt-get install runsc`")]
+    NoRunsc,
+    #[error("cannot run {0}")]
+    Spawn(&'static str, #[source] io::Error),
+    #[error(
+        "runsc left no strace log for `{command}` (exit status {status}); `runsc do` needs root \
+         (or try strace without --gvisor)"
+    )]
+    NoGvisorLog { command: String, status: ExitStatus },
+    #[error("cannot keep the trace in {path}")]
+    Write {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
     #[error(
         "strace could not trace `{command}` (exit status {status}); ptrace may be forbidden here \
          (containers often drop CAP_SYS_PTRACE, or kernel.yama.ptrace_scope is 3)"
@@ -56,22 +75,81 @@ pub fn strace(command: &[OsString], output: &Path, stdout_to_stderr: bool) -> Re
         .status()
         .map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => TraceError::NoStrace,
-            _ => TraceError::Spawn(e),
+            _ => TraceError::Spawn("strace", e),
         })?;
     // strace exits with the command's status, so a failing command is not a
     // failed trace; an empty trace file is.
     let traced = std::fs::metadata(output).map(|m| m.len() > 0).unwrap_or(false);
     if !traced {
         return Err(TraceError::NotTraced {
-            command: command
-                .iter()
-                .map(|a| a.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join(" "),
+            command: describe(command),
             status,
         });
     }
     Ok(status)
+}
+
+/// Run `command` in a gVisor sandbox (`runsc do`) with its system calls traced,
+/// writing gVisor's strace log to `output`. No network unless `network`.
+/// Returns the command's exit status.
+pub fn gvisor(
+    command: &[OsString],
+    output: &Path,
+    network: bool,
+    stdout_to_stderr: bool,
+) -> Result<ExitStatus, TraceError> {
+    let logs = tempfile::Builder::new()
+        .prefix("honk-runsc-")
+        .tempdir()
+        .map_err(|e| TraceError::Spawn("runsc", e))?;
+    let mut debug_flag = OsString::from("--debug-log=");
+    debug_flag.push(logs.path().as_os_str());
+    debug_flag.push("/");
+    let stdout = if stdout_to_stderr {
+        Stdio::from(io::stderr())
+    } else {
+        Stdio::inherit()
+    };
+    let status = Command::new("runsc")
+        .arg(if network { "--network=host" } else { "--network=none" })
+        .args(["--strace", "--debug"])
+        .arg(debug_flag)
+        .arg("do")
+        .args(command)
+        .stdin(Stdio::inherit())
+        .stdout(stdout)
+        .status()
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => TraceError::NoRunsc,
+            _ => TraceError::Spawn("runsc", e),
+        })?;
+    // The sandbox's kernel ("boot") writes the strace lines to a log file of its own.
+    let boot_log = std::fs::read_dir(logs.path())
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains(".boot.")));
+    let Some(boot_log) = boot_log else {
+        return Err(TraceError::NoGvisorLog {
+            command: describe(command),
+            status,
+        });
+    };
+    std::fs::copy(&boot_log, output).map_err(|source| TraceError::Write {
+        path: output.display().to_string(),
+        source,
+    })?;
+    Ok(status)
+}
+
+fn describe(command: &[OsString]) -> String {
+    command
+        .iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -109,6 +187,64 @@ mod tests {
             "-yy shows the file behind the fd: {trace}"
         );
         assert!(crate::parse::detect(trace.lines()) == crate::parse::Format::Strace);
+    }
+
+    fn runsc_usable() -> bool {
+        let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        });
+        root && Command::new("runsc")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    #[test]
+    fn gvisor_traces_and_throws_writes_away() {
+        if !runsc_usable() {
+            eprintln!("skipping: needs runsc (apt-get install runsc) and root");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("t.log");
+        let probe = dir.path().join("written-in-the-sandbox");
+        let script = format!("cat /etc/hostname; echo x > {}", probe.display());
+        match gvisor(&["/bin/sh".into(), "-c".into(), script.into()], &out, false, true) {
+            Ok(status) => assert!(status.success(), "{status}"),
+            Err(e) => panic!("{e}"),
+        }
+        let log = std::fs::read_to_string(&out).unwrap();
+        assert!(
+            log.contains("strace.go") && log.contains("/etc/hostname"),
+            "the sandbox's calls are traced"
+        );
+        assert_eq!(crate::parse::detect(log.lines()), crate::parse::Format::Gvisor);
+        assert!(
+            log.contains("written-in-the-sandbox"),
+            "the write was attempted in the sandbox"
+        );
+        assert!(!probe.exists(), "a write in the sandbox does not reach the host");
+    }
+
+    #[test]
+    fn gvisor_has_no_network_unless_asked() {
+        if !runsc_usable() {
+            eprintln!("skipping: needs runsc (apt-get install runsc) and root");
+            return;
+        }
+        // A listener on the host's loopback: the sandbox must not reach it.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("t.log");
+        let script = format!("exec 3<>/dev/tcp/127.0.0.1/{port}");
+        let status = gvisor(&["/bin/bash".into(), "-c".into(), script.into()], &out, false, true).unwrap();
+        assert!(!status.success(), "the connection fails in the sandbox");
+        assert!(listener.accept().is_err(), "nothing arrived on the host");
+        let log = std::fs::read_to_string(&out).unwrap();
+        assert!(log.contains("connect("), "the attempt is in the trace");
     }
 
     #[test]
