@@ -61,10 +61,7 @@ pub fn read_records(
     progress: &Progress,
     mut each: impl FnMut(&[Record]) -> Result<(), Error>,
 ) -> Result<InputStats, Error> {
-    let raw: Box<dyn std::io::Read + Send> = match input {
-        Input::Stdin => Box::new(std::io::stdin()),
-        Input::File(path) => Box::new(std::fs::File::open(path).map_err(|e| input.error(e))?),
-    };
+    let raw = input.open_raw()?;
     let mut lines = Lines::new(input.decode(progress.wrap(raw))?);
 
     // Detection looks at the first lines; keep them to parse afterwards.

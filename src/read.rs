@@ -1,8 +1,9 @@
 //! Read: find the inputs and hand out their lines.
 //!
 //! An input is a file, every file under a directory (recursively, in name order),
-//! or standard input (`-`). Gzip and zstd streams are decompressed transparently,
-//! recognised by their magic bytes rather than by file name. Lines are bytes:
+//! a member of a zip archive (every log in a `.zip`, as LID-DS ships its
+//! recordings), or standard input (`-`). Gzip and zstd streams are decompressed
+//! transparently, recognised by their magic bytes rather than by file name. Lines are bytes:
 //! invalid UTF-8 is decoded lossily, and a line longer than [`MAX_LINE_BYTES`] is
 //! cut there (the rest of it is skipped, not buffered), so one hostile line cannot
 //! take unbounded memory.
@@ -35,7 +36,17 @@ pub enum ReadError {
     /// A directory held no files at all.
     #[error("{path} is a directory with no files in it")]
     EmptyDirectory { path: String },
+    /// A zip archive could not be read.
+    #[error("cannot read the zip archive {path}: {reason}")]
+    Zip { path: String, reason: String },
 }
+
+/// Members of a zip archive that are not logs: LID-DS's metadata, resource
+/// statistics and network captures.
+const ZIP_SKIPPED: &[&str] = &[".json", ".res", ".pcap", ".pcapng"];
+
+/// Bytes handed over at a time from a zip member's reading thread.
+const ZIP_CHUNK: usize = 256 * 1024;
 
 /// One input to read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +55,8 @@ pub enum Input {
     Stdin,
     /// A file on disk.
     File(PathBuf),
+    /// One member of a zip archive.
+    ZipEntry { archive: PathBuf, entry: String },
 }
 
 impl Input {
@@ -52,24 +65,31 @@ impl Input {
         match self {
             Input::Stdin => STDIN_NAME.to_owned(),
             Input::File(path) => path.display().to_string(),
+            Input::ZipEntry { archive, entry } => format!("{}/{entry}", archive.display()),
         }
     }
 
     /// Size in bytes on disk, when known (for progress bars).
     pub fn size_on_disk(&self) -> Option<u64> {
         match self {
-            Input::Stdin => None,
+            Input::Stdin | Input::ZipEntry { .. } => None,
             Input::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
         }
     }
 
     /// Open the input, decompressing gzip or zstd if its first bytes say so.
     pub fn open(&self) -> Result<Box<dyn BufRead + Send>, ReadError> {
-        let raw: Box<dyn Read + Send> = match self {
+        let raw = self.open_raw()?;
+        self.decode(raw)
+    }
+
+    /// The input's bytes as stored (a zip member already inflated).
+    pub fn open_raw(&self) -> Result<Box<dyn Read + Send>, ReadError> {
+        Ok(match self {
             Input::Stdin => Box::new(io::stdin()),
             Input::File(path) => Box::new(File::open(path).map_err(|e| self.error(e))?),
-        };
-        self.decode(raw)
+            Input::ZipEntry { archive, entry } => Box::new(ZipMember::open(archive, entry)?),
+        })
     }
 
     /// Wrap an already opened reader of this input (e.g. one that counts progress).
@@ -112,7 +132,7 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, ReadError> {
             source,
         })?;
         if !meta.is_dir() {
-            inputs.push(Input::File(path.clone()));
+            push_file(path.clone(), &mut inputs)?;
             continue;
         }
         let before = inputs.len();
@@ -122,7 +142,7 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, ReadError> {
                 source: e.into(),
             })?;
             if entry.file_type().is_file() {
-                inputs.push(Input::File(entry.into_path()));
+                push_file(entry.into_path(), &mut inputs)?;
             }
         }
         if inputs.len() == before {
@@ -132,6 +152,117 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, ReadError> {
         }
     }
     Ok(inputs)
+}
+
+/// A file is one input; a zip archive is one input per log member.
+fn push_file(path: PathBuf, inputs: &mut Vec<Input>) -> Result<(), ReadError> {
+    let is_zip = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    if !is_zip {
+        inputs.push(Input::File(path));
+        return Ok(());
+    }
+    let zip_error = |reason: String| ReadError::Zip {
+        path: path.display().to_string(),
+        reason,
+    };
+    let file = File::open(&path).map_err(|source| ReadError::Open {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let archive = zip::ZipArchive::new(file).map_err(|e| zip_error(e.to_string()))?;
+    let mut members: Vec<String> = archive
+        .file_names()
+        .filter(|name| !name.ends_with('/'))
+        .filter(|name| !ZIP_SKIPPED.iter().any(|ext| name.to_ascii_lowercase().ends_with(ext)))
+        .map(str::to_owned)
+        .collect();
+    members.sort();
+    for entry in members {
+        inputs.push(Input::ZipEntry {
+            archive: path.clone(),
+            entry,
+        });
+    }
+    Ok(())
+}
+
+/// A zip member read by a thread of its own, handed over in chunks through a
+/// bounded channel: the archive's reader borrows the archive, and this way
+/// neither has to live in the caller, nor the member in memory.
+struct ZipMember {
+    chunks: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    at: usize,
+}
+
+impl ZipMember {
+    fn open(archive: &Path, entry: &str) -> Result<ZipMember, ReadError> {
+        let path = archive.display().to_string();
+        let file = File::open(archive).map_err(|source| ReadError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        let mut zip = zip::ZipArchive::new(file).map_err(|e| ReadError::Zip {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        // Fail here, not in the thread, when the member is missing.
+        zip.by_name(entry).map_err(|e| ReadError::Zip {
+            path,
+            reason: format!("{entry}: {e}"),
+        })?;
+        let (send, chunks) = std::sync::mpsc::sync_channel(2);
+        let entry = entry.to_owned();
+        std::thread::spawn(move || {
+            let mut member = match zip.by_name(&entry) {
+                Ok(member) => member,
+                Err(e) => {
+                    let _ = send.send(Err(io::Error::other(e.to_string())));
+                    return;
+                }
+            };
+            loop {
+                let mut chunk = vec![0; ZIP_CHUNK];
+                match member.read(&mut chunk) {
+                    Ok(0) => return,
+                    Ok(n) => {
+                        chunk.truncate(n);
+                        if send.send(Ok(chunk)).is_err() {
+                            return; // the reader went away
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        let _ = send.send(Err(e));
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(ZipMember {
+            chunks,
+            current: Vec::new(),
+            at: 0,
+        })
+    }
+}
+
+impl Read for ZipMember {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at >= self.current.len() {
+            match self.chunks.recv() {
+                Ok(chunk) => {
+                    self.current = chunk?;
+                    self.at = 0;
+                }
+                Err(_) => return Ok(0), // the thread is done: end of the member
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.at);
+        buf[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
 }
 
 /// Reads lines from a buffered reader, capped at [`MAX_LINE_BYTES`] each.
@@ -287,6 +418,46 @@ mod tests {
     }
 
     #[test]
+    fn zip_members_are_inputs_and_metadata_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("recording.zip");
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("b.sc", options).unwrap();
+        // Larger than one hand-over chunk, to cross chunk boundaries.
+        for i in 0..40_000 {
+            writeln!(zip, "line {i}").unwrap();
+        }
+        zip.start_file("a.json", options).unwrap();
+        zip.write_all(b"{}").unwrap();
+        zip.start_file("a.sc", options).unwrap();
+        zip.write_all(b"first\nsecond\n").unwrap();
+        zip.finish().unwrap();
+
+        let inputs = expand(&[path.clone()]).unwrap();
+        let names: Vec<String> = inputs.iter().map(Input::name).collect();
+        let base = path.display();
+        assert_eq!(names, [format!("{base}/a.sc"), format!("{base}/b.sc")]);
+        let mut lines = Lines::new(inputs[1].open().unwrap());
+        let mut line = String::new();
+        let mut count = 0;
+        while lines.next_line(&mut line).unwrap().is_some() {
+            assert_eq!(line, format!("line {count}"));
+            count += 1;
+        }
+        assert_eq!(count, 40_000);
+    }
+
+    #[test]
+    fn a_broken_zip_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("broken.zip");
+        std::fs::write(&path, b"PK\x03\x04 not really").unwrap();
+        let err = expand(&[path]).unwrap_err().to_string();
+        assert!(err.starts_with("cannot read the zip archive"), "{err}");
+    }
+
+    #[test]
     fn directories_expand_recursively_in_name_order() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
@@ -299,6 +470,7 @@ mod tests {
             .map(|i| match i {
                 Input::File(p) => p.strip_prefix(dir.path()).unwrap().display().to_string(),
                 Input::Stdin => "-".to_owned(),
+                Input::ZipEntry { entry, .. } => entry.clone(),
             })
             .collect();
         assert_eq!(names, ["a.log", "b.log", "sub/c.log", "-"]);

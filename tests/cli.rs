@@ -1701,3 +1701,50 @@ fn trace_without_a_command_is_a_usage_error() {
     let r = run_args(&["trace", "--"]);
     assert_eq!(r.code, 2);
 }
+
+/// A LID-DS scenario laid out as the data set ships it: each recording a zip
+/// holding its `.sc` syscalls and `.json` metadata.
+#[test]
+fn a_lidds_scenario_directory_is_read_through_its_zips() {
+    use std::io::Write;
+    let recording = std::fs::read_to_string(repo().join("tests/fixtures/sysdig/lidds-2021.sc")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let write_zip = |folder: &str, name: &str, sc: &str| {
+        let folder = dir.path().join(folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(folder.join(format!("{name}.zip"))).unwrap());
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file(format!("{name}.sc"), options).unwrap();
+        zip.write_all(sc.as_bytes()).unwrap();
+        zip.start_file(format!("{name}.json"), options).unwrap();
+        zip.write_all(br#"{"time": {"exploit": []}}"#).unwrap();
+        zip.finish().unwrap();
+    };
+    write_zip("training", "calm_one", &recording);
+    write_zip("training", "calm_two", &recording);
+    write_zip("test/normal", "calm_three", &recording);
+    let odd = "1631209047762800000 33 29092 apache2 29092 openat > dirfd=-100(AT_FDCWD) name=/etc/shadow flags=1(O_RDONLY) mode=0 \n\
+               1631209047762810000 33 29092 apache2 29092 openat < fd=10(<f>/etc/shadow) dirfd=-100(AT_FDCWD) name=/etc/shadow flags=1(O_RDONLY) mode=0 dev=803 \n";
+    write_zip("test/normal_and_attack", "loud", &format!("{recording}{odd}"));
+
+    let r = run(honk_in(dir.path()).args(["inspect", "training"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("training/calm_one.zip/calm_one.sc: sysdig"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains(".json"), "metadata is not a log: {}", r.stdout);
+
+    let r = run(honk_in(dir.path()).args(["learn", "-o", "m.honk", "training"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(honk_in(dir.path()).args(["score", "-m", "m.honk", "--json", "test/normal"]));
+    assert_eq!(r.code, 0, "a recording like the training ones is normal: {}", r.stdout);
+    let r = run(honk_in(dir.path()).args(["score", "-m", "m.honk", "--json", "test/normal_and_attack"]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let found = json_lines(&r.stdout);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["source"], "test/normal_and_attack/loud.zip/loud.sc");
+    assert!(found[0]["text"].as_str().unwrap().contains("/etc/shadow"));
+    assert_eq!(found[0]["line"], recording.lines().count() as u64 + 1);
+}
