@@ -434,7 +434,7 @@ mod tests {
         zip.write_all(b"first\nsecond\n").unwrap();
         zip.finish().unwrap();
 
-        let inputs = expand(&[path.clone()]).unwrap();
+        let inputs = expand(std::slice::from_ref(&path)).unwrap();
         let names: Vec<String> = inputs.iter().map(Input::name).collect();
         let base = path.display();
         assert_eq!(names, [format!("{base}/a.sc"), format!("{base}/b.sc")]);
