@@ -1748,3 +1748,49 @@ fn a_lidds_scenario_directory_is_read_through_its_zips() {
     assert!(found[0]["text"].as_str().unwrap().contains("/etc/shadow"));
     assert_eq!(found[0]["line"], recording.lines().count() as u64 + 1);
 }
+
+/// Malformed lines in an input of any structured format are counted by
+/// `inspect` and never stop or crash the run.
+#[test]
+fn malformed_lines_of_every_format_are_counted_by_inspect() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = "\u{1b}[2J garbage ((( \"unterminated\n}{ not this format either\n";
+    let cases: [(&str, String); 6] = [
+        ("strace", std::fs::read_to_string(repo().join("tests/fixtures/strace/plain.strace")).unwrap()),
+        ("sysdig", std::fs::read_to_string(repo().join("tests/fixtures/sysdig/tty.txt")).unwrap()),
+        (
+            "sysdig-json",
+            "{\"evt.num\": 1, \"evt.type\": \"open\", \"evt.dir\": \">\", \"thread.tid\": 7, \"proc.name\": \"cat\", \"evt.info\": \"\"}\n"
+                .to_owned(),
+        ),
+        ("gvisor", std::fs::read_to_string(repo().join("tests/fixtures/gvisor/runsc-do.boot.log")).unwrap()),
+        ("audit", std::fs::read_to_string(repo().join("tests/fixtures/audit/raw.log")).unwrap()),
+        ("numbers", "5 3 6 252\n".to_owned()),
+    ];
+    // gVisor's log continues glog messages on unprefixed lines (its spec and
+    // seccomp dumps), which are skipped by design; its malformed lines are
+    // broken strace lines.
+    let gvisor_junk = "I1128 03:17:12.174529   31103 strace.go:570] [ oops: ] ???\n\
+                       I1128 03:17:12.174600   31103 strace.go:570] garbage \u{1b}[2J\n";
+    for (format, valid) in cases {
+        let path = dir.path().join(format!("{format}.log"));
+        let junk = if format == "gvisor" { gvisor_junk } else { junk };
+        std::fs::write(&path, format!("{valid}{junk}")).unwrap();
+        let r = run(honk_in(dir.path())
+            .args(["inspect", "--json", "--format", format])
+            .arg(&path));
+        assert_eq!(r.code, 0, "{format}: {}", r.stderr);
+        let found = json_lines(&r.stdout);
+        assert_eq!(found[0]["format"], format);
+        assert!(
+            found[0]["unparsed"].as_u64().unwrap() >= 2,
+            "{format}: the two junk lines are counted: {}",
+            r.stdout
+        );
+        assert!(
+            !found[0]["syscalls"].as_array().unwrap().is_empty(),
+            "{format}: the valid part is still read: {}",
+            r.stdout
+        );
+    }
+}

@@ -140,7 +140,15 @@ impl Parser for GvisorParser {
             return;
         };
         let Some(call) = strace_message(b, head.msg, end) else {
-            self.in_skipped_message = true;
+            // A line from gVisor's strace that cannot be read is a malformed
+            // record, counted as such; any other glog line is runsc's own chatter.
+            if line.get(..head.msg).is_some_and(|h| h.contains(" strace.go:")) {
+                self.in_skipped_message = false;
+                let record = text_record(line_no, line, None, Kind::Text);
+                self.emit(record, out);
+            } else {
+                self.in_skipped_message = true;
+            }
             return;
         };
         self.in_skipped_message = false;
