@@ -292,8 +292,8 @@ mod tests {
     use proptest::prelude::*;
     use std::path::{Path, PathBuf};
 
-    const ADFA: &str = "/work/shared/data/adfa-ld";
-    const LOGHUB: &str = "/work/shared/data/loghub-2k";
+    const ADFA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/adfa-ld");
+    const LOGHUB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/loghub-2k");
     const ADFA_FOLDERS: [&str; 3] = ["Training_Data_Master", "Validation_Data_Master", "Attack_Data_Master"];
 
     fn parse_with(mut parser: NumbersParser, input: &str) -> Vec<Record> {

@@ -896,8 +896,10 @@ mod tests {
     }
 
     fn shared_dir() -> PathBuf {
-        std::env::var_os("HONK_SYSDIG_CAPTURES")
-            .map_or_else(|| PathBuf::from("/work/shared/data/sysdig-captures"), PathBuf::from)
+        std::env::var_os("HONK_SYSDIG_CAPTURES").map_or_else(
+            || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/sysdig-captures")),
+            PathBuf::from,
+        )
     }
 
     /// A shared capture, or `None` (with the reason printed) when it is not there.
