@@ -1794,3 +1794,59 @@ fn malformed_lines_of_every_format_are_counted_by_inspect() {
         );
     }
 }
+
+/// `diff` works the same on every syscall source: a trace against itself is
+/// quiet, and the read of /etc/shadow that only the target has is flagged.
+#[test]
+fn diff_finds_the_secret_read_in_every_syscall_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = [
+        ("strace", "src/demo/target.strace"),
+        ("gvisor", "tests/fixtures/gvisor/runsc-do.boot.log"),
+        ("audit", "tests/fixtures/audit/raw.log"),
+        ("audit", "tests/fixtures/audit/enriched.log"),
+    ];
+    for (format, fixture) in fixtures {
+        let full = std::fs::read_to_string(repo().join(fixture)).unwrap();
+        let without: String = full
+            .lines()
+            .filter(|l| !l.contains("shadow"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let (base, target) = (dir.path().join("base.log"), dir.path().join("target.log"));
+        std::fs::write(&base, &without).unwrap();
+        std::fs::write(&target, &full).unwrap();
+
+        let r = run(honk_in(dir.path()).args(["diff", "--json", "base.log", "base.log"]));
+        assert_eq!(r.code, 0, "{fixture} against itself: {}", r.stdout);
+        let r = run(honk_in(dir.path()).args(["diff", "--json", "base.log", "target.log"]));
+        assert_eq!(r.code, 1, "{fixture}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("({format})")),
+            "{fixture} detected as {format}: {}",
+            r.stderr
+        );
+        let found = json_lines(&r.stdout);
+        assert!(
+            found
+                .iter()
+                .any(|a| a["text"].as_str().unwrap_or("").contains("/etc/shadow")),
+            "{fixture}: the secret read is flagged: {found:?}"
+        );
+    }
+
+    // sysdig: two real captures of different programs are far apart, and one is
+    // quiet against itself, in text and in JSON.
+    let captures = repo().join("../shared/data/sysdig-captures");
+    if !captures.join("curl_google.txt").exists() {
+        eprintln!("skipping the sysdig part: no shared captures at {}", captures.display());
+        return;
+    }
+    for capture in ["curl_google.txt", "curl_google.jsonl"] {
+        let r = run(honk_in(&captures).args(["diff", "-q", "--json", capture, capture]));
+        assert_eq!(r.code, 0, "{capture} against itself: {}", r.stdout);
+    }
+    let r = run(honk_in(&captures).args(["diff", "--json", "single_ipv6_conn.txt", "curl_google.txt"]));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("(sysdig)"), "{}", r.stderr);
+}
