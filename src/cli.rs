@@ -25,7 +25,8 @@ Examples:
   honk diff good-run.strace suspicious-run.strace
   honk learn -o base.honk runs/good/         # learn (or grow) a baseline
   honk score -m base.honk --json new.strace | jq .score
-  strace -f -o /dev/stdout ./tool 2>/dev/null | honk score -m base.honk";
+  honk trace --score base.honk -- ./tool --its-args
+  honk inspect capture.scap.txt              # what was parsed, when results look odd";
 
 /// honk: find what is unusual in logs.
 ///
@@ -64,7 +65,8 @@ pub enum Command {
 
     /// Learn from baseline logs and score a target in one go; the last path is the target.
     ///
-    /// The same as `honk learn` into a temporary model followed by `honk score`,
+    /// `honk diff BASELINE... TARGET`: the same as `honk learn` of the BASELINE
+    /// logs into a temporary model followed by `honk score` of the TARGET,
     /// without writing anything.
     Diff(DiffArgs),
 
@@ -179,8 +181,8 @@ pub struct ScoreArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// Baseline logs, then the target log last.
-    #[arg(required = true, num_args = 2.., value_name = "BASELINE... TARGET")]
+    /// Baseline logs (files, directories or -), then the target log last: at least two paths.
+    #[arg(required = true, num_args = 2.., value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
