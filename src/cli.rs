@@ -87,6 +87,13 @@ pub enum Command {
     /// files are readable.
     Trace(TraceArgs),
 
+    /// Measure detection quality on labelled data: ROC AUC, detection rates, F1.
+    ///
+    /// Learns the BASELINE inputs, scores every NORMAL and ATTACK input (each file
+    /// is one trace), sums each trace up into one score (--aggregate) and reports
+    /// how well those scores separate the two labels.
+    Eval(EvalArgs),
+
     /// Show what honk reads in logs: format, records, processes, syscalls, unparsed lines.
     ///
     /// The first thing to check when results look odd: whether the format was
@@ -225,6 +232,59 @@ pub struct TraceArgs {
     /// The command to trace and its arguments, after `--`.
     #[arg(required = true, last = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Known-good training inputs.
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    pub baseline: Vec<PathBuf>,
+
+    /// Known-normal test inputs (each file one trace).
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    pub normal: Vec<PathBuf>,
+
+    /// Known-attack test inputs (each file one trace).
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    pub attack: Vec<PathBuf>,
+
+    /// How a trace's record scores become one score: max, mean-top-M (mean of
+    /// the M highest, M ≤ 16) or fraction (share of records above --threshold).
+    #[arg(long, default_value = "max", value_name = "HOW", value_parser = parse_aggregate)]
+    pub aggregate: crate::eval::Aggregate,
+
+    /// Print one JSON object instead.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// The record threshold for the fraction aggregate and the confusion counts.
+    #[arg(short, long, default_value_t = DEFAULT_THRESHOLD, value_name = "T", value_parser = parse_threshold)]
+    pub threshold: f64,
+
+    /// Score a record by its mean distance to its K nearest distinct baseline records.
+    #[arg(short, default_value_t = 1, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub k: u32,
+}
+
+fn parse_aggregate(s: &str) -> Result<crate::eval::Aggregate, String> {
+    use crate::eval::Aggregate;
+    match s {
+        "max" => Ok(Aggregate::Max),
+        "fraction" => Ok(Aggregate::Fraction),
+        _ => match s.strip_prefix("mean-top-").map(str::parse::<usize>) {
+            Some(Ok(m)) if (1..=crate::report::PROFILED_SCORES).contains(&m) => Ok(Aggregate::MeanTop(m)),
+            _ => Err(format!(
+                "`{s}` is not max, fraction or mean-top-M with M from 1 to {}",
+                crate::report::PROFILED_SCORES
+            )),
+        },
+    }
 }
 
 #[derive(Debug, Args)]

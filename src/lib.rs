@@ -15,10 +15,11 @@
 //! - [`report`]: the sinks that print scored records for people and programs.
 //!
 //! [`pipeline`] wires the stages together for learning and scoring; [`cli`] is
-//! the command line; [`demo`] makes the traces `honk demo` shows; [`inspect`] tallies what was parsed; [`trace`] runs a command under strace.
+//! the command line; [`demo`] makes the traces `honk demo` shows; [`inspect`] tallies what was parsed; [`trace`] runs a command under strace; [`eval`] computes detection metrics.
 
 pub mod cli;
 pub mod demo;
+pub mod eval;
 pub mod index;
 pub mod inspect;
 pub mod model;

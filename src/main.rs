@@ -10,9 +10,10 @@ use anyhow::{bail, Context, Result};
 use clap::{CommandFactory, Parser};
 
 use honk::cli::{
-    Cli, ColorArg, Command, DiffArgs, FormatArg, Generate, InputArgs, LearnArgs, ModelArgs, OutputArgs, ScoreArgs,
-    TraceArgs,
+    Cli, ColorArg, Command, DiffArgs, EvalArgs, FormatArg, Generate, InputArgs, LearnArgs, ModelArgs, OutputArgs,
+    ScoreArgs, TraceArgs,
 };
+use honk::eval::{self, Labelled};
 use honk::model::{Model, Settings, Window};
 use honk::parse::Format;
 use honk::pipeline::{self, Baseline, InputStats, ScoreOptions};
@@ -20,7 +21,7 @@ use honk::read::{self, Input};
 use honk::report::human::{escape, HumanPrinter};
 use honk::report::json::JsonPrinter;
 use honk::report::progress::Progress;
-use honk::report::{Selection, Sink, Summary, Top};
+use honk::report::{Discard, Selection, Sink, Summary, Top};
 use honk::vectorize::{Tokenizer, DEFAULT_N_FEATURES};
 use honk::{demo, inspect, normalize};
 
@@ -82,6 +83,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             outcome
         }
         Command::Trace(args) => trace(args, quiet),
+        Command::Eval(args) => eval(args, quiet),
         Command::Inspect(args) => {
             let inputs = read::expand(&args.inputs)?;
             let progress = Progress::new(!quiet, "reading", pipeline::total_bytes(&inputs));
@@ -110,6 +112,95 @@ fn run(cli: Cli) -> Result<Outcome> {
             Ok(Outcome::Clean)
         }
     }
+}
+
+fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
+    let started = Instant::now();
+    let format = args.input.format.forced();
+    let baseline_inputs = read::expand(&args.baseline)?;
+    let normal_inputs = read::expand(&args.normal)?;
+    let attack_inputs = read::expand(&args.attack)?;
+    let progress = Progress::new(!quiet, "learning", pipeline::total_bytes(&baseline_inputs));
+    let (model, _) = pipeline::learn(&baseline_inputs, new_settings(&args.model), format, &progress)?;
+    progress.finish();
+    let baseline_records = model.records();
+    let baseline = Baseline::new(model);
+    let options = ScoreOptions {
+        k: args.k as usize,
+        format,
+        selection: Selection {
+            threshold: args.threshold,
+            before: 0,
+            after: 0,
+        },
+    };
+    let mut items = Vec::with_capacity(normal_inputs.len() + attack_inputs.len());
+    for (inputs, attack) in [(&normal_inputs, false), (&attack_inputs, true)] {
+        let progress = Progress::new(!quiet, "scoring", pipeline::total_bytes(inputs));
+        let (summary, _) = pipeline::score(&baseline, inputs, &options, &mut Discard, &progress)?;
+        progress.finish();
+        items.extend(summary.per_input.iter().map(|p| Labelled {
+            score: args.aggregate.of(p),
+            attack,
+        }));
+    }
+    let auc = eval::roc_auc(&items)?;
+    let rates: Vec<(f64, f64)> = [0.01, 0.05, 0.1]
+        .into_iter()
+        .map(|far| eval::detection_rate_at(&items, far).map(|dr| (far, dr)))
+        .collect::<Result<_, _>>()?;
+    let (f1, f1_threshold) = eval::best_f1(&items)?;
+    let confusion = eval::confusion(&items, args.threshold);
+    let seconds = started.elapsed().as_secs_f64();
+    let window = describe_window(new_settings(&args.model).window);
+    let mut out = io::stdout().lock();
+    if args.json {
+        let report = serde_json::json!({
+            "roc_auc": auc,
+            "normal": normal_inputs.len(),
+            "attack": attack_inputs.len(),
+            "baseline": baseline_inputs.len(),
+            "baseline_records": baseline_records,
+            "detection_rate_at_far": {
+                "0.01": rates[0].1,
+                "0.05": rates[1].1,
+                "0.1": rates[2].1,
+            },
+            "best_f1": { "f1": f1, "threshold": f1_threshold },
+            "confusion": { "threshold": args.threshold, "counts": confusion },
+            "method": { "aggregate": args.aggregate.to_string(), "k": args.k, "window": window },
+            "seconds": seconds,
+        });
+        writeln!(out, "{report}")?;
+    } else {
+        writeln!(
+            out,
+            "baseline {} inputs ({} records); test {} normal, {} attack inputs",
+            thousands(baseline_inputs.len() as u64),
+            thousands(baseline_records),
+            thousands(normal_inputs.len() as u64),
+            thousands(attack_inputs.len() as u64)
+        )?;
+        writeln!(out, "method: k {}, {window}, trace score {}", args.k, args.aggregate)?;
+        writeln!(out, "ROC AUC {auc:.4}")?;
+        let rates: Vec<String> = rates
+            .iter()
+            .map(|(far, dr)| format!("{:.3} at {}%", dr, far * 100.0))
+            .collect();
+        writeln!(out, "detection rate: {}", rates.join(", "))?;
+        writeln!(out, "best F1 {f1:.4} at trace score > {f1_threshold:.4}")?;
+        writeln!(
+            out,
+            "at trace score > {}: {} true and {} false alarms, {} attacks missed, {} normal quiet",
+            args.threshold,
+            confusion.true_positives,
+            confusion.false_positives,
+            confusion.false_negatives,
+            confusion.true_negatives
+        )?;
+        writeln!(out, "time {seconds:.2} s")?;
+    }
+    Ok(Outcome::Clean)
 }
 
 fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {

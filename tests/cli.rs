@@ -1850,3 +1850,62 @@ fn diff_finds_the_secret_read_in_every_syscall_format() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("(sysdig)"), "{}", r.stderr);
 }
+
+/// `honk eval` on a tiny labelled set: the attack traces stand out perfectly.
+#[test]
+fn eval_reports_the_metrics_of_a_perfectly_separable_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |folder: &str, name: &str, text: &str| {
+        let folder = dir.path().join(folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join(name), text).unwrap();
+    };
+    let normal = "session opened for user alice\nread config file\nsession closed for user alice\n";
+    for i in 0..3 {
+        write("train", &format!("t{i}.log"), normal);
+        write("normal", &format!("n{i}.log"), normal);
+        write(
+            "attack",
+            &format!("a{i}.log"),
+            &format!("{normal}reverse shell spawned towards remote host\n"),
+        );
+    }
+    let r = run(honk_in(dir.path()).args([
+        "eval",
+        "--json",
+        "-q",
+        "--baseline",
+        "train",
+        "--normal",
+        "normal",
+        "--attack",
+        "attack",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let found = json_lines(&r.stdout);
+    assert_eq!(found.len(), 1);
+    let report = &found[0];
+    assert_eq!(report["roc_auc"], 1.0);
+    assert_eq!(report["normal"], 3);
+    assert_eq!(report["attack"], 3);
+    for far in ["0.01", "0.05", "0.1"] {
+        assert_eq!(report["detection_rate_at_far"][far], 1.0, "{far}: {report}");
+    }
+    assert_eq!(report["best_f1"]["f1"], 1.0);
+    assert_eq!(report["confusion"]["counts"]["true_positives"], 3);
+    assert_eq!(report["confusion"]["counts"]["false_positives"], 0);
+
+    let r = run(honk_in(dir.path()).args([
+        "eval",
+        "-q",
+        "--baseline",
+        "train",
+        "--normal",
+        "normal",
+        "--attack",
+        "attack",
+        "--aggregate",
+        "mean-top-99",
+    ]));
+    assert_eq!(r.code, 2, "an impossible aggregate is a usage error");
+}

@@ -89,6 +89,9 @@ pub struct InputProfile {
     pub anomalies: u64,
     /// The highest score of any record or window.
     pub max_score: f64,
+    /// The highest scores of its records and windows, highest first
+    /// (at most [`PROFILED_SCORES`]), for trace-level aggregates such as the mean of the top few.
+    pub top_scores: Vec<f64>,
     /// The threads with anomalies, most anomalies first (at most [`PROFILED_THREADS`]).
     pub threads: Vec<ThreadProfile>,
 }
@@ -103,6 +106,9 @@ pub struct ThreadProfile {
 
 /// Threads listed per input in a profile.
 pub const PROFILED_THREADS: usize = 5;
+
+/// Highest scores kept per input in a profile.
+pub const PROFILED_SCORES: usize = 16;
 
 /// A consumer of anomalies: one per output format.
 pub trait Sink {
@@ -150,6 +156,8 @@ pub struct Selector {
     threads: HashMap<u32, (u64, u64)>,
     records: u64,
     max_score: f64,
+    /// The highest scores seen, as a small min-heap of their bits (scores are non-negative).
+    top_scores: BinaryHeap<std::cmp::Reverse<u64>>,
 }
 
 impl Selector {
@@ -166,6 +174,7 @@ impl Selector {
             threads: HashMap::new(),
             records: 0,
             max_score: 0.0,
+            top_scores: BinaryHeap::new(),
         }
     }
 
@@ -188,6 +197,11 @@ impl Selector {
             records: self.records,
             anomalies: self.anomalies,
             max_score: self.max_score,
+            top_scores: {
+                let mut top: Vec<f64> = self.top_scores.iter().map(|r| f64::from_bits(r.0)).collect();
+                top.sort_by(|a, b| b.total_cmp(a));
+                top
+            },
             threads,
         }
     }
@@ -210,7 +224,7 @@ impl Selector {
     ) -> io::Result<()> {
         let anomalous = score > self.selection.threshold;
         self.records += 1;
-        self.max_score = self.max_score.max(score);
+        self.note_score(score);
         if let Some(t) = thread {
             let counts = self.threads.entry(t).or_default();
             counts.0 += 1;
@@ -268,7 +282,7 @@ impl Selector {
         nearest: impl FnOnce() -> Option<Nearest>,
         sink: &mut dyn Sink,
     ) -> io::Result<()> {
-        self.max_score = self.max_score.max(score);
+        self.note_score(score);
         if score <= self.selection.threshold {
             return Ok(());
         }
@@ -306,6 +320,18 @@ impl Selector {
         })
     }
 
+    fn note_score(&mut self, score: f64) {
+        self.max_score = self.max_score.max(score);
+        // Non-negative floats order like their bit patterns.
+        let bits = score.max(0.0).to_bits();
+        if self.top_scores.len() < PROFILED_SCORES {
+            self.top_scores.push(std::cmp::Reverse(bits));
+        } else if self.top_scores.peek().is_some_and(|low| bits > low.0) {
+            self.top_scores.pop();
+            self.top_scores.push(std::cmp::Reverse(bits));
+        }
+    }
+
     /// The input ended: release the anomaly still waiting for after-context.
     pub fn end(&mut self, sink: &mut dyn Sink) -> io::Result<()> {
         self.close(sink)
@@ -328,6 +354,20 @@ pub struct Collect {
 impl Sink for Collect {
     fn anomaly(&mut self, anomaly: &Anomaly) -> io::Result<()> {
         self.anomalies.push(anomaly.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A sink that drops anomalies (when only the summary counts, as in `honk eval`).
+#[derive(Debug, Default)]
+pub struct Discard;
+
+impl Sink for Discard {
+    fn anomaly(&mut self, _anomaly: &Anomaly) -> io::Result<()> {
         Ok(())
     }
 
@@ -489,6 +529,7 @@ mod tests {
         let profile = selector.profile();
         assert_eq!((profile.records, profile.anomalies), (5, 2));
         assert_eq!(profile.max_score, 0.9);
+        assert_eq!(profile.top_scores, [0.9, 0.6, 0.2, 0.1, 0.0]);
         assert_eq!(
             profile.threads,
             [ThreadProfile {
