@@ -253,6 +253,12 @@ pub struct EvalArgs {
     #[arg(long, default_value = "max", value_name = "HOW", value_parser = parse_aggregate)]
     pub aggregate: crate::eval::Aggregate,
 
+    /// What is compared: `events` (each record, and windows with --window; a
+    /// trace scores by --aggregate) or `trace-bag` (each trace as one bag of the
+    /// distinct calls it makes, compared with the baseline's traces).
+    #[arg(long, value_enum, default_value_t = EvalMethod::Events, value_name = "METHOD")]
+    pub method: EvalMethod,
+
     /// Print one JSON object instead.
     #[arg(long)]
     pub json: bool,
@@ -270,6 +276,15 @@ pub struct EvalArgs {
     /// Score a record by its mean distance to its K nearest distinct baseline records.
     #[arg(short, default_value_t = 1, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub k: u32,
+}
+
+/// What `honk eval` compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EvalMethod {
+    /// Records (and windows), summed up per trace.
+    Events,
+    /// Whole traces, each as the bag of its distinct calls.
+    TraceBag,
 }
 
 fn parse_aggregate(s: &str) -> Result<crate::eval::Aggregate, String> {

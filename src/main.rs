@@ -8,10 +8,11 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{CommandFactory, Parser};
+use rayon::prelude::*;
 
 use honk::cli::{
-    Cli, ColorArg, Command, DiffArgs, EvalArgs, FormatArg, Generate, InputArgs, LearnArgs, ModelArgs, OutputArgs,
-    ScoreArgs, TraceArgs,
+    Cli, ColorArg, Command, DiffArgs, EvalArgs, EvalMethod, FormatArg, Generate, InputArgs, LearnArgs, ModelArgs,
+    OutputArgs, ScoreArgs, TraceArgs,
 };
 use honk::eval::{self, Labelled};
 use honk::model::{Model, Settings, Window};
@@ -121,7 +122,11 @@ fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
     let normal_inputs = read::expand(&args.normal)?;
     let attack_inputs = read::expand(&args.attack)?;
     let progress = Progress::new(!quiet, "learning", pipeline::total_bytes(&baseline_inputs));
-    let (model, _) = pipeline::learn(&baseline_inputs, new_settings(&args.model), format, &progress)?;
+    let settings = new_settings(&args.model);
+    let model = match args.method {
+        EvalMethod::Events => pipeline::learn(&baseline_inputs, settings, format, &progress)?.0,
+        EvalMethod::TraceBag => pipeline::learn_trace_bags(&baseline_inputs, settings, format, &progress)?,
+    };
     progress.finish();
     let baseline_records = model.records();
     let baseline = Baseline::new(model);
@@ -137,12 +142,31 @@ fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
     let mut items = Vec::with_capacity(normal_inputs.len() + attack_inputs.len());
     for (inputs, attack) in [(&normal_inputs, false), (&attack_inputs, true)] {
         let progress = Progress::new(!quiet, "scoring", pipeline::total_bytes(inputs));
-        let (summary, _) = pipeline::score(&baseline, inputs, &options, &mut Discard, &progress)?;
+        match args.method {
+            EvalMethod::Events => {
+                let (summary, _) = pipeline::score(&baseline, inputs, &options, &mut Discard, &progress)?;
+                items.extend(summary.per_input.iter().map(|p| Labelled {
+                    score: args.aggregate.of(p),
+                    attack,
+                }));
+            }
+            EvalMethod::TraceBag => {
+                let scores: Vec<anyhow::Result<f64>> = inputs
+                    .par_iter()
+                    .map_init(
+                        || baseline.scratch(),
+                        |scratch, input| {
+                            let bag = pipeline::trace_bag(input, format, &progress)?;
+                            Ok(baseline.score(&bag, options.k, scratch).score)
+                        },
+                    )
+                    .collect();
+                for score in scores {
+                    items.push(Labelled { score: score?, attack });
+                }
+            }
+        }
         progress.finish();
-        items.extend(summary.per_input.iter().map(|p| Labelled {
-            score: args.aggregate.of(p),
-            attack,
-        }));
     }
     let auc = eval::roc_auc(&items)?;
     let rates: Vec<(f64, f64)> = [0.01, 0.05, 0.1]
@@ -168,7 +192,12 @@ fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
             },
             "best_f1": { "f1": f1, "threshold": f1_threshold },
             "confusion": { "threshold": args.threshold, "counts": confusion },
-            "method": { "aggregate": args.aggregate.to_string(), "k": args.k, "window": window },
+            "method": {
+                "compare": match args.method { EvalMethod::Events => "events", EvalMethod::TraceBag => "trace-bag" },
+                "aggregate": args.aggregate.to_string(),
+                "k": args.k,
+                "window": window,
+            },
             "seconds": seconds,
         });
         writeln!(out, "{report}")?;
@@ -181,7 +210,14 @@ fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
             thousands(normal_inputs.len() as u64),
             thousands(attack_inputs.len() as u64)
         )?;
-        writeln!(out, "method: k {}, {window}, trace score {}", args.k, args.aggregate)?;
+        match args.method {
+            EvalMethod::Events => writeln!(
+                out,
+                "method: events, k {}, {window}, trace score {}",
+                args.k, args.aggregate
+            )?,
+            EvalMethod::TraceBag => writeln!(out, "method: trace bags of distinct calls, k {}", args.k)?,
+        }
         writeln!(out, "ROC AUC {auc:.4}")?;
         let rates: Vec<String> = rates
             .iter()

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use crate::index::{Index, Scratch};
 use crate::model::{Entry, Model, ModelError, Settings, Source, Window};
 use crate::normalize;
-use crate::parse::{self, Format, Record};
+use crate::parse::{self, Format, Kind, Record};
 use crate::read::{Input, Lines, ReadError};
 use crate::report::progress::Progress;
 use crate::report::{Collect, InputProfile, Nearest, Selection, Selector, Sink, Summary};
@@ -205,6 +205,65 @@ fn learn_input(
     Ok((entries, stat))
 }
 
+/// One input as a single bag of what it does: the distinct syscall names of
+/// its events (and the distinct words of its other records), as one key.
+///
+/// This is the per-trace view of a trace: two runs that make the same kinds
+/// of calls have the same bag, however often and in whatever order.
+pub fn trace_bag(input: &Input, forced: Option<Format>, progress: &Progress) -> Result<String, Error> {
+    let mut bag = std::collections::BTreeSet::new();
+    read_records(input, forced, progress, |chunk| {
+        for (record, key) in chunk.iter().zip(keys_of(chunk)) {
+            match &record.kind {
+                Kind::Syscall { name, .. } | Kind::Event { name, .. } => {
+                    if let Some(name) = record.text.get(name.clone()) {
+                        bag.insert(name.to_owned());
+                    }
+                }
+                Kind::Signal { .. } | Kind::Exit { .. } | Kind::Text => {
+                    bag.extend(key.split(' ').filter(|t| !t.is_empty()).map(str::to_owned));
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(bag.into_iter().collect::<Vec<_>>().join(" "))
+}
+
+/// A model whose entries are whole inputs, each one [`trace_bag`].
+pub fn learn_trace_bags(
+    inputs: &[Input],
+    settings: Settings,
+    forced: Option<Format>,
+    progress: &Progress,
+) -> Result<Model, Error> {
+    let bags: Vec<Result<String, Error>> = inputs.par_iter().map(|i| trace_bag(i, forced, progress)).collect();
+    let mut model = Model::new(settings);
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    for (input, bag) in inputs.iter().zip(bags) {
+        let bag = bag?;
+        let source = model.sources.len() as u32;
+        model.sources.push(Source {
+            path: input.name(),
+            records: 1,
+        });
+        match seen.get(&bag) {
+            Some(&at) => model.entries[at as usize].count += 1,
+            None => {
+                seen.insert(bag.clone(), model.entries.len() as u32);
+                model.entries.push(Entry {
+                    text: input.name(),
+                    key: bag,
+                    source,
+                    line: 1,
+                    count: 1,
+                });
+            }
+        }
+    }
+    Ok(model)
+}
+
 /// A model made searchable: its vectors in an index, its keys in a table.
 pub struct Baseline {
     model: Model,
@@ -239,6 +298,11 @@ impl Baseline {
     /// The model behind this baseline.
     pub fn model(&self) -> &Model {
         &self.model
+    }
+
+    /// Search space for one thread's calls to [`Baseline::score`].
+    pub fn scratch(&self) -> Scratch {
+        Scratch::new(&self.index)
     }
 
     /// Score one key: the mean distance to its `k` nearest baseline entries, and
