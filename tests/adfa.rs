@@ -7,7 +7,7 @@
 //! down: a drop below them is a regression, not noise (the evaluation is
 //! deterministic).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use assert_cmd::cargo::CommandCargoExt;
@@ -23,7 +23,7 @@ fn adfa() -> Option<PathBuf> {
     }
 }
 
-fn eval(root: &PathBuf, method: &[&str]) -> Value {
+fn eval(root: &Path, method: &[&str]) -> Value {
     let out = Command::cargo_bin("honk")
         .expect("honk binary")
         .args(["eval", "--json", "-q", "--baseline"])
