@@ -237,16 +237,27 @@ pub struct TraceArgs {
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Known-good training inputs.
-    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    #[arg(long, required_unless_present = "line_labels", num_args = 1.., value_name = "PATH")]
     pub baseline: Vec<PathBuf>,
 
     /// Known-normal test inputs (each file one trace).
-    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    #[arg(long, required_unless_present = "line_labels", num_args = 1.., value_name = "PATH")]
     pub normal: Vec<PathBuf>,
 
     /// Known-attack test inputs (each file one trace).
-    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    #[arg(long, required_unless_present = "line_labels", num_args = 1.., value_name = "PATH")]
     pub attack: Vec<PathBuf>,
+
+    /// Instead: one log whose lines carry their label as the first word (`-`
+    /// for normal, anything else an alert, as in BGL). The normal lines of its
+    /// first part (--split) are the baseline; every line of the rest is scored
+    /// on its own, the label word removed first.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["baseline", "normal", "attack"])]
+    pub line_labels: Option<PathBuf>,
+
+    /// With --line-labels: the share of lines, from the start, that makes the training part.
+    #[arg(long, default_value_t = 0.5, value_name = "FRACTION", value_parser = parse_split)]
+    pub split: f64,
 
     /// How a trace's record scores become one score: max, mean-top-M (mean of
     /// the M highest, M ≤ 16) or fraction (share of records above --threshold).
@@ -285,6 +296,15 @@ pub enum EvalMethod {
     Events,
     /// Whole traces, each as the bag of its distinct calls.
     TraceBag,
+}
+
+fn parse_split(s: &str) -> Result<f64, String> {
+    let f: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if f > 0.0 && f < 1.0 {
+        Ok(f)
+    } else {
+        Err(format!("{f} is not strictly between 0 and 1"))
+    }
 }
 
 fn parse_aggregate(s: &str) -> Result<crate::eval::Aggregate, String> {

@@ -22,7 +22,7 @@ use honk::read::{self, Input};
 use honk::report::human::{escape, HumanPrinter};
 use honk::report::json::JsonPrinter;
 use honk::report::progress::Progress;
-use honk::report::{Discard, Selection, Sink, Summary, Top};
+use honk::report::{Collect, Discard, Selection, Sink, Summary, Top};
 use honk::vectorize::{Tokenizer, DEFAULT_N_FEATURES};
 use honk::{demo, inspect, normalize};
 
@@ -115,8 +115,76 @@ fn run(cli: Cli) -> Result<Outcome> {
     }
 }
 
+/// `honk eval --line-labels`: per-line labels, the first part's normal lines as baseline.
+fn eval_lines(args: &EvalArgs, path: &Path, quiet: bool) -> Result<(Vec<Labelled>, usize, u64)> {
+    let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = text.lines().collect();
+    let cut = (lines.len() as f64 * args.split).floor() as usize;
+    // Each line without its label word, and whether that word marks an alert.
+    let unlabel = |line: &str| -> (String, bool) {
+        let line = line.trim_start();
+        let (label, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        (rest.to_owned(), label != "-")
+    };
+    let scratch = tempfile::Builder::new().prefix("honk-eval-").tempdir()?;
+    let (train, test) = (scratch.path().join("train.log"), scratch.path().join("test.log"));
+    let mut train_text = String::new();
+    for line in &lines[..cut] {
+        let (line, alert) = unlabel(line);
+        if !alert {
+            train_text.push_str(&line);
+            train_text.push('\n');
+        }
+    }
+    let mut test_text = String::new();
+    let mut labels = Vec::with_capacity(lines.len() - cut);
+    for line in &lines[cut..] {
+        let (line, alert) = unlabel(line);
+        test_text.push_str(&line);
+        test_text.push('\n');
+        labels.push(alert);
+    }
+    std::fs::write(&train, train_text)?;
+    std::fs::write(&test, test_text)?;
+    let format = args.input.format.forced();
+    let (model, _) = pipeline::learn(
+        &[Input::File(train)],
+        new_settings(&args.model),
+        format,
+        &Progress::new(!quiet, "learning", None),
+    )?;
+    let baseline_records = model.records();
+    let baseline = Baseline::new(model);
+    // A threshold below every score hands every record to the sink, with its score.
+    let options = ScoreOptions {
+        k: args.k as usize,
+        format,
+        selection: Selection {
+            threshold: -1.0,
+            before: 0,
+            after: 0,
+        },
+    };
+    let mut all = Collect::default();
+    pipeline::score(&baseline, &[Input::File(test)], &options, &mut all, &Progress::hidden())?;
+    let items = all
+        .anomalies
+        .iter()
+        .filter_map(|a| {
+            let attack = *labels.get(usize::try_from(a.line).ok()?.checked_sub(1)?)?;
+            Some(Labelled { score: a.score, attack })
+        })
+        .collect();
+    Ok((items, 1, baseline_records))
+}
+
 fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
     let started = Instant::now();
+    if let Some(path) = args.line_labels.clone() {
+        let (items, baseline_inputs, baseline_records) = eval_lines(&args, &path, quiet)?;
+        return report_eval(&args, &items, baseline_inputs, baseline_records, started, "lines");
+    }
     let format = args.input.format.forced();
     let baseline_inputs = read::expand(&args.baseline)?;
     let normal_inputs = read::expand(&args.normal)?;
@@ -168,22 +236,43 @@ fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
         }
         progress.finish();
     }
-    let auc = eval::roc_auc(&items)?;
+    report_eval(
+        &args,
+        &items,
+        baseline_inputs.len(),
+        baseline_records,
+        started,
+        "inputs",
+    )
+}
+
+/// Print the metrics of labelled scores, for people or as JSON.
+fn report_eval(
+    args: &EvalArgs,
+    items: &[Labelled],
+    baseline_inputs: usize,
+    baseline_records: u64,
+    started: Instant,
+    unit: &str,
+) -> Result<Outcome> {
+    let normals = items.iter().filter(|i| !i.attack).count();
+    let attacks = items.len() - normals;
+    let auc = eval::roc_auc(items)?;
     let rates: Vec<(f64, f64)> = [0.01, 0.05, 0.1]
         .into_iter()
-        .map(|far| eval::detection_rate_at(&items, far).map(|dr| (far, dr)))
+        .map(|far| eval::detection_rate_at(items, far).map(|dr| (far, dr)))
         .collect::<Result<_, _>>()?;
-    let (f1, f1_threshold) = eval::best_f1(&items)?;
-    let confusion = eval::confusion(&items, args.threshold);
+    let (f1, f1_threshold) = eval::best_f1(items)?;
+    let confusion = eval::confusion(items, args.threshold);
     let seconds = started.elapsed().as_secs_f64();
     let window = describe_window(new_settings(&args.model).window);
     let mut out = io::stdout().lock();
     if args.json {
         let report = serde_json::json!({
             "roc_auc": auc,
-            "normal": normal_inputs.len(),
-            "attack": attack_inputs.len(),
-            "baseline": baseline_inputs.len(),
+            "normal": normals,
+            "attack": attacks,
+            "baseline": baseline_inputs,
             "baseline_records": baseline_records,
             "detection_rate_at_far": {
                 "0.01": rates[0].1,
@@ -198,19 +287,21 @@ fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
                 "k": args.k,
                 "window": window,
             },
+            "unit": unit,
             "seconds": seconds,
         });
         writeln!(out, "{report}")?;
     } else {
         writeln!(
             out,
-            "baseline {} inputs ({} records); test {} normal, {} attack inputs",
-            thousands(baseline_inputs.len() as u64),
+            "baseline {} inputs ({} records); test {} normal, {} attack {unit}",
+            thousands(baseline_inputs as u64),
             thousands(baseline_records),
-            thousands(normal_inputs.len() as u64),
-            thousands(attack_inputs.len() as u64)
+            thousands(normals as u64),
+            thousands(attacks as u64)
         )?;
         match args.method {
+            EvalMethod::Events if unit == "lines" => writeln!(out, "method: each line scored, k {}", args.k)?,
             EvalMethod::Events => writeln!(
                 out,
                 "method: events, k {}, {window}, trace score {}",

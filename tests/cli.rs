@@ -1909,3 +1909,39 @@ fn eval_reports_the_metrics_of_a_perfectly_separable_set() {
     ]));
     assert_eq!(r.code, 2, "an impossible aggregate is a usage error");
 }
+
+/// `honk eval --line-labels`: the first word of each line is its label (BGL's shape).
+#[test]
+fn eval_with_line_labels_learns_the_first_part_and_scores_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for i in 0..10 {
+        log.push_str(&format!(
+            "- {i} node-{i} KERNEL INFO instruction cache parity error corrected\n"
+        ));
+        log.push_str(&format!("- {i} node-{i} APP INFO job finished successfully\n"));
+    }
+    // The test half: the same normal lines, and one alert never seen before.
+    log.push_str("KERNDTLB 11 node-11 KERNEL FATAL data TLB error interrupt\n");
+    std::fs::write(dir.path().join("labelled.log"), &log).unwrap();
+    let r = run(honk_in(dir.path()).args([
+        "eval",
+        "--json",
+        "-q",
+        "--line-labels",
+        "labelled.log",
+        "--split",
+        "0.6",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = &json_lines(&r.stdout)[0];
+    assert_eq!(report["unit"], "lines");
+    assert_eq!(report["attack"], 1);
+    assert_eq!(report["normal"], 21 - 12 - 1);
+    assert_eq!(report["roc_auc"], 1.0, "{report}");
+
+    let r = run(honk_in(dir.path()).args(["eval", "--line-labels", "labelled.log", "--split", "1.5"]));
+    assert_eq!(r.code, 2);
+    let r = run(honk_in(dir.path()).args(["eval", "--line-labels", "labelled.log", "--baseline", "x"]));
+    assert_eq!(r.code, 2, "line labels and trace inputs do not mix");
+}
