@@ -40,11 +40,11 @@
 //! see [`crate::normalize::gvisor`]. Every delimiter searched for is ASCII, so
 //! each range is on a char boundary; nothing panics on malformed input.
 
-use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
 
 use memchr::memmem;
 
+use super::holdback::HoldBack;
 use super::{Dialect, Kind, Parser, Record};
 
 /// Records held back behind a call waiting for its exit line before the
@@ -86,29 +86,17 @@ pub fn looks_like_gvisor(line: &str) -> bool {
 /// Parser for a runsc debug log; see the module documentation.
 #[derive(Debug, Default)]
 pub struct GvisorParser {
-    /// Records not yet released, in line order; the front, when there is one,
-    /// is a call waiting for its exit line.
-    held: VecDeque<Held>,
-    /// Sequence number of `held[0]`.
-    base: u64,
-    /// The call of each (sandbox, thread) waiting for its exit line, by sequence number.
-    pending: HashMap<(u32, u32), u64>,
+    /// Records not yet released, in line order, behind the calls waiting for
+    /// their exit lines, one at most for each (sandbox, thread).
+    queue: HoldBack<(u32, u32), Enter, MAX_HELD>,
     /// Whether the last glog line was skipped, so that lines continuing its
     /// message are skipped too.
     in_skipped_message: bool,
 }
 
-#[derive(Debug)]
-struct Held {
-    record: Record,
-    /// Set while the record is an enter line waiting for its exit.
-    waiting: Option<Enter>,
-}
-
 /// What the join needs of a waiting enter line.
 #[derive(Clone, Debug)]
 struct Enter {
-    key: (u32, u32),
     name: Range<usize>,
     args: Range<usize>,
 }
@@ -165,11 +153,10 @@ impl Parser for GvisorParser {
         match (key, call.exit) {
             (Some(key), false) => {
                 let enter = Enter {
-                    key,
                     name: call.name,
                     args: call.args,
                 };
-                self.hold_enter(record, enter, out);
+                self.hold_enter(key, record, enter, out);
             }
             (Some(key), true) => {
                 if !self.try_join(key, line, &call, out) {
@@ -181,100 +168,43 @@ impl Parser for GvisorParser {
     }
 
     fn finish(&mut self, out: &mut Vec<Record>) {
-        self.pending.clear();
-        for held in &mut self.held {
-            held.waiting = None;
-        }
-        self.drain(out);
+        self.queue.finish(out);
     }
 }
 
 impl GvisorParser {
     /// Release `record` now if nothing older is waiting, else queue it behind.
     fn emit(&mut self, record: Record, out: &mut Vec<Record>) {
-        if self.held.is_empty() {
-            out.push(record);
-        } else {
-            self.held.push_back(Held { record, waiting: None });
-            self.bound(out);
-        }
+        self.queue.push(record, out);
     }
 
-    fn hold_enter(&mut self, record: Record, enter: Enter, out: &mut Vec<Record>) {
+    fn hold_enter(&mut self, key: (u32, u32), record: Record, enter: Enter, out: &mut Vec<Record>) {
         // A thread entering a new call has left its previous one: its exit was not logged.
-        self.give_up(enter.key, out);
-        let seq = self.base + self.held.len() as u64;
-        self.pending.insert(enter.key, seq);
-        self.held.push_back(Held {
-            record,
-            waiting: Some(enter),
-        });
-        self.bound(out);
+        self.give_up(key, out);
+        self.queue.push_waiting(key, record, enter, out);
     }
 
     /// Join the exit line `line` to the waiting enter line of the same call.
     /// Returns false when there is none; the caller then emits the exit alone.
     fn try_join(&mut self, key: (u32, u32), line: &str, call: &Call, out: &mut Vec<Record>) -> bool {
-        let Some(&seq) = self.pending.get(&key) else {
+        let Some((record, enter)) = self.queue.waiting(&key) else {
             return false;
         };
-        let Some(held) = usize::try_from(seq - self.base).ok().and_then(|i| self.held.get_mut(i)) else {
-            // Cannot happen while `pending` and `held` agree; drop the stale key.
-            self.pending.remove(&key);
-            return false;
-        };
-        let same_call = held
-            .waiting
-            .as_ref()
-            .is_some_and(|w| held.record.text.get(w.name.clone()) == line.get(call.name.clone()));
-        if !same_call {
+        if record.text.get(enter.name.clone()) != line.get(call.name.clone()) {
             self.give_up(key, out);
             return false;
         }
-        if let Some(enter) = held.waiting.take() {
-            let enter_args = held.record.text.get(enter.args.clone()).unwrap_or("");
+        self.queue.complete(&key, out, |record, enter| {
+            let enter_args = record.text.get(enter.args.clone()).unwrap_or("");
             let (text, kind) = joined(line, call, enter_args);
-            held.record.text = text;
-            held.record.kind = kind;
-        }
-        self.pending.remove(&key);
-        self.drain(out);
-        true
+            record.text = text;
+            record.kind = kind;
+        })
     }
 
     /// Stop waiting for the exit of `key`'s call: release it as it is.
     fn give_up(&mut self, key: (u32, u32), out: &mut Vec<Record>) {
-        if let Some(seq) = self.pending.remove(&key) {
-            let idx = usize::try_from(seq - self.base).ok();
-            if let Some(held) = idx.and_then(|i| self.held.get_mut(i)) {
-                held.waiting = None;
-            }
-            self.drain(out);
-        }
-    }
-
-    /// Release the records at the front that no longer wait for anything.
-    fn drain(&mut self, out: &mut Vec<Record>) {
-        while self.held.front().is_some_and(|h| h.waiting.is_none()) {
-            if let Some(held) = self.held.pop_front() {
-                self.base += 1;
-                out.push(held.record);
-            }
-        }
-    }
-
-    /// Keep the hold-back queue bounded by giving up on its oldest waiting calls.
-    fn bound(&mut self, out: &mut Vec<Record>) {
-        while self.held.len() > MAX_HELD {
-            if let Some(front) = self.held.front_mut() {
-                if let Some(enter) = front.waiting.take() {
-                    if self.pending.get(&enter.key) == Some(&self.base) {
-                        self.pending.remove(&enter.key);
-                    }
-                }
-            }
-            self.drain(out);
-        }
+        self.queue.release(&key, out);
     }
 }
 
@@ -888,11 +818,11 @@ another writer's line
         for n in 2..=(MAX_HELD as u64 + 10) {
             let line = format!("I0101 00:00:00.000001 7 strace.go:570] [ 1: 2] sh X getpid() = {n} ({n:#x}) (1µs)");
             parser.push(n, &line, &mut out);
-            assert!(parser.held.len() <= MAX_HELD);
+            assert!(parser.queue.held_len() <= MAX_HELD);
         }
         assert_eq!(out.len(), MAX_HELD + 10);
         assert_eq!(event(&out[0]), ("pause", "", ""));
-        assert!(parser.pending.is_empty());
+        assert!(parser.queue.nothing_waits());
         parser.finish(&mut out);
         check_wellformed(&out);
     }

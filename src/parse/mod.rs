@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod gvisor;
+mod holdback;
 pub mod numbers;
 pub mod strace;
 pub mod syscall_table;

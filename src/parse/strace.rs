@@ -19,11 +19,11 @@
 //! malformed or truncated input, which degrades to a best-effort record or to a
 //! [`Kind::Text`] record.
 
-use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
 
 use memchr::{memchr, memchr2, memrchr};
 
+use super::holdback::HoldBack;
 use super::{Kind, Parser, Record};
 
 /// Records held back behind an unanswered `<unfinished ...>` before the oldest
@@ -78,22 +78,11 @@ pub fn looks_like_strace(line: &str) -> bool {
 /// Parser for strace output; see the module documentation for what it accepts.
 #[derive(Debug, Default)]
 pub struct StraceParser {
-    /// Records not yet released, in line order. The front, when there is one,
-    /// is always a call still waiting for its tail.
-    held: VecDeque<Held>,
-    /// Sequence number of `held[0]`; a held record's index is its number minus this.
-    base: u64,
-    /// The sequence number of each thread's call waiting for its tail. A thread
-    /// has at most one system call in flight, so the pid is the key (`None`
-    /// for pid-less `-ff` files, which hold one thread each).
-    pending: HashMap<Option<u32>, u64>,
-}
-
-#[derive(Debug)]
-struct Held {
-    record: Record,
-    /// Set while the record is an `<unfinished ...>` call waiting for its tail.
-    waiting: Option<Unfinished>,
+    /// Records not yet released, in line order, behind the `<unfinished ...>`
+    /// calls waiting for their tails. A thread has at most one system call in
+    /// flight, so the pid is the key (`None` for pid-less `-ff` files, which
+    /// hold one thread each).
+    queue: HoldBack<Option<u32>, Unfinished, MAX_HELD>,
 }
 
 /// Where the parts of an unfinished call are in its record's text.
@@ -158,111 +147,55 @@ impl Parser for StraceParser {
     }
 
     fn finish(&mut self, out: &mut Vec<Record>) {
-        self.pending.clear();
-        for held in &mut self.held {
-            held.waiting = None;
-        }
-        self.drain(out);
+        self.queue.finish(out);
     }
 }
 
 impl StraceParser {
     /// Release `record` now if nothing older is waiting, else queue it behind.
     fn emit(&mut self, record: Record, out: &mut Vec<Record>) {
-        if self.held.is_empty() {
-            out.push(record);
-        } else {
-            self.held.push_back(Held { record, waiting: None });
-            self.bound(out);
-        }
+        self.queue.push(record, out);
     }
 
     fn hold_unfinished(&mut self, record: Record, waiting: Unfinished, out: &mut Vec<Record>) {
         let pid = record.pid;
         // A thread starting a new call is no longer in its previous one.
         self.give_up(pid, out);
-        let seq = self.base + self.held.len() as u64;
-        self.held.push_back(Held {
-            record,
-            waiting: Some(waiting),
-        });
-        self.pending.insert(pid, seq);
-        self.bound(out);
+        self.queue.push_waiting(pid, record, waiting, out);
     }
 
     /// Join a `<... name resumed>` tail to the waiting start of the same call.
     /// Returns false when there is no such start; the caller then makes the
     /// tail a record of its own.
     fn try_merge(&mut self, pid: Option<u32>, name: &str, tail: &str, out: &mut Vec<Record>) -> bool {
-        let Some(&seq) = self.pending.get(&pid) else {
+        let Some((record, w)) = self.queue.waiting(&pid) else {
             return false;
         };
-        let held = usize::try_from(seq - self.base).ok().and_then(|i| self.held.get_mut(i));
-        let Some(held) = held else {
-            // Cannot happen while `pending` and `held` agree; drop the stale key.
-            self.pending.remove(&pid);
-            return false;
-        };
-        let matches = held
-            .waiting
-            .as_ref()
-            .is_some_and(|w| held.record.text.get(w.name.clone()) == Some(name));
-        if !matches {
+        if record.text.get(w.name.clone()) != Some(name) {
             // The start waiting for this thread is of another call, so it will
             // never see its own tail; the tail gets a record of its own.
             self.give_up(pid, out);
             return false;
         }
-        if let Some(w) = held.waiting.take() {
-            let text = &mut held.record.text;
+        self.queue.complete(&pid, out, |record, w| {
+            let text = &mut record.text;
             text.truncate(w.head_end);
             if needs_space(text.as_bytes().last(), tail.as_bytes().first()) {
                 text.push(' ');
             }
             text.push_str(tail);
             let (args, result) = call_ranges(text.as_bytes(), w.args_start, text.len());
-            held.record.kind = Kind::Syscall {
+            record.kind = Kind::Syscall {
                 name: w.name,
                 args,
                 result,
             };
-        }
-        self.pending.remove(&pid);
-        self.drain(out);
-        true
+        })
     }
 
     /// Stop waiting for the tail of `pid`'s call: release it as it is.
     fn give_up(&mut self, pid: Option<u32>, out: &mut Vec<Record>) {
-        if let Some(seq) = self.pending.remove(&pid) {
-            let idx = usize::try_from(seq - self.base).ok();
-            if let Some(held) = idx.and_then(|i| self.held.get_mut(i)) {
-                held.waiting = None;
-            }
-            self.drain(out);
-        }
-    }
-
-    /// Release the records at the front that no longer wait for anything.
-    fn drain(&mut self, out: &mut Vec<Record>) {
-        while self.held.front().is_some_and(|h| h.waiting.is_none()) {
-            if let Some(held) = self.held.pop_front() {
-                self.base += 1;
-                out.push(held.record);
-            }
-        }
-    }
-
-    /// Keep the hold-back queue bounded by giving up on its oldest waiting calls.
-    fn bound(&mut self, out: &mut Vec<Record>) {
-        while self.held.len() > MAX_HELD {
-            if let Some(front) = self.held.front_mut() {
-                if front.waiting.take().is_some() && self.pending.get(&front.record.pid) == Some(&self.base) {
-                    self.pending.remove(&front.record.pid);
-                }
-            }
-            self.drain(out);
-        }
+        self.queue.release(&pid, out);
     }
 }
 
@@ -1241,11 +1174,11 @@ mod tests {
         parser.push(1, "1 read(0,  <unfinished ...>", &mut out);
         for n in 2..=(MAX_HELD as u64 + 10) {
             parser.push(n, "2 getpid() = 2", &mut out);
-            assert!(parser.held.len() <= MAX_HELD);
+            assert!(parser.queue.held_len() <= MAX_HELD);
         }
         assert_eq!(out.len(), MAX_HELD + 10);
         assert_eq!(call(&out[0]), ("read", "0,", ""));
-        assert!(parser.pending.is_empty());
+        assert!(parser.queue.nothing_waits());
         parser.push(MAX_HELD as u64 + 11, "1 <... read resumed>\"x\", 1) = 1", &mut out);
         parser.finish(&mut out);
         check_wellformed(&out);

@@ -60,12 +60,12 @@
 //! is on a char boundary, and nothing panics; a line that is not an event is a
 //! [`Kind::Text`] record.
 
-use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
 
 use memchr::{memchr, memrchr};
 use serde_json::{Map, Value};
 
+use super::holdback::HoldBack;
 use super::{Dialect, Kind, Parser, Record};
 
 /// What joins the enter and exit lines of a call in a record's text.
@@ -607,20 +607,9 @@ fn enter_kind(name: &str) -> Enter {
 /// Joins enter and exit events into records, keeping records in line order.
 #[derive(Debug, Default)]
 struct Pairer {
-    /// Records not yet released, in line order. The front, when there is one,
-    /// is always an enter waiting for its exit.
-    held: VecDeque<Held>,
-    /// Sequence number of `held[0]`; a held record's index is its number minus this.
-    base: u64,
-    /// The sequence number of each thread's enter waiting for its exit.
-    pending: HashMap<u32, u64>,
-}
-
-#[derive(Debug)]
-struct Held {
-    record: Record,
-    /// Set while the record is an enter waiting for its exit.
-    waiting: Option<Waiting>,
+    /// Records not yet released, in line order, behind the enters waiting for
+    /// their exits, one at most for each thread.
+    queue: HoldBack<u32, Waiting, MAX_HELD>,
 }
 
 #[derive(Debug)]
@@ -667,111 +656,58 @@ impl Pairer {
             return self.emit(single(event), out);
         }
         let head_end = event.info.end;
-        let seq = self.base + self.held.len() as u64;
-        self.held.push_back(Held {
-            record: single(event),
-            waiting: Some(Waiting { head_end }),
-        });
-        self.pending.insert(tid, seq);
-        self.bound(out);
+        self.queue.push_waiting(tid, single(event), Waiting { head_end }, out);
     }
 
     fn finish(&mut self, out: &mut Vec<Record>) {
-        self.pending.clear();
-        for held in &mut self.held {
-            held.waiting = None;
-        }
-        self.drain(out);
+        self.queue.finish(out);
     }
 
     /// Release `record` now if nothing older is waiting, else queue it behind.
     fn emit(&mut self, record: Record, out: &mut Vec<Record>) {
-        if self.held.is_empty() {
-            out.push(record);
-        } else {
-            self.held.push_back(Held { record, waiting: None });
-            self.bound(out);
-        }
+        self.queue.push(record, out);
     }
 
     /// Join an exit to the waiting enter of the same thread and type. Gives
     /// the exit back when there is no such enter; it is then a record of its own.
     fn try_join(&mut self, tid: u32, exit: Event, out: &mut Vec<Record>) -> Option<Event> {
-        let Some(&seq) = self.pending.get(&tid) else {
+        let Some((enter, _)) = self.queue.waiting(&tid) else {
             return Some(exit);
         };
-        let idx = seq.checked_sub(self.base).and_then(|i| usize::try_from(i).ok());
-        let same_call = idx.and_then(|i| self.held.get(i)).is_some_and(|h| {
-            h.waiting.is_some()
-                && matches!(&h.record.kind, Kind::Event { name, .. }
-                    if h.record.text.get(name.clone()) == exit.text.get(exit.name.clone()))
-        });
-        let held = idx.and_then(|i| self.held.get_mut(i)).filter(|_| same_call);
-        let Some(held) = held else {
+        let same_call = match &enter.kind {
+            Kind::Event { name, args, .. } if enter.text.get(name.clone()) == exit.text.get(exit.name.clone()) => {
+                Some((name.clone(), args.clone()))
+            }
+            _ => None,
+        };
+        let Some((name, args)) = same_call else {
             // The waiting enter is of another call, whose exit will not come now.
             self.give_up(tid, out);
             return Some(exit);
         };
-        let (Kind::Event { name, args, .. }, Some(waiting)) = (&held.record.kind, held.waiting.take()) else {
-            return Some(exit);
-        };
-        let (name, args) = (name.clone(), args.clone());
-        let exit_end = trim_end(exit.text.as_bytes(), 0, exit.text.len());
-        let record = &mut held.record;
-        record.text.truncate(waiting.head_end);
-        record.text.push_str(PAIR_SEPARATOR);
-        let offset = record.text.len();
-        record.text.push_str(&exit.text[..exit_end]);
-        let result = offset + exit.info.start.min(exit_end)..offset + exit.info.end.min(exit_end);
-        record.kind = Kind::Event {
-            name,
-            args,
-            result,
-            dialect: Dialect::Sysdig,
-        };
-        if record.process.is_none() {
-            record.process = exit.process;
-        }
-        self.pending.remove(&tid);
-        self.drain(out);
+        self.queue.complete(&tid, out, |record, waiting| {
+            let exit_end = trim_end(exit.text.as_bytes(), 0, exit.text.len());
+            record.text.truncate(waiting.head_end);
+            record.text.push_str(PAIR_SEPARATOR);
+            let offset = record.text.len();
+            record.text.push_str(&exit.text[..exit_end]);
+            let result = offset + exit.info.start.min(exit_end)..offset + exit.info.end.min(exit_end);
+            record.kind = Kind::Event {
+                name,
+                args,
+                result,
+                dialect: Dialect::Sysdig,
+            };
+            if record.process.is_none() {
+                record.process = exit.process;
+            }
+        });
         None
     }
 
     /// Stop waiting for the exit of `tid`'s call: release its enter as it is.
     fn give_up(&mut self, tid: u32, out: &mut Vec<Record>) {
-        if let Some(seq) = self.pending.remove(&tid) {
-            let idx = seq.checked_sub(self.base).and_then(|i| usize::try_from(i).ok());
-            if let Some(held) = idx.and_then(|i| self.held.get_mut(i)) {
-                held.waiting = None;
-            }
-            self.drain(out);
-        }
-    }
-
-    /// Release the records at the front that no longer wait for anything.
-    fn drain(&mut self, out: &mut Vec<Record>) {
-        while self.held.front().is_some_and(|h| h.waiting.is_none()) {
-            if let Some(held) = self.held.pop_front() {
-                self.base += 1;
-                out.push(held.record);
-            }
-        }
-    }
-
-    /// Keep the hold-back queue bounded by giving up on its oldest waits.
-    fn bound(&mut self, out: &mut Vec<Record>) {
-        while self.held.len() > MAX_HELD {
-            if let Some(front) = self.held.front_mut() {
-                if front.waiting.take().is_some() {
-                    if let Some(tid) = front.record.pid {
-                        if self.pending.get(&tid) == Some(&self.base) {
-                            self.pending.remove(&tid);
-                        }
-                    }
-                }
-            }
-            self.drain(out);
-        }
+        self.queue.release(&tid, out);
     }
 }
 
@@ -1515,11 +1451,11 @@ mod tests {
         let n = MAX_HELD as u64 + 10;
         for i in 2..=n {
             parser.push(i, &format!("{i} 1.0 0 b (2) > switch next=0"), &mut out);
-            assert!(parser.pairer.held.len() <= MAX_HELD);
+            assert!(parser.pairer.queue.held_len() <= MAX_HELD);
         }
         assert_eq!(out.len(), MAX_HELD + 10);
         assert_eq!(parts(&out[0]), ("read", "fd=0", ""));
-        assert!(parser.pairer.pending.is_empty());
+        assert!(parser.pairer.queue.nothing_waits());
         parser.push(n + 1, "1 1.0 0 a (1) < read res=1", &mut out);
         parser.finish(&mut out);
         check_wellformed(&out);

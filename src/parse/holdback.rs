@@ -1,0 +1,296 @@
+//! The hold-back queue the strace, gVisor and sysdig parsers share, so that
+//! records leave in the order of their first line although some are finished
+//! later.
+//!
+//! A record may *wait* under a key (the pid or thread that will finish it) with
+//! a payload saying how to finish it: an `<unfinished ...>` call waiting for
+//! its `<... resumed>` tail, an enter event waiting for its exit. While the
+//! oldest record still waits, every later record is held behind it. When the
+//! wait ends — the record is completed, or its key is released, or the queue
+//! grows past `MAX` records and the oldest wait is given up, or the input ends
+//! — the records at the front that no longer wait are released in order. A
+//! key has at most one waiting record.
+//!
+//! Not done here: deciding what a key is, whether a later line finishes the
+//! waiting record, how the record is finished, or when a wait is hopeless —
+//! all of that is the parser's. A record whose wait is given up or released
+//! leaves as it is.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+
+use super::Record;
+
+/// Records in line order, some waiting under a key `K` with payload `W`; at most
+/// `MAX` records are held (see the module documentation).
+#[derive(Debug)]
+pub(super) struct HoldBack<K, W, const MAX: usize> {
+    /// Records not yet released, in line order. The front, when there is one,
+    /// is always a record still waiting.
+    held: VecDeque<Held<K, W>>,
+    /// Sequence number of `held[0]`; a held record's index is its number minus this.
+    base: u64,
+    /// The sequence number of the record waiting under each key.
+    pending: HashMap<K, u64>,
+}
+
+/// One record of the queue and, while it waits, its key and payload.
+#[derive(Debug)]
+struct Held<K, W> {
+    record: Record,
+    waiting: Option<(K, W)>,
+}
+
+impl<K, W, const MAX: usize> Default for HoldBack<K, W, MAX> {
+    fn default() -> Self {
+        HoldBack {
+            held: VecDeque::new(),
+            base: 0,
+            pending: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone, W, const MAX: usize> HoldBack<K, W, MAX> {
+    /// Records held back now.
+    #[cfg(test)]
+    pub(super) fn held_len(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Whether no record waits under any key.
+    #[cfg(test)]
+    pub(super) fn nothing_waits(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Release `record` now if nothing older is waiting, else queue it behind.
+    pub(super) fn push(&mut self, record: Record, out: &mut Vec<Record>) {
+        if self.held.is_empty() {
+            out.push(record);
+        } else {
+            self.held.push_back(Held { record, waiting: None });
+            self.bound(out);
+        }
+    }
+
+    /// Queue `record` to wait under `key` with `waiting`, what finishing it needs.
+    /// A record already waiting under `key` is released first, as it is.
+    pub(super) fn push_waiting(&mut self, key: K, record: Record, waiting: W, out: &mut Vec<Record>) {
+        self.release(&key, out);
+        let seq = self.base + self.held.len() as u64;
+        self.pending.insert(key.clone(), seq);
+        self.held.push_back(Held {
+            record,
+            waiting: Some((key, waiting)),
+        });
+        self.bound(out);
+    }
+
+    /// The record waiting under `key`, and its payload.
+    pub(super) fn waiting(&self, key: &K) -> Option<(&Record, &W)> {
+        let held = self.index(key).and_then(|i| self.held.get(i))?;
+        let (_, waiting) = held.waiting.as_ref()?;
+        Some((&held.record, waiting))
+    }
+
+    /// Finish the record waiting under `key`: `finish` gets the record and its
+    /// payload; then the wait ends and what can go is released. Returns false,
+    /// without calling `finish`, when nothing waits under `key`.
+    pub(super) fn complete(&mut self, key: &K, out: &mut Vec<Record>, finish: impl FnOnce(&mut Record, W)) -> bool {
+        let Some(held) = self.index(key).and_then(|i| self.held.get_mut(i)) else {
+            return false;
+        };
+        let Some((_, waiting)) = held.waiting.take() else {
+            return false;
+        };
+        finish(&mut held.record, waiting);
+        self.pending.remove(key);
+        self.drain(out);
+        true
+    }
+
+    /// Stop waiting under `key`: its record is released as it is (once nothing
+    /// older waits). Nothing happens when nothing waits under `key`.
+    pub(super) fn release(&mut self, key: &K, out: &mut Vec<Record>) {
+        if let Some(seq) = self.pending.remove(key) {
+            let idx = seq.checked_sub(self.base).and_then(|i| usize::try_from(i).ok());
+            if let Some(held) = idx.and_then(|i| self.held.get_mut(i)) {
+                held.waiting = None;
+            }
+            self.drain(out);
+        }
+    }
+
+    /// End of input: stop every wait and release everything, in order.
+    pub(super) fn finish(&mut self, out: &mut Vec<Record>) {
+        self.pending.clear();
+        for held in &mut self.held {
+            held.waiting = None;
+        }
+        self.drain(out);
+    }
+
+    /// Index in `held` of the record waiting under `key`.
+    fn index(&self, key: &K) -> Option<usize> {
+        let seq = *self.pending.get(key)?;
+        seq.checked_sub(self.base).and_then(|i| usize::try_from(i).ok())
+    }
+
+    /// Release the records at the front that no longer wait for anything.
+    fn drain(&mut self, out: &mut Vec<Record>) {
+        while self.held.front().is_some_and(|h| h.waiting.is_none()) {
+            if let Some(held) = self.held.pop_front() {
+                self.base += 1;
+                out.push(held.record);
+            }
+        }
+    }
+
+    /// Keep at most `MAX` records by giving up on the oldest waits.
+    fn bound(&mut self, out: &mut Vec<Record>) {
+        while self.held.len() > MAX {
+            if let Some(front) = self.held.front_mut() {
+                if let Some((key, _)) = front.waiting.take() {
+                    if self.pending.get(&key) == Some(&self.base) {
+                        self.pending.remove(&key);
+                    }
+                }
+            }
+            self.drain(out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Kind;
+    use super::*;
+
+    type Queue = HoldBack<u32, &'static str, 4>;
+
+    fn record(line: u64) -> Record {
+        Record {
+            line,
+            text: format!("line {line}"),
+            pid: None,
+            process: None,
+            kind: Kind::Text,
+        }
+    }
+
+    fn lines(out: &[Record]) -> Vec<u64> {
+        out.iter().map(|r| r.line).collect()
+    }
+
+    #[test]
+    fn ready_records_pass_straight_through() {
+        let mut q = Queue::default();
+        let mut out = Vec::new();
+        q.push(record(1), &mut out);
+        q.push(record(2), &mut out);
+        assert_eq!(lines(&out), [1, 2]);
+        assert!(q.held.is_empty());
+    }
+
+    #[test]
+    fn order_is_kept_behind_a_wait() {
+        let mut q = Queue::default();
+        let mut out = Vec::new();
+        q.push_waiting(7, record(1), "a", &mut out);
+        q.push(record(2), &mut out);
+        q.push_waiting(8, record(3), "b", &mut out);
+        q.push(record(4), &mut out);
+        assert!(out.is_empty());
+        // Finishing a later wait releases nothing while an older one waits.
+        assert!(q.complete(&8, &mut out, |r, w| r.text.push_str(w)));
+        assert!(out.is_empty());
+        assert_eq!(q.waiting(&8).map(|(r, _)| r.line), None);
+        assert_eq!(q.waiting(&7).map(|(r, w)| (r.line, *w)), Some((1, "a")));
+        assert!(q.complete(&7, &mut out, |r, w| r.text.push_str(w)));
+        assert_eq!(lines(&out), [1, 2, 3, 4]);
+        assert_eq!(out[0].text, "line 1a");
+        assert_eq!(out[2].text, "line 3b");
+        assert!(q.held.is_empty() && q.pending.is_empty());
+        // Later records flow straight through again.
+        q.push(record(5), &mut out);
+        assert_eq!(lines(&out), [1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn complete_without_a_wait_does_nothing() {
+        let mut q = Queue::default();
+        let mut out = Vec::new();
+        assert!(!q.complete(&1, &mut out, |_, _| unreachable!()));
+        q.push_waiting(1, record(1), "a", &mut out);
+        assert!(!q.complete(&2, &mut out, |_, _| unreachable!()));
+        assert!(q.waiting(&2).is_none());
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn release_lets_the_record_go_as_it_is() {
+        let mut q = Queue::default();
+        let mut out = Vec::new();
+        q.push_waiting(1, record(1), "a", &mut out);
+        q.push_waiting(2, record(2), "b", &mut out);
+        q.push(record(3), &mut out);
+        q.release(&1, &mut out);
+        assert_eq!(lines(&out), [1]);
+        assert_eq!(out[0].text, "line 1");
+        q.release(&1, &mut out);
+        assert_eq!(lines(&out), [1]);
+        q.release(&2, &mut out);
+        assert_eq!(lines(&out), [1, 2, 3]);
+        assert!(q.held.is_empty() && q.pending.is_empty());
+    }
+
+    #[test]
+    fn a_new_wait_under_a_key_releases_the_old_one() {
+        let mut q = Queue::default();
+        let mut out = Vec::new();
+        q.push_waiting(1, record(1), "a", &mut out);
+        q.push_waiting(1, record(2), "b", &mut out);
+        assert_eq!(lines(&out), [1]);
+        assert_eq!(q.waiting(&1).map(|(r, w)| (r.line, *w)), Some((2, "b")));
+    }
+
+    #[test]
+    fn bound_gives_up_on_the_oldest_waits() {
+        let mut q = Queue::default();
+        let mut out = Vec::new();
+        q.push_waiting(1, record(1), "a", &mut out);
+        q.push_waiting(2, record(2), "b", &mut out);
+        q.push(record(3), &mut out);
+        q.push(record(4), &mut out);
+        assert!(out.is_empty());
+        assert_eq!(q.held.len(), 4);
+        // A fifth record: the oldest wait is given up, the second still holds the rest.
+        q.push(record(5), &mut out);
+        assert_eq!(lines(&out), [1]);
+        assert_eq!(out[0].text, "line 1");
+        assert!(q.waiting(&1).is_none());
+        assert_eq!(q.waiting(&2).map(|(r, _)| r.line), Some(2));
+        assert_eq!(q.held.len(), 4);
+        q.push(record(6), &mut out);
+        assert_eq!(lines(&out), [1, 2, 3, 4, 5, 6]);
+        assert!(q.held.is_empty() && q.pending.is_empty());
+        // A bound wait that is then completed finds nothing to finish.
+        assert!(!q.complete(&2, &mut out, |_, _| unreachable!()));
+    }
+
+    #[test]
+    fn finish_flushes_everything_in_order() {
+        let mut q = Queue::default();
+        let mut out = Vec::new();
+        q.push_waiting(1, record(1), "a", &mut out);
+        q.push(record(2), &mut out);
+        q.push_waiting(2, record(3), "b", &mut out);
+        q.finish(&mut out);
+        assert_eq!(lines(&out), [1, 2, 3]);
+        assert_eq!(out[0].text, "line 1");
+        assert!(q.held.is_empty() && q.pending.is_empty());
+        q.finish(&mut out);
+        assert_eq!(out.len(), 3);
+    }
+}
