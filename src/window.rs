@@ -140,15 +140,11 @@ impl Windower {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{self, Format};
+    use crate::parse::strace::StraceParser;
+    use crate::parse::testing::parse_all;
 
     fn spans(trace: &str, window: Window) -> Vec<Span> {
-        let mut parser = parse::parser(Format::Strace);
-        let mut records = Vec::new();
-        for (i, line) in trace.lines().enumerate() {
-            parser.push(i as u64 + 1, line, &mut records);
-        }
-        parser.finish(&mut records);
+        let records = parse_all(StraceParser::default(), trace);
         let mut windower = Windower::new(window);
         records
             .iter()

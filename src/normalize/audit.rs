@@ -385,20 +385,15 @@ fn push_result(result: &str, out: &mut Tokens) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{audit::AuditParser, Parser, Record};
+    use crate::parse::testing::parse_all;
+    use crate::parse::{audit::AuditParser, Record};
 
     const ENRICHED: &str = include_str!("../../tests/fixtures/audit/enriched.log");
     const RAW: &str = include_str!("../../tests/fixtures/audit/raw.log");
     const AUSEARCH_I: &str = include_str!("../../tests/fixtures/audit/ausearch-i.txt");
 
     fn parse(input: &str) -> Vec<Record> {
-        let mut parser = AuditParser::default();
-        let mut out = Vec::new();
-        for (i, line) in input.lines().enumerate() {
-            parser.push(i as u64 + 1, line, &mut out);
-        }
-        parser.finish(&mut out);
-        out
+        parse_all(AuditParser::default(), input)
     }
 
     /// The key of the event with serial `serial`.

@@ -588,6 +588,7 @@ pub fn decode_string(value: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::testing::{assert_well_formed as check_wellformed, parse_all};
     use proptest::prelude::*;
 
     const ENRICHED: &str = include_str!("../../tests/fixtures/audit/enriched.log");
@@ -595,13 +596,7 @@ mod tests {
     const AUSEARCH_I: &str = include_str!("../../tests/fixtures/audit/ausearch-i.txt");
 
     fn parse(input: &str) -> Vec<Record> {
-        let mut parser = AuditParser::default();
-        let mut out = Vec::new();
-        for (i, line) in input.lines().enumerate() {
-            parser.push(i as u64 + 1, line, &mut out);
-        }
-        parser.finish(&mut out);
-        out
+        parse_all(AuditParser::default(), input)
     }
 
     fn event(r: &Record) -> (&str, &str, &str) {
@@ -613,24 +608,6 @@ mod tests {
                 dialect: Dialect::Audit,
             } => (&r.text[name.clone()], &r.text[args.clone()], &r.text[result.clone()]),
             other => panic!("line {}: not an audit event: {other:?} in {:?}", r.line, r.text),
-        }
-    }
-
-    fn check_wellformed(records: &[Record]) {
-        for w in records.windows(2) {
-            assert!(w[0].line < w[1].line, "out of order: {} then {}", w[0].line, w[1].line);
-        }
-        for r in records {
-            if let Kind::Event { name, args, result, .. } = &r.kind {
-                for range in [name, args, result] {
-                    assert!(range.start <= range.end, "{range:?} in {:?}", r.text);
-                    assert!(
-                        r.text.get(range.clone()).is_some(),
-                        "{range:?} not a slice of {:?}",
-                        r.text
-                    );
-                }
-            }
         }
     }
 

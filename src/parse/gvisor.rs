@@ -44,6 +44,7 @@ use std::ops::Range;
 
 use memchr::memmem;
 
+use super::bytes::{digits_end, parse_u32, word_end};
 use super::holdback::HoldBack;
 use super::{Dialect, Kind, Parser, Record};
 
@@ -351,7 +352,7 @@ fn glog_header(b: &[u8], end: usize) -> Option<Glog> {
     }
     let i = skip_spaces(b, i);
     let pid_start = i;
-    let pid_end = digits_end(b, i);
+    let pid_end = digits_end(b, i, b.len());
     let pid = parse_u32(&b[pid_start..pid_end])?;
     if pid_end >= b.len() || b[pid_end] != b' ' {
         return None;
@@ -411,7 +412,7 @@ fn strace_message(b: &[u8], msg: usize, end: usize) -> Option<Call> {
         let is_mark = (p == comm_start || b[p - 1] == b' ') && b.get(p + 1) == Some(&b' ');
         if is_mark {
             let name_start = p + 2;
-            let name_end = ident_end(b, name_start, end);
+            let name_end = word_end(b, name_start, end);
             if name_end > name_start && b.get(name_end) == Some(&b'(') {
                 break (p, name_start);
             }
@@ -419,7 +420,7 @@ fn strace_message(b: &[u8], msg: usize, end: usize) -> Option<Call> {
         j = p + 1;
     };
     let comm_end = if mark > comm_start { mark - 1 } else { mark };
-    let name_end = ident_end(b, name_start, end);
+    let name_end = word_end(b, name_start, end);
     let args_start = name_end + 1;
     let exit = b[mark] == b'X';
     let (args, result) = if exit {
@@ -474,21 +475,6 @@ fn strip_duration(b: &[u8], start: usize, end: usize) -> usize {
     }
 }
 
-/// End of a syscall name (`[A-Za-z0-9_]+`) starting at `i`.
-fn ident_end(b: &[u8], mut i: usize, end: usize) -> usize {
-    while i < end && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-        i += 1;
-    }
-    i
-}
-
-fn digits_end(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    i
-}
-
 fn skip_spaces(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && b[i] == b' ' {
         i += 1;
@@ -510,28 +496,16 @@ fn trim_end(b: &[u8]) -> usize {
     end
 }
 
-fn parse_u32(digits: &[u8]) -> Option<u32> {
-    if digits.is_empty() || digits.len() > 9 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(digits.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::testing::{assert_well_formed as check_wellformed, parse_all};
     use proptest::prelude::*;
 
     const BOOT: &str = include_str!("../../tests/fixtures/gvisor/runsc-do.boot.log");
 
     fn parse(input: &str) -> Vec<Record> {
-        let mut parser = GvisorParser::default();
-        let mut out = Vec::new();
-        for (i, line) in input.lines().enumerate() {
-            parser.push(i as u64 + 1, line, &mut out);
-        }
-        parser.finish(&mut out);
-        out
+        parse_all(GvisorParser::default(), input)
     }
 
     fn event(r: &Record) -> (&str, &str, &str) {
@@ -565,25 +539,6 @@ mod tests {
             .position(|l| l.contains(needle))
             .map(|i| i as u64 + 1)
             .unwrap_or_else(|| panic!("{needle:?} not in input"))
-    }
-
-    /// Invariants that hold for any input.
-    fn check_wellformed(records: &[Record]) {
-        for w in records.windows(2) {
-            assert!(w[0].line < w[1].line, "out of order: {} then {}", w[0].line, w[1].line);
-        }
-        for r in records {
-            if let Kind::Event { name, args, result, .. } = &r.kind {
-                for range in [name, args, result] {
-                    assert!(range.start <= range.end, "{range:?} in {:?}", r.text);
-                    assert!(
-                        r.text.get(range.clone()).is_some(),
-                        "{range:?} not a slice of {:?}",
-                        r.text
-                    );
-                }
-            }
-        }
     }
 
     #[test]

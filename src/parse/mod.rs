@@ -10,12 +10,15 @@
 //! pieces arrived in.
 
 pub mod audit;
+mod bytes;
 pub mod gvisor;
 mod holdback;
 pub mod numbers;
 pub mod strace;
 pub mod syscall_table;
 pub mod sysdig;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod text;
 
 use std::ops::Range;

@@ -288,6 +288,7 @@ fn push_u32(s: &mut String, mut n: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::testing::parse_all;
     use crate::parse::{detect, Format};
     use proptest::prelude::*;
     use std::path::{Path, PathBuf};
@@ -296,17 +297,8 @@ mod tests {
     const LOGHUB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/loghub-2k");
     const ADFA_FOLDERS: [&str; 3] = ["Training_Data_Master", "Validation_Data_Master", "Attack_Data_Master"];
 
-    fn parse_with(mut parser: NumbersParser, input: &str) -> Vec<Record> {
-        let mut out = Vec::new();
-        for (i, line) in input.lines().enumerate() {
-            parser.push(i as u64 + 1, line, &mut out);
-        }
-        parser.finish(&mut out);
-        out
-    }
-
     fn parse(input: &str) -> Vec<Record> {
-        parse_with(NumbersParser::default(), input)
+        parse_all(NumbersParser::default(), input)
     }
 
     /// The name of an event record, panicking on anything else.
@@ -459,7 +451,7 @@ mod tests {
     fn x86_64_table_on_request() {
         let parser = NumbersParser::x86_64();
         assert_eq!(parser.arch(), Arch::X86_64);
-        let records = parse_with(parser, "59 2 231");
+        let records = parse_all(parser, "59 2 231");
         assert_eq!(names(&records), ["execve", "open", "exit_group"]);
         assert_eq!(NumbersParser::default().arch(), Arch::I386);
     }

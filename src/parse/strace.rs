@@ -23,6 +23,7 @@ use std::ops::Range;
 
 use memchr::{memchr, memchr2, memrchr};
 
+use super::bytes::{digits_end, parse_u32, trim_end};
 use super::holdback::HoldBack;
 use super::{Kind, Parser, Record};
 
@@ -297,11 +298,7 @@ fn parse_prefix(b: &[u8], end: usize) -> (Option<u32>, usize) {
 }
 
 fn parse_pid(digits: &[u8]) -> Option<u32> {
-    if digits.is_empty() || digits.len() > 7 {
-        return None;
-    }
-    let n = digits.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'));
-    (n <= PID_MAX).then_some(n)
+    parse_u32(digits).filter(|&n| n <= PID_MAX)
 }
 
 /// The ranges of args and result of a call whose arguments start at
@@ -487,13 +484,6 @@ fn ident_end(b: &[u8], i: usize, end: usize) -> usize {
     j
 }
 
-fn digits_end(b: &[u8], mut i: usize, end: usize) -> usize {
-    while i < end && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    i
-}
-
 fn skip_ws(b: &[u8], mut i: usize, end: usize) -> usize {
     while i < end && matches!(b[i], b' ' | b'\t') {
         i += 1;
@@ -501,27 +491,14 @@ fn skip_ws(b: &[u8], mut i: usize, end: usize) -> usize {
     i
 }
 
-/// `end` moved back over ASCII whitespace, not below `start`.
-fn trim_end(b: &[u8], start: usize, mut end: usize) -> usize {
-    while end > start && b[end - 1].is_ascii_whitespace() {
-        end -= 1;
-    }
-    end
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::testing::{assert_well_formed as check_wellformed, parse_all};
     use proptest::prelude::*;
 
     fn parse(input: &str) -> Vec<Record> {
-        let mut parser = StraceParser::default();
-        let mut out = Vec::new();
-        for (i, line) in input.lines().enumerate() {
-            parser.push(i as u64 + 1, line, &mut out);
-        }
-        parser.finish(&mut out);
-        out
+        parse_all(StraceParser::default(), input)
     }
 
     /// Name, args and result of a syscall record.
@@ -539,34 +516,6 @@ mod tests {
             .iter()
             .find(|r| r.line == line)
             .unwrap_or_else(|| panic!("no record for line {line}"))
-    }
-
-    fn ranges(kind: &Kind) -> Vec<Range<usize>> {
-        match kind {
-            Kind::Text => vec![],
-            Kind::Syscall { name, args, result } => {
-                vec![name.clone(), args.clone(), result.clone()]
-            }
-            Kind::Signal { body } | Kind::Exit { body } => vec![body.clone()],
-            Kind::Event { name, args, result, .. } => vec![name.clone(), args.clone(), result.clone()],
-        }
-    }
-
-    /// Invariants that hold for any input.
-    fn check_wellformed(records: &[Record]) {
-        for w in records.windows(2) {
-            assert!(w[0].line < w[1].line, "out of order: {} then {}", w[0].line, w[1].line);
-        }
-        for r in records {
-            for range in ranges(&r.kind) {
-                assert!(range.start <= range.end, "{range:?} in {:?}", r.text);
-                assert!(
-                    r.text.get(range.clone()).is_some(),
-                    "{range:?} not a slice of {:?}",
-                    r.text
-                );
-            }
-        }
     }
 
     /// Checks shared by every real capture; returns the records.

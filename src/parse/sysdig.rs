@@ -65,6 +65,7 @@ use std::ops::Range;
 use memchr::{memchr, memrchr};
 use serde_json::{Map, Value};
 
+use super::bytes::{digits_end, parse_u32, trim_end, word_end};
 use super::holdback::HoldBack;
 use super::{Dialect, Kind, Parser, Record};
 
@@ -310,7 +311,7 @@ fn strip_container(b: &[u8], r: Range<usize>) -> Range<usize> {
 
 /// `TYPE[ INFO]` at `i`: the type range and the info range (empty at the end when there is none).
 fn type_and_info(b: &[u8], i: usize, end: usize) -> Option<(Range<usize>, Range<usize>)> {
-    let type_end = ident_end(b, i, end);
+    let type_end = word_end(b, i, end);
     if type_end == i {
         return None;
     }
@@ -342,7 +343,7 @@ fn lidds_2021(b: &[u8], uid_end: usize, end: usize) -> Option<Fields> {
             continue;
         }
         let ty = tid_end + 1;
-        let ty_end = ident_end(b, ty, end);
+        let ty_end = word_end(b, ty, end);
         if ty_end == ty || ty_end + 1 >= end || b[ty_end] != b' ' || !matches!(b[ty_end + 1], b'<' | b'>') {
             continue;
         }
@@ -418,39 +419,8 @@ fn is_time(tok: &[u8]) -> bool {
         && tok.iter().any(|&c| c == b'.' || c == b':')
 }
 
-fn parse_u32(digits: &[u8]) -> Option<u32> {
-    if digits.is_empty() || digits.len() > 10 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let n = digits.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
-    u32::try_from(n).ok()
-}
-
-/// End of an event type name (`[A-Za-z0-9_]+`) starting at `i`.
-fn ident_end(b: &[u8], mut i: usize, end: usize) -> usize {
-    while i < end && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-        i += 1;
-    }
-    i
-}
-
-fn digits_end(b: &[u8], mut i: usize, end: usize) -> usize {
-    while i < end && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    i
-}
-
 fn token_end(b: &[u8], i: usize, end: usize) -> usize {
     memchr(b' ', &b[i..end]).map_or(end, |p| i + p)
-}
-
-/// `end` moved back over ASCII whitespace, not below `start`.
-fn trim_end(b: &[u8], start: usize, mut end: usize) -> usize {
-    while end > start && b[end - 1].is_ascii_whitespace() {
-        end -= 1;
-    }
-    end
 }
 
 /// The JSON text of a line: trimmed, without the comma old sysdig versions put after each object.
@@ -736,25 +706,17 @@ fn single(event: Event) -> Record {
 mod tests {
     use super::*;
     use crate::normalize::key_of;
+    use crate::parse::testing::{assert_well_formed, parse_all};
     use crate::parse::{detect, Format};
     use proptest::prelude::*;
     use std::path::PathBuf;
 
-    fn parse_with(mut parser: impl Parser, input: &str) -> Vec<Record> {
-        let mut out = Vec::new();
-        for (i, line) in input.lines().enumerate() {
-            parser.push(i as u64 + 1, line, &mut out);
-        }
-        parser.finish(&mut out);
-        out
-    }
-
     fn parse(input: &str) -> Vec<Record> {
-        parse_with(SysdigParser::default(), input)
+        parse_all(SysdigParser::default(), input)
     }
 
     fn parse_json(input: &str) -> Vec<Record> {
-        parse_with(SysdigJsonParser::default(), input)
+        parse_all(SysdigJsonParser::default(), input)
     }
 
     /// Name, args and result of an event record.
@@ -787,19 +749,9 @@ mod tests {
 
     /// Invariants that hold for any input: line order, ranges on char boundaries.
     fn check_wellformed(records: &[Record]) {
-        for w in records.windows(2) {
-            assert!(w[0].line < w[1].line, "out of order: {} then {}", w[0].line, w[1].line);
-        }
+        assert_well_formed(records);
         for r in records {
-            if let Kind::Event { name, args, result, .. } = &r.kind {
-                for range in [name, args, result] {
-                    assert!(range.start <= range.end, "{range:?} in {:?}", r.text);
-                    assert!(
-                        r.text.get(range.clone()).is_some(),
-                        "{range:?} not a slice of {:?}",
-                        r.text
-                    );
-                }
+            if let Kind::Event { name, .. } = &r.kind {
                 assert!(!name.is_empty(), "empty name in {:?}", r.text);
             }
         }
