@@ -26,8 +26,8 @@
 use std::borrow::Cow;
 
 use super::strace::{push_argument, push_path, push_program};
-use super::{keep_word, push_words, Tokens};
-use crate::parse::gvisor::split_top_level;
+use super::{keep_word, looks_like_path, push_words, Tokens};
+use crate::parse::gvisor::{skip_go_string, split_top_level};
 
 /// Words kept from the start of a data buffer (`read`, `write`, ...).
 const BUFFER_WORDS: usize = 3;
@@ -524,18 +524,6 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// Offset just past the closing quote of a Go string whose body starts at `i`.
-fn skip_go_string(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    b.len()
-}
-
 /// The raw insides of the Go-quoted strings in `s`, in order.
 fn go_strings(s: &str) -> impl Iterator<Item = &str> {
     let b = s.as_bytes();
@@ -575,10 +563,6 @@ fn push_buffer(raw: &str, unescaped: &str, out: &mut Tokens) {
         return;
     }
     push_words(unescaped, BUFFER_WORDS, out);
-}
-
-fn looks_like_path(s: &str) -> bool {
-    s.starts_with('/') || s.starts_with("./") || s.starts_with("../") || s.starts_with("~/")
 }
 
 /// Undo Go's `%q` escapes enough to find words and paths: `\"` and `\\` stand

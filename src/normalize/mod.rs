@@ -174,6 +174,11 @@ pub fn push_words(s: &str, max: usize, out: &mut Tokens) {
     }
 }
 
+/// Whether a string is written as a path (absolute, relative to `.` or `..`, or home).
+pub fn looks_like_path(s: &str) -> bool {
+    s.starts_with('/') || s.starts_with("./") || s.starts_with("../") || s.starts_with("~/")
+}
+
 /// Mask the parts of one path component that vary at random: a numeric component
 /// becomes `N`, digit runs of four or more become `N`, and random-looking runs
 /// (`tmp.x8Kq2Lz9`, hex object names) become `*`. Names like `libc.so.6`,

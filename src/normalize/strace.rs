@@ -11,7 +11,7 @@
 //! The grammar is strace's; the record's parts were already found by
 //! [`crate::parse::strace`]. This module only scans the argument text.
 
-use super::{keep_word, mask_path, push_words, Tokens};
+use super::{keep_word, looks_like_path, mask_path, push_words, Tokens};
 
 /// Words kept from the start of a data buffer (`read`, `write`, `sendto`, ...).
 const BUFFER_WORDS: usize = 3;
@@ -454,10 +454,6 @@ pub(super) fn push_argument(arg: &str, out: &mut Tokens) {
             push_words(piece, 4, out);
         }
     }
-}
-
-fn looks_like_path(s: &str) -> bool {
-    s.starts_with('/') || s.starts_with("./") || s.starts_with("../") || s.starts_with("~/")
 }
 
 /// Undo strace's C-style escapes enough to find words and paths: `\n`, `\t`, `\"`,

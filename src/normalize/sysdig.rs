@@ -41,7 +41,7 @@
 //! `-6` and `http://x.org`).
 
 use super::strace::{push_argument, push_path};
-use super::{mask_path, push_words, Tokens};
+use super::{looks_like_path, mask_path, push_words, Tokens};
 
 /// Words kept from the start of a data buffer.
 const BUFFER_WORDS: usize = 3;
@@ -370,10 +370,6 @@ fn is_number(value: &str) -> bool {
 /// decorated values are not.
 fn is_plain_path(value: &str) -> bool {
     value != "<NA>" && !value.contains('(') && !value.contains(' ')
-}
-
-fn looks_like_path(s: &str) -> bool {
-    s.starts_with('/') || s.starts_with("./") || s.starts_with("../") || s.starts_with("~/")
 }
 
 /// The arguments of an `execve` (argv without argv[0]), from `args=`.

@@ -307,7 +307,7 @@ pub fn split_top_level(args: &str) -> Vec<&str> {
 
 /// Offset just past the closing quote of a Go `%q` string whose body starts at
 /// `i` (or the end of `b` when it is cut off).
-fn skip_go_string(b: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_go_string(b: &[u8], mut i: usize) -> usize {
     while i < b.len() {
         match b[i] {
             b'\\' => i += 2,
