@@ -157,15 +157,7 @@ fn eval_lines(args: &EvalArgs, path: &Path, quiet: bool) -> Result<(Vec<Labelled
     let baseline_records = model.records();
     let baseline = Baseline::new(model);
     // A threshold below every score hands every record to the sink, with its score.
-    let options = ScoreOptions {
-        k: args.k as usize,
-        format,
-        selection: Selection {
-            threshold: -1.0,
-            before: 0,
-            after: 0,
-        },
-    };
+    let options = eval_options(args, -1.0);
     let mut all = Collect::default();
     pipeline::score(&baseline, &[Input::File(test)], &options, &mut all, &Progress::hidden())?;
     let items = all
@@ -177,6 +169,19 @@ fn eval_lines(args: &EvalArgs, path: &Path, quiet: bool) -> Result<(Vec<Labelled
         })
         .collect();
     Ok((items, 1, baseline_records))
+}
+
+/// How `honk eval` scores: its `-k` and `--format`, records above `threshold`, no context.
+fn eval_options(args: &EvalArgs, threshold: f64) -> ScoreOptions {
+    ScoreOptions {
+        k: args.k as usize,
+        format: args.input.format.forced(),
+        selection: Selection {
+            threshold,
+            before: 0,
+            after: 0,
+        },
+    }
 }
 
 fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
@@ -198,15 +203,7 @@ fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
     progress.finish();
     let baseline_records = model.records();
     let baseline = Baseline::new(model);
-    let options = ScoreOptions {
-        k: args.k as usize,
-        format,
-        selection: Selection {
-            threshold: args.threshold,
-            before: 0,
-            after: 0,
-        },
-    };
+    let options = eval_options(&args, args.threshold);
     let mut items = Vec::with_capacity(normal_inputs.len() + attack_inputs.len());
     for (inputs, attack) in [(&normal_inputs, false), (&attack_inputs, true)] {
         let progress = Progress::new(!quiet, "scoring", pipeline::total_bytes(inputs));
