@@ -123,7 +123,7 @@ impl Input {
 pub fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, ReadError> {
     let mut inputs = Vec::new();
     for path in paths {
-        if path.as_os_str() == "-" {
+        if is_stdin(path) {
             inputs.push(Input::Stdin);
             continue;
         }
