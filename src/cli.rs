@@ -89,9 +89,13 @@ pub enum Command {
 
     /// Measure detection quality on labelled data: ROC AUC, detection rates, F1.
     ///
-    /// Learns the BASELINE inputs, scores every NORMAL and ATTACK input (each file
-    /// is one trace), sums each trace up into one score (--aggregate) and reports
-    /// how well those scores separate the two labels.
+    /// Learns the BASELINE inputs, gives every NORMAL and ATTACK item one score and
+    /// reports how well those scores separate the two labels. An item is a file
+    /// (one trace), or with --items lines one line (one session of events, as in
+    /// HDFS). --method chooses how items are compared: their records (events), a
+    /// bag of their n-grams (bag), their unseen windows (stide), or a supervised
+    /// forest trained on the labels by cross-validation (forest). The bag and
+    /// stide methods also report F1 at a threshold chosen from the baseline alone.
     Eval(EvalArgs),
 
     /// Show what honk reads in logs: format, records, processes, syscalls, unparsed lines.
@@ -237,16 +241,23 @@ pub struct TraceArgs {
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Known-good training inputs.
-    #[arg(long, required_unless_present = "line_labels", num_args = 1.., value_name = "PATH")]
+    #[arg(long, required_unless_present_any = ["line_labels", "lid_ds"], num_args = 1.., value_name = "PATH")]
     pub baseline: Vec<PathBuf>,
 
-    /// Known-normal test inputs (each file one trace).
-    #[arg(long, required_unless_present = "line_labels", num_args = 1.., value_name = "PATH")]
+    /// Known-normal test inputs.
+    #[arg(long, required_unless_present_any = ["line_labels", "labelled", "lid_ds"], num_args = 1.., value_name = "PATH")]
     pub normal: Vec<PathBuf>,
 
-    /// Known-attack test inputs (each file one trace).
-    #[arg(long, required_unless_present = "line_labels", num_args = 1.., value_name = "PATH")]
+    /// Known-attack test inputs.
+    #[arg(long, required_unless_present_any = ["line_labels", "labelled", "lid_ds"], num_args = 1.., value_name = "PATH")]
     pub attack: Vec<PathBuf>,
+
+    /// Instead of --normal and --attack: test items with their labels, one per
+    /// line as `EVENTS,LABEL` (the CSV in which HDFS sessions are shared): the
+    /// events separated by spaces, the label 0 for normal and any other whole
+    /// number for an attack. A header line is skipped. Implies --items lines.
+    #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with_all = ["normal", "attack", "line_labels"])]
+    pub labelled: Vec<PathBuf>,
 
     /// Instead: one log whose lines carry their label as the first word (`-`
     /// for normal, anything else an alert, as in BGL). The normal lines of its
@@ -255,20 +266,64 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["baseline", "normal", "attack"])]
     pub line_labels: Option<PathBuf>,
 
+    /// Instead: a LID-DS scenario directory (`training/`, `validation/`,
+    /// `test/normal/`, `test/normal_and_attack/`, one zip per recording), scored
+    /// the way the data set's authors score a detector. The training recordings
+    /// are the baseline; the highest event score on the validation recordings is
+    /// the threshold; every event of a test recording above it is an alarm. An
+    /// attack recording is detected by an alarm at or after its exploit time
+    /// (`time.exploit[0].absolute` in its metadata); alarms before it and in
+    /// normal recordings are false, and a run of consecutive false alarms counts
+    /// once. ROC AUC and the like rank recordings by their highest event score.
+    #[arg(long = "lid-ds", value_name = "DIR", conflicts_with_all = ["baseline", "normal", "attack", "labelled", "line_labels"])]
+    pub lid_ds: Option<PathBuf>,
+
     /// With --line-labels: the share of lines, from the start, that makes the training part.
     #[arg(long, default_value_t = 0.5, value_name = "FRACTION", value_parser = parse_split)]
     pub split: f64,
 
-    /// How a trace's record scores become one score: max, mean-top-M (mean of
-    /// the M highest, M ≤ 16) or fraction (share of records above --threshold).
-    #[arg(long, default_value = "max", value_name = "HOW", value_parser = parse_aggregate)]
-    pub aggregate: crate::eval::Aggregate,
+    /// What one item is: `files` (each input file is one trace, parsed in its
+    /// format) or `lines` (each line is one session: its space-separated words,
+    /// taken as they are, are its events).
+    #[arg(long, value_enum, default_value_t = ItemsArg::Files, value_name = "UNIT")]
+    pub items: ItemsArg,
 
-    /// What is compared: `events` (each record, and windows with --window; a
-    /// trace scores by --aggregate) or `trace-bag` (each trace as one bag of the
-    /// distinct calls it makes, compared with the baseline's traces).
+    /// How items are compared. `events`: each record (and window, with
+    /// --window) is scored as `honk score` would, and a trace's score sums them
+    /// up by --aggregate. `bag`: each item is a bag of its n-grams (--ngram,
+    /// --weight), scored by its mean cosine distance to the -k nearest baseline
+    /// items. `stide`: the share of the item's windows of --window events that
+    /// no baseline item has. `forest`: a random forest trained on the test
+    /// items' labels, each item scored by a forest that never saw it
+    /// (--folds-fold cross-validation); supervised, a reference for what labels
+    /// buy, not an anomaly detector.
     #[arg(long, value_enum, default_value_t = EvalMethod::Events, value_name = "METHOD")]
     pub method: EvalMethod,
+
+    /// With bag and forest: n-grams of every order from 1 to N.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub ngram: u32,
+
+    /// With bag: how n-grams are weighted. `binary` (present or not), `counts`,
+    /// or `tf-idf` (counts times the n-gram's inverse document frequency among
+    /// the baseline's items).
+    #[arg(long, value_enum, default_value_t = WeightArg::Binary, value_name = "WEIGHT")]
+    pub weight: WeightArg,
+
+    /// With bag: what an item with an event the baseline never had scores.
+    /// `alarm`: 1, the highest score. `distance`: its distance, like any item.
+    #[arg(long, value_enum, default_value_t = UnseenArg::Alarm, value_name = "HOW")]
+    pub unseen: UnseenArg,
+
+    /// With forest: the number of cross-validation folds.
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=100))]
+    pub folds: u32,
+
+    /// With events: how a trace's record scores become one score: max,
+    /// mean-top-M (mean of the M highest, M ≤ 16) or fraction (share of records
+    /// above --threshold).
+    #[arg(long, default_value = "max", value_name = "HOW", value_parser = parse_aggregate)]
+    pub aggregate: crate::eval::Aggregate,
 
     /// Print one JSON object instead.
     #[arg(long)]
@@ -280,11 +335,16 @@ pub struct EvalArgs {
     #[command(flatten)]
     pub model: ModelArgs,
 
-    /// The record threshold for the fraction aggregate and the confusion counts.
-    #[arg(short, long, default_value_t = DEFAULT_THRESHOLD, value_name = "T", value_parser = parse_threshold)]
-    pub threshold: f64,
+    /// The item threshold for the confusion counts (and, with events, the
+    /// record threshold for the fraction aggregate). Default: with bag and
+    /// stide, the largest leave-one-out score of a baseline item (chosen
+    /// without test labels); with forest 0.5; with --lid-ds the highest score
+    /// on the validation recordings; with events 0.3.
+    #[arg(short, long, value_name = "T", value_parser = parse_threshold)]
+    pub threshold: Option<f64>,
 
-    /// Score a record by its mean distance to its K nearest distinct baseline records.
+    /// Score by the mean distance to the K nearest (distinct baseline records
+    /// with events; baseline items with bag).
     #[arg(short, default_value_t = 1, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub k: u32,
 }
@@ -294,8 +354,70 @@ pub struct EvalArgs {
 pub enum EvalMethod {
     /// Records (and windows), summed up per trace.
     Events,
-    /// Whole traces, each as the bag of its distinct calls.
-    TraceBag,
+    /// Whole items, each a bag of its n-grams.
+    #[value(alias = "trace-bag")]
+    Bag,
+    /// Whole items, by the share of their windows the baseline never had.
+    Stide,
+    /// A supervised random forest, cross-validated on the test labels.
+    Forest,
+}
+
+impl EvalMethod {
+    /// The name used on the command line and in JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            EvalMethod::Events => "events",
+            EvalMethod::Bag => "bag",
+            EvalMethod::Stide => "stide",
+            EvalMethod::Forest => "forest",
+        }
+    }
+}
+
+/// What one evaluation item is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ItemsArg {
+    /// Each file is one trace.
+    Files,
+    /// Each line is one session of space-separated events.
+    Lines,
+}
+
+/// `--weight`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum WeightArg {
+    Binary,
+    Counts,
+    TfIdf,
+}
+
+impl WeightArg {
+    pub fn weight(self) -> crate::eval::items::Weight {
+        use crate::eval::items::Weight;
+        match self {
+            WeightArg::Binary => Weight::Binary,
+            WeightArg::Counts => Weight::Counts,
+            WeightArg::TfIdf => Weight::TfIdf,
+        }
+    }
+}
+
+/// `--unseen`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum UnseenArg {
+    Alarm,
+    Distance,
+}
+
+impl UnseenArg {
+    pub fn unseen(self) -> crate::eval::items::Unseen {
+        use crate::eval::items::Unseen;
+        match self {
+            UnseenArg::Alarm => Unseen::Alarm,
+            UnseenArg::Distance => Unseen::Distance,
+        }
+    }
 }
 
 fn parse_split(s: &str) -> Result<f64, String> {

@@ -8,13 +8,13 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{CommandFactory, Parser};
-use rayon::prelude::*;
 
 use honk::cli::{
-    Cli, ColorArg, Command, DiffArgs, EvalArgs, EvalMethod, FormatArg, Generate, InputArgs, LearnArgs, ModelArgs,
-    OutputArgs, ScoreArgs, TraceArgs,
+    Cli, ColorArg, Command, DiffArgs, EvalArgs, EvalMethod, FormatArg, Generate, InputArgs, ItemsArg, LearnArgs,
+    ModelArgs, OutputArgs, ScoreArgs, TraceArgs, UnseenArg, WeightArg, DEFAULT_THRESHOLD,
 };
-use honk::eval::{self, Labelled};
+use honk::eval::items::{self, BagParams, BagScorer, StideScorer, Vocabulary};
+use honk::eval::{self, forest, lidds, Labelled};
 use honk::model::{Model, Settings, Window};
 use honk::parse::Format;
 use honk::pipeline::{self, Baseline, InputStats, ScoreOptions};
@@ -22,7 +22,7 @@ use honk::read::{self, Input};
 use honk::report::human::{escape, HumanPrinter};
 use honk::report::json::JsonPrinter;
 use honk::report::progress::Progress;
-use honk::report::{Collect, Discard, Selection, Sink, Summary, Top};
+use honk::report::{Anomaly, Collect, Discard, Selection, Sink, Summary, Top};
 use honk::vectorize::{Tokenizer, DEFAULT_N_FEATURES};
 use honk::{demo, inspect, normalize};
 
@@ -184,74 +184,289 @@ fn eval_options(args: &EvalArgs, threshold: f64) -> ScoreOptions {
     }
 }
 
+/// The threshold `honk eval` counts alarms at, and where it came from.
+struct Chosen {
+    threshold: f64,
+    how: &'static str,
+}
+
+/// What an evaluation found, ready to report.
+struct Evaluated {
+    items: Vec<Labelled>,
+    baseline_items: usize,
+    baseline_records: u64,
+    /// What one item is: "inputs", "lines", "recordings".
+    unit: &'static str,
+    chosen: Chosen,
+    /// With --lid-ds: the data set's own metrics.
+    lid_ds: Option<lidds::LidDsMetrics>,
+}
+
 fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
     let started = Instant::now();
     if let Some(path) = args.line_labels.clone() {
-        let (items, baseline_inputs, baseline_records) = eval_lines(&args, &path, quiet)?;
-        return report_eval(&args, &items, baseline_inputs, baseline_records, started, "lines");
+        let (items, baseline_items, baseline_records) = eval_lines(&args, &path, quiet)?;
+        let chosen = given_threshold(&args, DEFAULT_THRESHOLD, "honk's default record threshold");
+        let found = Evaluated {
+            items,
+            baseline_items,
+            baseline_records,
+            unit: "lines",
+            chosen,
+            lid_ds: None,
+        };
+        return report_eval(&args, &found, started);
+    }
+    if let Some(dir) = args.lid_ds.clone() {
+        return eval_lidds(&args, &dir, quiet, started);
+    }
+    if args.method != EvalMethod::Events {
+        return eval_items(&args, quiet, started);
+    }
+    if args.items == ItemsArg::Lines || !args.labelled.is_empty() {
+        bail!("--method events scores the records of files; use --method bag, stide or forest for line items and --labelled");
     }
     let format = args.input.format.forced();
     let baseline_inputs = read::expand(&args.baseline)?;
     let normal_inputs = read::expand(&args.normal)?;
     let attack_inputs = read::expand(&args.attack)?;
     let progress = Progress::new(!quiet, "learning", pipeline::total_bytes(&baseline_inputs));
-    let settings = new_settings(&args.model);
-    let model = match args.method {
-        EvalMethod::Events => pipeline::learn(&baseline_inputs, settings, format, &progress)?.0,
-        EvalMethod::TraceBag => pipeline::learn_trace_bags(&baseline_inputs, settings, format, &progress)?,
-    };
+    let model = pipeline::learn(&baseline_inputs, new_settings(&args.model), format, &progress)?.0;
     progress.finish();
     let baseline_records = model.records();
     let baseline = Baseline::new(model);
-    let options = eval_options(&args, args.threshold);
+    let chosen = given_threshold(&args, DEFAULT_THRESHOLD, "honk's default record threshold");
+    let options = eval_options(&args, chosen.threshold);
     let mut items = Vec::with_capacity(normal_inputs.len() + attack_inputs.len());
     for (inputs, attack) in [(&normal_inputs, false), (&attack_inputs, true)] {
         let progress = Progress::new(!quiet, "scoring", pipeline::total_bytes(inputs));
-        match args.method {
-            EvalMethod::Events => {
-                let (summary, _) = pipeline::score(&baseline, inputs, &options, &mut Discard, &progress)?;
-                items.extend(summary.per_input.iter().map(|p| Labelled {
-                    score: args.aggregate.of(p),
-                    attack,
-                }));
-            }
-            EvalMethod::TraceBag => {
-                let scores: Vec<anyhow::Result<f64>> = inputs
-                    .par_iter()
-                    .map_init(
-                        || baseline.scratch(),
-                        |scratch, input| {
-                            let bag = pipeline::trace_bag(input, format, &progress)?;
-                            Ok(baseline.score(&bag, options.k, scratch).score)
-                        },
-                    )
-                    .collect();
-                for score in scores {
-                    items.push(Labelled { score: score?, attack });
-                }
-            }
-        }
+        let (summary, _) = pipeline::score(&baseline, inputs, &options, &mut Discard, &progress)?;
+        items.extend(summary.per_input.iter().map(|p| Labelled {
+            score: args.aggregate.of(p),
+            attack,
+        }));
         progress.finish();
     }
-    report_eval(
-        &args,
-        &items,
-        baseline_inputs.len(),
+    let found = Evaluated {
+        items,
+        baseline_items: baseline_inputs.len(),
         baseline_records,
-        started,
-        "inputs",
-    )
+        unit: "inputs",
+        chosen,
+        lid_ds: None,
+    };
+    report_eval(&args, &found, started)
+}
+
+/// `honk eval --lid-ds`: a LID-DS scenario, scored as its authors score a detector.
+fn eval_lidds(args: &EvalArgs, dir: &Path, quiet: bool, started: Instant) -> Result<Outcome> {
+    if args.method != EvalMethod::Events {
+        bail!("--lid-ds scores the events of each recording; it works with --method events only");
+    }
+    let layout = lidds::scenario_layout(dir)?;
+    let format = args.input.format.forced();
+    let training = read::expand(&layout.training)?;
+    let progress = Progress::new(!quiet, "learning", pipeline::total_bytes(&training));
+    let model = pipeline::learn(&training, new_settings(&args.model), format, &progress)?.0;
+    progress.finish();
+    let baseline_records = model.records();
+    let baseline = Baseline::new(model);
+    // Every record (and window) with its score: a threshold below all scores.
+    let options = eval_options(args, -1.0);
+
+    // The threshold: the highest score on the validation recordings, as LID-DS sets it.
+    let validation = read::expand(&layout.validation)?;
+    let progress = Progress::new(!quiet, "validation", pipeline::total_bytes(&validation));
+    let mut highest = f64::NEG_INFINITY;
+    for input in &validation {
+        let scores = event_scores(&baseline, input, &options, &progress)?;
+        highest = lidds::threshold(scores.iter().map(|&(_, score)| score))
+            .unwrap_or(highest)
+            .max(highest);
+    }
+    progress.finish();
+    let chosen = given_threshold(args, highest, "the highest score on the validation recordings");
+
+    // The test recordings, one at a time: only one recording's scores are held at once.
+    let mut metrics = lidds::LidDsMetrics {
+        threshold: chosen.threshold,
+        ..Default::default()
+    };
+    let mut items = Vec::new();
+    let recordings: Vec<&PathBuf> = layout
+        .test_normal
+        .iter()
+        .chain(&layout.test_normal_and_attack)
+        .collect();
+    let progress = Progress::new(!quiet, "scoring", None);
+    for recording in recordings {
+        let metadata = lidds::read_metadata(recording)?;
+        let attack_from_line = match metadata.exploit_time_ns {
+            // An exploit after the last event: no event counts as after it.
+            Some(time) => Some(lidds::exploit_line_in(recording, time)?.unwrap_or(u64::MAX)),
+            None => None,
+        };
+        let mut events = Vec::new();
+        for input in read::expand(std::slice::from_ref(recording))? {
+            events.extend(event_scores(&baseline, &input, &options, &progress)?);
+        }
+        events.sort_by_key(|&(line, _)| line);
+        let score = events.iter().map(|&(_, score)| score).fold(0.0, f64::max);
+        items.push(Labelled {
+            score,
+            attack: metadata.is_attack(),
+        });
+        let scored = lidds::ScoredRecording {
+            attack_from_line,
+            events,
+        };
+        metrics.merge(&lidds::evaluate(std::slice::from_ref(&scored), chosen.threshold));
+    }
+    progress.finish();
+    let found = Evaluated {
+        items,
+        baseline_items: training.len(),
+        baseline_records,
+        unit: "recordings",
+        chosen,
+        lid_ds: Some(metrics),
+    };
+    report_eval(args, &found, started)
+}
+
+/// Every record's (and window's) line and score in one input.
+fn event_scores(
+    baseline: &Baseline,
+    input: &Input,
+    options: &ScoreOptions,
+    progress: &Progress,
+) -> Result<Vec<(u64, f64)>> {
+    /// A sink that keeps only where each scored record is and its score.
+    struct Scores(Vec<(u64, f64)>);
+    impl Sink for Scores {
+        fn anomaly(&mut self, anomaly: &Anomaly) -> io::Result<()> {
+            self.0.push((anomaly.line, anomaly.score));
+            Ok(())
+        }
+        fn finish(&mut self, _: &Summary) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut scores = Scores(Vec::new());
+    pipeline::score(baseline, std::slice::from_ref(input), options, &mut scores, progress)?;
+    Ok(scores.0)
+}
+
+/// `--threshold` if given, else `default`, described as `how`.
+fn given_threshold(args: &EvalArgs, default: f64, how: &'static str) -> Chosen {
+    match args.threshold {
+        Some(threshold) => Chosen {
+            threshold,
+            how: "--threshold",
+        },
+        None => Chosen {
+            threshold: default,
+            how,
+        },
+    }
+}
+
+/// `honk eval` with a per-item method: bag, stide or forest.
+fn eval_items(args: &EvalArgs, quiet: bool, started: Instant) -> Result<Outcome> {
+    let format = args.input.format.forced();
+    let lines = args.items == ItemsArg::Lines || !args.labelled.is_empty();
+    let mut vocabulary = Vocabulary::default();
+    let read_items = |paths: &[PathBuf], vocabulary: &mut Vocabulary| -> Result<Vec<Vec<u32>>> {
+        let inputs = read::expand(paths)?;
+        let progress = Progress::new(!quiet, "reading", pipeline::total_bytes(&inputs));
+        let items = if lines {
+            items::read_line_items(&inputs, vocabulary)?
+        } else {
+            items::read_traces(&inputs, format, &progress, vocabulary)?
+        };
+        progress.finish();
+        Ok(items)
+    };
+    let baseline = read_items(&args.baseline, &mut vocabulary)?;
+    let (test, attack) = if args.labelled.is_empty() {
+        let normal = read_items(&args.normal, &mut vocabulary)?;
+        let attack = read_items(&args.attack, &mut vocabulary)?;
+        let labels = std::iter::repeat_n(false, normal.len()).chain(std::iter::repeat_n(true, attack.len()));
+        let labels = labels.collect::<Vec<bool>>();
+        (normal.into_iter().chain(attack).collect::<Vec<_>>(), labels)
+    } else {
+        items::read_labelled(&read::expand(&args.labelled)?, &mut vocabulary)?
+    };
+    let baseline_events: u64 = baseline.iter().map(|item| item.len() as u64).sum();
+    let (scores, chosen) = match args.method {
+        EvalMethod::Bag => {
+            let params = BagParams {
+                ngram: args.ngram as usize,
+                weight: args.weight.weight(),
+                k: args.k as usize,
+                unseen: args.unseen.unseen(),
+            };
+            let mut bag = BagScorer::new(&baseline, params);
+            let scores = bag.score_all(&test);
+            let radius = largest(&bag.leave_one_out(&baseline));
+            (scores, given_threshold(args, radius, BASELINE_THRESHOLD))
+        }
+        EvalMethod::Stide => {
+            let stide = StideScorer::new(&baseline, stide_window(args));
+            let scores = stide.score_all(&test);
+            let radius = largest(&stide.leave_one_out(&baseline));
+            (scores, given_threshold(args, radius, BASELINE_THRESHOLD))
+        }
+        EvalMethod::Forest => {
+            let features = items::bag_features(&test, args.ngram as usize);
+            let params = forest::ForestParams::default();
+            let scores = forest::cross_validated_scores(&features, &attack, args.folds as usize, &params)?;
+            (scores, given_threshold(args, 0.5, "a forest's majority vote"))
+        }
+        EvalMethod::Events => unreachable!("events are evaluated by eval()"),
+    };
+    let labelled: Vec<Labelled> = scores
+        .into_iter()
+        .zip(attack)
+        .map(|(score, attack)| Labelled { score, attack })
+        .collect();
+    let found = Evaluated {
+        items: labelled,
+        baseline_items: baseline.len(),
+        baseline_records: baseline_events,
+        unit: if lines { "lines" } else { "inputs" },
+        chosen,
+        lid_ds: None,
+    };
+    report_eval(args, &found, started)
+}
+
+const BASELINE_THRESHOLD: &str = "the largest leave-one-out score of a baseline item";
+
+/// The largest of `scores` (0 for none).
+fn largest(scores: &[f64]) -> f64 {
+    scores.iter().copied().fold(0.0, f64::max)
+}
+
+/// The stide window: --window, or 6 events.
+fn stide_window(args: &EvalArgs) -> usize {
+    match args.model.window {
+        Some(n) if n > 0 => n as usize,
+        _ => 6,
+    }
 }
 
 /// Print the metrics of labelled scores, for people or as JSON.
-fn report_eval(
-    args: &EvalArgs,
-    items: &[Labelled],
-    baseline_inputs: usize,
-    baseline_records: u64,
-    started: Instant,
-    unit: &str,
-) -> Result<Outcome> {
+fn report_eval(args: &EvalArgs, found: &Evaluated, started: Instant) -> Result<Outcome> {
+    let Evaluated {
+        items,
+        baseline_items,
+        baseline_records,
+        unit,
+        chosen,
+        lid_ds,
+    } = found;
+    let (baseline_items, baseline_records) = (*baseline_items, *baseline_records);
     let normals = items.iter().filter(|i| !i.attack).count();
     let attacks = items.len() - normals;
     let auc = eval::roc_auc(items)?;
@@ -260,16 +475,16 @@ fn report_eval(
         .map(|far| eval::detection_rate_at(items, far).map(|dr| (far, dr)))
         .collect::<Result<_, _>>()?;
     let (f1, f1_threshold) = eval::best_f1(items)?;
-    let confusion = eval::confusion(items, args.threshold);
+    let confusion = eval::confusion(items, chosen.threshold);
     let seconds = started.elapsed().as_secs_f64();
-    let window = describe_window(new_settings(&args.model).window);
+    let method = describe_method(args);
     let mut out = io::stdout().lock();
     if args.json {
         let report = serde_json::json!({
             "roc_auc": auc,
             "normal": normals,
             "attack": attacks,
-            "baseline": baseline_inputs,
+            "baseline": baseline_items,
             "baseline_records": baseline_records,
             "detection_rate_at_far": {
                 "0.01": rates[0].1,
@@ -277,54 +492,123 @@ fn report_eval(
                 "0.1": rates[2].1,
             },
             "best_f1": { "f1": f1, "threshold": f1_threshold },
-            "confusion": { "threshold": args.threshold, "counts": confusion },
-            "method": {
-                "compare": match args.method { EvalMethod::Events => "events", EvalMethod::TraceBag => "trace-bag" },
-                "aggregate": args.aggregate.to_string(),
-                "k": args.k,
-                "window": window,
+            "confusion": {
+                "threshold": chosen.threshold,
+                "chosen_by": chosen.how,
+                "counts": confusion,
+                "precision": confusion.precision(),
+                "recall": confusion.recall(),
+                "f1": confusion.f1(),
             },
+            "method": method.json,
             "unit": unit,
             "seconds": seconds,
+            "lid_ds": lid_ds,
         });
         writeln!(out, "{report}")?;
     } else {
         writeln!(
             out,
-            "baseline {} inputs ({} records); test {} normal, {} attack {unit}",
-            thousands(baseline_inputs as u64),
+            "baseline {} items ({} records); test {} normal, {} attack {unit}",
+            thousands(baseline_items as u64),
             thousands(baseline_records),
             thousands(normals as u64),
             thousands(attacks as u64)
         )?;
-        match args.method {
-            EvalMethod::Events if unit == "lines" => writeln!(out, "method: each line scored, k {}", args.k)?,
-            EvalMethod::Events => writeln!(
-                out,
-                "method: events, k {}, {window}, trace score {}",
-                args.k, args.aggregate
-            )?,
-            EvalMethod::TraceBag => writeln!(out, "method: trace bags of distinct calls, k {}", args.k)?,
-        }
+        writeln!(out, "method: {}", method.human)?;
         writeln!(out, "ROC AUC {auc:.4}")?;
         let rates: Vec<String> = rates
             .iter()
             .map(|(far, dr)| format!("{:.3} at {}%", dr, far * 100.0))
             .collect();
         writeln!(out, "detection rate: {}", rates.join(", "))?;
-        writeln!(out, "best F1 {f1:.4} at trace score > {f1_threshold:.4}")?;
         writeln!(
             out,
-            "at trace score > {}: {} true and {} false alarms, {} attacks missed, {} normal quiet",
-            args.threshold,
+            "best F1 {f1:.4} at score > {f1_threshold:.4} (chosen with the test labels)"
+        )?;
+        writeln!(
+            out,
+            "at score > {:.4} ({}): F1 {:.4}, precision {:.4}, recall {:.4}; {} true and {} false alarms, {} attacks missed, {} normal quiet",
+            chosen.threshold,
+            chosen.how,
+            confusion.f1(),
+            confusion.precision(),
+            confusion.recall(),
             confusion.true_positives,
             confusion.false_positives,
             confusion.false_negatives,
             confusion.true_negatives
         )?;
+        if let Some(m) = lid_ds {
+            writeln!(
+                out,
+                "LID-DS at event score > {:.4}: detection rate {:.4} ({} of {} attack recordings), \
+                 {} consecutive false alarms ({} in normal, {} in attack recordings; {} false alarm events), \
+                 precision {:.4}, F1 {:.4}",
+                m.threshold,
+                m.detection_rate,
+                m.detected,
+                m.exploit_count,
+                m.cfa_normal + m.cfa_exploits,
+                m.cfa_normal,
+                m.cfa_exploits,
+                m.false_positives,
+                m.precision_with_cfa,
+                m.f1_cfa
+            )?;
+        }
         writeln!(out, "time {seconds:.2} s")?;
     }
     Ok(Outcome::Clean)
+}
+
+/// The method of an evaluation, for people and as JSON.
+struct MethodDescription {
+    human: String,
+    json: serde_json::Value,
+}
+
+fn describe_method(args: &EvalArgs) -> MethodDescription {
+    let window = describe_window(new_settings(&args.model).window);
+    let weight = match args.weight {
+        WeightArg::Binary => "binary",
+        WeightArg::Counts => "counts",
+        WeightArg::TfIdf => "tf-idf",
+    };
+    let unseen = match args.unseen {
+        UnseenArg::Alarm => "alarm",
+        UnseenArg::Distance => "distance",
+    };
+    let name = args.method.name();
+    let (human, json) = match args.method {
+        EvalMethod::Events if args.line_labels.is_some() => (
+            format!("each line scored, k {}", args.k),
+            serde_json::json!({ "compare": name, "k": args.k }),
+        ),
+        EvalMethod::Events => (
+            format!("events, k {}, {window}, trace score {}", args.k, args.aggregate),
+            serde_json::json!({ "compare": name, "k": args.k, "window": window, "aggregate": args.aggregate.to_string() }),
+        ),
+        EvalMethod::Bag => (
+            format!(
+                "bags of 1- to {}-grams, {weight}, k {}, unseen events: {unseen}",
+                args.ngram, args.k
+            ),
+            serde_json::json!({ "compare": name, "ngram": args.ngram, "weight": weight, "k": args.k, "unseen": unseen }),
+        ),
+        EvalMethod::Stide => (
+            format!("stide, windows of {} events", stide_window(args)),
+            serde_json::json!({ "compare": name, "window": stide_window(args) }),
+        ),
+        EvalMethod::Forest => (
+            format!(
+                "random forest on 1- to {}-gram frequencies, {}-fold cross-validation on the test items (supervised)",
+                args.ngram, args.folds
+            ),
+            serde_json::json!({ "compare": name, "ngram": args.ngram, "folds": args.folds }),
+        ),
+    };
+    MethodDescription { human, json }
 }
 
 fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {

@@ -205,63 +205,32 @@ fn learn_input(
     Ok((entries, stat))
 }
 
-/// One input as a single bag of what it does: the distinct syscall names of
-/// its events (and the distinct words of its other records), as one key.
+/// One input as the sequence of what it does, in record order: the syscall
+/// name of each event, and the normalized key of each other record (a line of
+/// a text log, a signal, an exit).
 ///
-/// This is the per-trace view of a trace: two runs that make the same kinds
-/// of calls have the same bag, however often and in whatever order.
-pub fn trace_bag(input: &Input, forced: Option<Format>, progress: &Progress) -> Result<String, Error> {
-    let mut bag = std::collections::BTreeSet::new();
+/// This is the per-trace view `honk eval` compares whole traces by.
+pub fn trace_events(input: &Input, forced: Option<Format>, progress: &Progress) -> Result<Vec<String>, Error> {
+    let mut events = Vec::new();
     read_records(input, forced, progress, |chunk| {
-        for (record, key) in chunk.iter().zip(keys_of(chunk)) {
+        for record in chunk {
             match &record.kind {
                 Kind::Syscall { name, .. } | Kind::Event { name, .. } => {
                     if let Some(name) = record.text.get(name.clone()) {
-                        bag.insert(name.to_owned());
+                        events.push(name.to_owned());
                     }
                 }
                 Kind::Signal { .. } | Kind::Exit { .. } | Kind::Text => {
-                    bag.extend(key.split(' ').filter(|t| !t.is_empty()).map(str::to_owned));
+                    let key = normalize::key_of(record);
+                    if !key.is_empty() {
+                        events.push(key);
+                    }
                 }
             }
         }
         Ok(())
     })?;
-    Ok(bag.into_iter().collect::<Vec<_>>().join(" "))
-}
-
-/// A model whose entries are whole inputs, each one [`trace_bag`].
-pub fn learn_trace_bags(
-    inputs: &[Input],
-    settings: Settings,
-    forced: Option<Format>,
-    progress: &Progress,
-) -> Result<Model, Error> {
-    let bags: Vec<Result<String, Error>> = inputs.par_iter().map(|i| trace_bag(i, forced, progress)).collect();
-    let mut model = Model::new(settings);
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    for (input, bag) in inputs.iter().zip(bags) {
-        let bag = bag?;
-        let source = model.sources.len() as u32;
-        model.sources.push(Source {
-            path: input.name(),
-            records: 1,
-        });
-        match seen.get(&bag) {
-            Some(&at) => model.entries[at as usize].count += 1,
-            None => {
-                seen.insert(bag.clone(), model.entries.len() as u32);
-                model.entries.push(Entry {
-                    text: input.name(),
-                    key: bag,
-                    source,
-                    line: 1,
-                    count: 1,
-                });
-            }
-        }
-    }
-    Ok(model)
+    Ok(events)
 }
 
 /// A model made searchable: its vectors in an index, its keys in a table.

@@ -1945,3 +1945,109 @@ fn eval_with_line_labels_learns_the_first_part_and_scores_the_rest() {
     let r = run(honk_in(dir.path()).args(["eval", "--line-labels", "labelled.log", "--baseline", "x"]));
     assert_eq!(r.code, 2, "line labels and trace inputs do not mix");
 }
+
+/// `honk eval --items lines --labelled`: sessions of event ids (HDFS's shape),
+/// compared as bags and by stide, with a threshold from the baseline alone.
+#[test]
+fn eval_of_labelled_sessions_by_bag_and_stide() {
+    let dir = tempfile::tempdir().unwrap();
+    // Known-good sessions: two shapes, each more than once.
+    let train = "5 5 22 11 9 26\n5 5 22 11 9 26\n5 22 11 9 26 26\n5 22 11 9 26 26\n";
+    std::fs::write(dir.path().join("train"), train).unwrap();
+    // Test: both normal shapes; a truncated session; one with an event never seen.
+    let test = "Sequence,label\n5 5 22 11 9 26,0\n5 22 11 9 26 26,0\n5 22,1\n5 22 11 9 26 26 28,1\n";
+    std::fs::write(dir.path().join("test.csv"), test).unwrap();
+    for method in ["bag", "stide"] {
+        let r = run(honk_in(dir.path()).args([
+            "eval",
+            "--json",
+            "-q",
+            "--method",
+            method,
+            "--window",
+            "3",
+            "--items",
+            "lines",
+            "--baseline",
+            "train",
+            "--labelled",
+            "test.csv",
+        ]));
+        assert_eq!(r.code, 0, "{method}: {}", r.stderr);
+        let report = &json_lines(&r.stdout)[0];
+        assert_eq!(report["unit"], "lines");
+        assert_eq!(
+            (report["normal"].as_u64(), report["attack"].as_u64()),
+            (Some(2), Some(2))
+        );
+        assert_eq!(report["baseline"], 4);
+        assert_eq!(report["roc_auc"], 1.0, "{method}: {report}");
+        // Every baseline session has a twin, so the threshold from the baseline is 0.
+        assert_eq!(report["confusion"]["threshold"], 0.0, "{method}: {report}");
+        assert_eq!(
+            report["confusion"]["chosen_by"],
+            "the largest leave-one-out score of a baseline item"
+        );
+        assert_eq!(report["confusion"]["f1"], 1.0, "{method}: {report}");
+    }
+    // Human output names the method and the threshold's origin.
+    let r = run(honk_in(dir.path()).args([
+        "eval",
+        "-q",
+        "--method",
+        "bag",
+        "--items",
+        "lines",
+        "--baseline",
+        "train",
+        "--labelled",
+        "test.csv",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("method: bags of 1- to 1-grams, binary, k 1, unseen events: alarm"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("(the largest leave-one-out score of a baseline item): F1 1.0000"),
+        "{}",
+        r.stdout
+    );
+
+    // Events score records of files, not sessions.
+    let r = run(honk_in(dir.path()).args([
+        "eval",
+        "--items",
+        "lines",
+        "--baseline",
+        "train",
+        "--labelled",
+        "test.csv",
+    ]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--method events scores the records of files"),
+        "{}",
+        r.stderr
+    );
+    // A label that is not a number is an error with its place.
+    std::fs::write(dir.path().join("bad.csv"), "5 22,0\n5 22,yes\n").unwrap();
+    let r = run(honk_in(dir.path()).args([
+        "eval",
+        "--method",
+        "bag",
+        "--baseline",
+        "train",
+        "--labelled",
+        "bad.csv",
+    ]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("bad.csv:2: the label `yes` is not a whole number"),
+        "{}",
+        r.stderr
+    );
+}

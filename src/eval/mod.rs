@@ -8,6 +8,10 @@
 //! threshold, as everywhere in honk. This module computes; it does not read,
 //! learn or score anything.
 
+pub mod forest;
+pub mod items;
+pub mod lidds;
+
 use serde::Serialize;
 
 /// Why a metric cannot be computed.
@@ -36,7 +40,27 @@ pub struct Confusion {
 }
 
 impl Confusion {
-    /// Precision, recall and F1 (0 where undefined).
+    /// The share of alarms that are attacks (0 without alarms).
+    pub fn precision(&self) -> f64 {
+        let alarms = self.true_positives + self.false_positives;
+        if alarms == 0 {
+            0.0
+        } else {
+            self.true_positives as f64 / alarms as f64
+        }
+    }
+
+    /// The share of attacks flagged (0 without attacks).
+    pub fn recall(&self) -> f64 {
+        let attacks = self.true_positives + self.false_negatives;
+        if attacks == 0 {
+            0.0
+        } else {
+            self.true_positives as f64 / attacks as f64
+        }
+    }
+
+    /// The harmonic mean of precision and recall (0 where undefined).
     pub fn f1(&self) -> f64 {
         let tp = self.true_positives as f64;
         let denominator = 2.0 * tp + self.false_positives as f64 + self.false_negatives as f64;
