@@ -295,10 +295,12 @@ pub struct EvalArgs {
     /// items. `stide`: the share of the item's windows of --window events that
     /// no baseline item has. `forest`: a random forest trained on the test
     /// items' labels, each item scored by a forest that never saw it
-    /// (--folds-fold cross-validation); supervised, a reference for what labels
-    /// buy, not an anomaly detector.
-    #[arg(long, value_enum, default_value_t = EvalMethod::Events, value_name = "METHOD")]
-    pub method: EvalMethod,
+    /// (cross-validation in --folds folds); supervised, a reference for what
+    /// labels buy, not an anomaly detector. Default: bag, the best unsupervised
+    /// method on ADFA-LD and HDFS (docs/evaluation.md); events with
+    /// --line-labels and --lid-ds, which score single lines and events.
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub method: Option<EvalMethod>,
 
     /// With bag and forest: n-grams of every order from 1 to N.
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=8))]
@@ -347,6 +349,17 @@ pub struct EvalArgs {
     /// with events; baseline items with bag).
     #[arg(short, default_value_t = 1, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub k: u32,
+}
+
+impl EvalArgs {
+    /// The method in use: --method, or the default for the form of evaluation.
+    pub fn method(&self) -> EvalMethod {
+        match self.method {
+            Some(method) => method,
+            None if self.line_labels.is_some() || self.lid_ds.is_some() => EvalMethod::Events,
+            None => EvalMethod::Bag,
+        }
+    }
 }
 
 /// What `honk eval` compares.

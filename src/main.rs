@@ -220,7 +220,7 @@ fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
     if let Some(dir) = args.lid_ds.clone() {
         return eval_lidds(&args, &dir, quiet, started);
     }
-    if args.method != EvalMethod::Events {
+    if args.method() != EvalMethod::Events {
         return eval_items(&args, quiet, started);
     }
     if args.items == ItemsArg::Lines || !args.labelled.is_empty() {
@@ -260,7 +260,7 @@ fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
 
 /// `honk eval --lid-ds`: a LID-DS scenario, scored as its authors score a detector.
 fn eval_lidds(args: &EvalArgs, dir: &Path, quiet: bool, started: Instant) -> Result<Outcome> {
-    if args.method != EvalMethod::Events {
+    if args.method() != EvalMethod::Events {
         bail!("--lid-ds scores the events of each recording; it works with --method events only");
     }
     let layout = lidds::scenario_layout(dir)?;
@@ -398,7 +398,7 @@ fn eval_items(args: &EvalArgs, quiet: bool, started: Instant) -> Result<Outcome>
         items::read_labelled(&read::expand(&args.labelled)?, &mut vocabulary)?
     };
     let baseline_events: u64 = baseline.iter().map(|item| item.len() as u64).sum();
-    let (scores, chosen) = match args.method {
+    let (scores, chosen) = match args.method() {
         EvalMethod::Bag => {
             let params = BagParams {
                 ngram: args.ngram as usize,
@@ -579,8 +579,8 @@ fn describe_method(args: &EvalArgs) -> MethodDescription {
         UnseenArg::Alarm => "alarm",
         UnseenArg::Distance => "distance",
     };
-    let name = args.method.name();
-    let (human, json) = match args.method {
+    let name = args.method().name();
+    let (human, json) = match args.method() {
         EvalMethod::Events if args.line_labels.is_some() => (
             format!("each line scored, k {}", args.k),
             serde_json::json!({ "compare": name, "k": args.k }),

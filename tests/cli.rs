@@ -1870,6 +1870,40 @@ fn eval_reports_the_metrics_of_a_perfectly_separable_set() {
             &format!("{normal}reverse shell spawned towards remote host\n"),
         );
     }
+    for method in ["events", "bag", "stide"] {
+        let r = run(honk_in(dir.path()).args([
+            "eval",
+            "--json",
+            "-q",
+            "--method",
+            method,
+            "--baseline",
+            "train",
+            "--normal",
+            "normal",
+            "--attack",
+            "attack",
+        ]));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let found = json_lines(&r.stdout);
+        assert_eq!(found.len(), 1);
+        let report = &found[0];
+        assert_eq!(report["method"]["compare"], method);
+        assert_eq!(report["unit"], "inputs");
+        assert_eq!(report["roc_auc"], 1.0, "{method}: {report}");
+        assert_eq!(report["normal"], 3);
+        assert_eq!(report["attack"], 3);
+        for far in ["0.01", "0.05", "0.1"] {
+            assert_eq!(report["detection_rate_at_far"][far], 1.0, "{method} {far}: {report}");
+        }
+        assert_eq!(report["best_f1"]["f1"], 1.0);
+        assert_eq!(report["confusion"]["counts"]["true_positives"], 3, "{method}: {report}");
+        assert_eq!(
+            report["confusion"]["counts"]["false_positives"], 0,
+            "{method}: {report}"
+        );
+    }
+    // Without --method, whole traces are compared as bags.
     let r = run(honk_in(dir.path()).args([
         "eval",
         "--json",
@@ -1881,19 +1915,7 @@ fn eval_reports_the_metrics_of_a_perfectly_separable_set() {
         "--attack",
         "attack",
     ]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let found = json_lines(&r.stdout);
-    assert_eq!(found.len(), 1);
-    let report = &found[0];
-    assert_eq!(report["roc_auc"], 1.0);
-    assert_eq!(report["normal"], 3);
-    assert_eq!(report["attack"], 3);
-    for far in ["0.01", "0.05", "0.1"] {
-        assert_eq!(report["detection_rate_at_far"][far], 1.0, "{far}: {report}");
-    }
-    assert_eq!(report["best_f1"]["f1"], 1.0);
-    assert_eq!(report["confusion"]["counts"]["true_positives"], 3);
-    assert_eq!(report["confusion"]["counts"]["false_positives"], 0);
+    assert_eq!(json_lines(&r.stdout)[0]["method"]["compare"], "bag");
 
     let r = run(honk_in(dir.path()).args([
         "eval",
@@ -2020,6 +2042,8 @@ fn eval_of_labelled_sessions_by_bag_and_stide() {
     // Events score records of files, not sessions.
     let r = run(honk_in(dir.path()).args([
         "eval",
+        "--method",
+        "events",
         "--items",
         "lines",
         "--baseline",
