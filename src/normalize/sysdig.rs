@@ -15,7 +15,7 @@
 //!   twice, and in parts, random parts masked, as for strace;
 //! - socket tuples (`tuple=`, `addr=`): the addresses and the ports below the
 //!   kernel's ephemeral range, as `port=N`; a unix socket's path;
-//! - for `execve`: the program (`filename=`, `trusted_exepath=`, twice), argv[0]
+//! - for `execve`: the program (`filename=`, `trusted_exepath=`, twice), `argv[0]`
 //!   (`exe=`), the arguments (`args=`) read like strace's argv, the working
 //!   directory (`cwd=DIR`) and the parent's command (`parent=NAME` from `ptid=`);
 //! - the first few words of a data buffer (`data=`), or `ELF` for an ELF header,
