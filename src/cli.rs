@@ -332,6 +332,9 @@ pub struct EvalArgs {
     pub json: bool,
 
     #[command(flatten)]
+    pub html: HtmlArgs,
+
+    #[command(flatten)]
     pub input: InputArgs,
 
     #[command(flatten)]
@@ -519,6 +522,25 @@ pub struct OutputArgs {
     /// When to colour the output.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
     pub color: ColorArg,
+
+    #[command(flatten)]
+    pub html: HtmlArgs,
+}
+
+/// The HTML report.
+#[derive(Debug, Args, Clone)]
+pub struct HtmlArgs {
+    /// Also write a self-contained HTML report to FILE: the anomalies with
+    /// their context and nearest baseline lines (filterable), a 2-D map of the
+    /// baseline's and the target's vectors, score timelines and, for syscall
+    /// traces, threads and system calls the baseline never made. It needs no
+    /// network when opened.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Open the HTML report with the desktop's opener (xdg-open) once written.
+    #[arg(long, requires = "html")]
+    pub open: bool,
 }
 
 impl OutputArgs {

@@ -19,10 +19,12 @@ use honk::model::{Model, Settings, Window};
 use honk::parse::Format;
 use honk::pipeline::{self, Baseline, InputStats, ScoreOptions};
 use honk::read::{self, Input};
+use honk::report::html::{self, Page};
 use honk::report::human::{escape, HumanPrinter};
 use honk::report::json::JsonPrinter;
+use honk::report::page::{InputRow, PageBuilder};
 use honk::report::progress::Progress;
-use honk::report::{Anomaly, Collect, Discard, Selection, Sink, Summary, Top};
+use honk::report::{thousands, Anomaly, Collect, Discard, Selection, Sink, Summary, Tee, Top};
 use honk::vectorize::{Tokenizer, DEFAULT_N_FEATURES};
 use honk::{demo, inspect, normalize};
 
@@ -181,6 +183,7 @@ fn eval_options(args: &EvalArgs, threshold: f64) -> ScoreOptions {
             before: 0,
             after: 0,
         },
+        sketch: false,
     }
 }
 
@@ -215,7 +218,7 @@ fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
             chosen,
             lid_ds: None,
         };
-        return report_eval(&args, &found, started);
+        return report_eval(&args, &found, started, quiet);
     }
     if let Some(dir) = args.lid_ds.clone() {
         return eval_lidds(&args, &dir, quiet, started);
@@ -255,7 +258,7 @@ fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
         chosen,
         lid_ds: None,
     };
-    report_eval(&args, &found, started)
+    report_eval(&args, &found, started, quiet)
 }
 
 /// `honk eval --lid-ds`: a LID-DS scenario, scored as its authors score a detector.
@@ -331,7 +334,7 @@ fn eval_lidds(args: &EvalArgs, dir: &Path, quiet: bool, started: Instant) -> Res
         chosen,
         lid_ds: Some(metrics),
     };
-    report_eval(args, &found, started)
+    report_eval(args, &found, started, quiet)
 }
 
 /// Every record's (and window's) line and score in one input.
@@ -438,7 +441,7 @@ fn eval_items(args: &EvalArgs, quiet: bool, started: Instant) -> Result<Outcome>
         chosen,
         lid_ds: None,
     };
-    report_eval(args, &found, started)
+    report_eval(args, &found, started, quiet)
 }
 
 const BASELINE_THRESHOLD: &str = "the largest leave-one-out score of a baseline item";
@@ -457,7 +460,7 @@ fn stide_window(args: &EvalArgs) -> usize {
 }
 
 /// Print the metrics of labelled scores, for people or as JSON.
-fn report_eval(args: &EvalArgs, found: &Evaluated, started: Instant) -> Result<Outcome> {
+fn report_eval(args: &EvalArgs, found: &Evaluated, started: Instant, quiet: bool) -> Result<Outcome> {
     let Evaluated {
         items,
         baseline_items,
@@ -558,6 +561,73 @@ fn report_eval(args: &EvalArgs, found: &Evaluated, started: Instant) -> Result<O
             )?;
         }
         writeln!(out, "time {seconds:.2} s")?;
+    }
+    if let Some(path) = &args.html.html {
+        let mut rows = vec![
+            ("method".to_string(), method.human.clone()),
+            ("unit".to_string(), (*unit).to_string()),
+            (
+                "baseline".to_string(),
+                format!("{baseline_items} items ({baseline_records} records)"),
+            ),
+            ("test".to_string(), format!("{normals} normal, {attacks} attack {unit}")),
+            ("ROC AUC".to_string(), format!("{auc:.4}")),
+            (
+                "detection rate".to_string(),
+                rates
+                    .iter()
+                    .map(|(far, dr)| format!("{dr:.3} at {}% false alarms", far * 100.0))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            (
+                "best F1".to_string(),
+                format!("{f1:.4} at score > {f1_threshold:.4} (chosen with the test labels)"),
+            ),
+            (
+                format!("at score > {:.4}", chosen.threshold),
+                format!(
+                    "F1 {:.4}, precision {:.4}, recall {:.4} ({}); {} true and {} false alarms, {} missed",
+                    confusion.f1(),
+                    confusion.precision(),
+                    confusion.recall(),
+                    chosen.how,
+                    confusion.true_positives,
+                    confusion.false_positives,
+                    confusion.false_negatives
+                ),
+            ),
+            ("time".to_string(), format!("{seconds:.2} s")),
+        ];
+        if let Some(m) = lid_ds {
+            rows.push((
+                "LID-DS".to_string(),
+                format!(
+                    "detection rate {:.4} ({} of {}), {} consecutive false alarms, F1 {:.4}",
+                    m.detection_rate,
+                    m.detected,
+                    m.exploit_count,
+                    m.cfa_normal + m.cfa_exploits,
+                    m.f1_cfa
+                ),
+            ));
+        }
+        let page = Page {
+            title: "honk eval".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            generated: honk::report::page::now_utc(),
+            summary: rows,
+            threshold: chosen.threshold,
+            eval: Some(html::EvalPlots {
+                auc,
+                roc: thin(eval::roc_curve(items)?, 2_000),
+                normal_scores: items.iter().filter(|i| !i.attack).map(|i| i.score).collect(),
+                attack_scores: items.iter().filter(|i| i.attack).map(|i| i.score).collect(),
+                threshold: chosen.threshold,
+            }),
+            ..Page::default()
+        };
+        write_report(path, &page, args.html.open, quiet)?;
     }
     Ok(Outcome::Clean)
 }
@@ -798,7 +868,15 @@ fn score(args: ScoreArgs, quiet: bool) -> Result<Outcome> {
         args.targets
     };
     let inputs = read::expand(&targets)?;
-    score_against(model, &inputs, args.input.format.forced(), &args.output, quiet, started)
+    score_against(
+        "honk score",
+        model,
+        &inputs,
+        args.input.format.forced(),
+        &args.output,
+        quiet,
+        started,
+    )
 }
 
 fn diff(args: DiffArgs, quiet: bool) -> Result<Outcome> {
@@ -824,6 +902,7 @@ fn diff(args: DiffArgs, quiet: bool) -> Result<Outcome> {
         warn_truncated(&stats);
     }
     score_against(
+        "honk diff",
         model,
         &target_inputs,
         args.input.format.forced(),
@@ -834,6 +913,7 @@ fn diff(args: DiffArgs, quiet: bool) -> Result<Outcome> {
 }
 
 fn score_against(
+    title: &str,
     model: Model,
     inputs: &[Input],
     format: Option<Format>,
@@ -864,9 +944,29 @@ fn score_against(
         k: output.k as usize,
         format,
         selection,
+        sketch: output.html.html.is_some(),
     };
-    let (summary, stats) = pipeline::score(&baseline, inputs, &options, sink.as_mut(), &progress)?;
+    let mut page = PageBuilder::default();
+    let (summary, stats) = if output.html.html.is_some() {
+        let mut both = Tee(sink.as_mut(), &mut page);
+        pipeline::score(&baseline, inputs, &options, &mut both, &progress)?
+    } else {
+        pipeline::score(&baseline, inputs, &options, sink.as_mut(), &progress)?
+    };
     progress.finish();
+    if let Some(path) = &output.html.html {
+        let rows: Vec<InputRow> = stats
+            .iter()
+            .map(|s| InputRow {
+                name: s.name.clone(),
+                format: s.format.name().to_string(),
+                lines: s.lines,
+                records: s.records,
+            })
+            .collect();
+        let page = page.page(title, baseline.model(), rows, Vec::new());
+        write_report(path, &page, output.html.open, quiet)?;
+    }
     if !quiet {
         print_summary(&summary, &stats, started);
         warn_truncated(&stats);
@@ -876,6 +976,64 @@ fn score_against(
     } else {
         Outcome::Clean
     })
+}
+
+/// At most about `most` of `points`, evenly spread, the last one always kept.
+fn thin<T: Copy>(points: Vec<T>, most: usize) -> Vec<T> {
+    if points.len() <= most {
+        return points;
+    }
+    let step = points.len().div_ceil(most);
+    let mut kept: Vec<T> = points.iter().copied().step_by(step).collect();
+    if (points.len() - 1) % step != 0 {
+        kept.extend(points.last().copied());
+    }
+    kept
+}
+
+/// Render `page` and write it to `path` atomically (a temporary file in the
+/// same directory, renamed over it); then open it if asked.
+fn write_report(path: &Path, page: &Page, open: bool, quiet: bool) -> Result<()> {
+    let progress = Progress::new(!quiet, "writing the report", None);
+    let html = html::render(page)?;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".honk-report-").suffix(".tmp");
+    // A report is for reading, like any new file (0666 minus the umask), not
+    // owner-only as temporary files are made.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut file = builder
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write the report in {}", dir.display()))?;
+    file.write_all(html.as_bytes())
+        .and_then(|()| file.flush())
+        .with_context(|| format!("cannot write the report {}", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("cannot write the report {}", path.display()))?;
+    progress.finish();
+    if !quiet {
+        eprintln!("report written to {}", path.display());
+    }
+    if open {
+        // A missing or failing opener is not a failed run: the report is written.
+        match std::process::Command::new("xdg-open")
+            .arg(path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+        {
+            Ok(_) => {}
+            Err(e) => eprintln!("honk: could not open {} with xdg-open: {e}", path.display()),
+        }
+    }
+    Ok(())
 }
 
 fn use_color(choice: ColorArg) -> bool {
@@ -953,17 +1111,4 @@ fn warn_truncated(stats: &[InputStats]) {
             read::MAX_LINE_BYTES
         );
     }
-}
-
-/// 1234567 → "1,234,567".
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -7,7 +7,9 @@
 //! and where the first of them came from (its [`Source`], 1-based line and
 //! original text, which reports show as the "nearest" normal line). It also
 //! records the [`Settings`] that produced the keys and that the vectors must
-//! be built with.
+//! be built with, and tallies the system calls (and audit or sysdig events)
+//! the baseline made, by name: the set a seccomp profile allows and a target
+//! is checked against.
 //!
 //! It does **not** hold vectors. Vectors are a pure function of a key and the
 //! settings, so they are rebuilt from the keys on load; storing them would
@@ -21,7 +23,7 @@
 //! |-------:|-----:|------------------------------------------------------------|
 //! |      0 |    8 | magic `b"HONKMODL"`                                        |
 //! |      8 |    2 | format version, `u16` ([`FORMAT_VERSION`])                 |
-//! |     10 |    2 | flags, `u16`, always 0 in version 1                        |
+//! |     10 |    2 | flags, `u16`, always 0                                     |
 //! |     12 |    8 | payload length in bytes, `u64`                             |
 //! |     20 |    4 | CRC-32 (IEEE, as computed by `crc32fast`) of the payload   |
 //! |     24 |    n | payload: zstd (level 3) of the postcard encoding of [`Model`] |
@@ -44,9 +46,12 @@
 //! - A model that loads is consistent: `n_features >= 1`, every entry's
 //!   `source` indexes [`Model::sources`], and keys are unique.
 //! - Files written by a newer honk are recognised and reported as such
-//!   ([`ModelError::NewerVersion`]) rather than as corrupt.
+//!   ([`ModelError::NewerVersion`]) rather than as corrupt, and so are files
+//!   of an older format ([`ModelError::OlderVersion`]: learn them again).
+//!
+//! Format versions: 1 had no syscall tally; 2 adds [`Model::syscalls`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::fs;
 use std::io::{self, Read, Write};
@@ -60,7 +65,7 @@ use crate::vectorize::Tokenizer;
 pub const MAGIC: &[u8; 8] = b"HONKMODL";
 
 /// The model format this honk writes, and the newest it reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 
 /// The most a payload may decompress to. A larger payload is reported as
 /// corrupt: it bounds the memory a hostile file can make us allocate.
@@ -133,6 +138,9 @@ pub struct Model {
     pub sources: Vec<Source>,
     /// The distinct keys, in order of first occurrence.
     pub entries: Vec<Entry>,
+    /// The system calls of the baseline (and the audit or sysdig events), by
+    /// name, with how many records made each. Empty for text logs.
+    pub syscalls: BTreeMap<String, u64>,
 }
 
 /// Where the model being read or written lives, for error messages.
@@ -180,6 +188,12 @@ pub enum ModelError {
          this honk reads up to {supported}); upgrade honk"
     )]
     NewerVersion { origin: Origin, found: u16, supported: u16 },
+    /// The file was written by an older honk in a format this one no longer reads.
+    #[error(
+        "{origin} is in model format {found}, which this honk no longer reads (it writes \
+         format {supported}); learn the baseline again from its logs"
+    )]
+    OlderVersion { origin: Origin, found: u16, supported: u16 },
     /// Two models cannot be merged because they were built differently.
     #[error("cannot merge models built with different settings: {reason}")]
     Incompatible { reason: String },
@@ -196,6 +210,7 @@ impl Model {
             settings,
             sources: Vec::new(),
             entries: Vec::new(),
+            syscalls: BTreeMap::new(),
         }
     }
 
@@ -339,6 +354,10 @@ impl Model {
             .map(|(i, e)| (e.key.clone(), i))
             .collect();
         self.sources.extend(other.sources);
+        for (name, count) in other.syscalls {
+            let tally = self.syscalls.entry(name).or_default();
+            *tally = tally.saturating_add(count);
+        }
         for mut entry in other.entries {
             if let Some(&i) = position.get(&entry.key) {
                 let existing = &mut self.entries[i];
@@ -448,6 +467,13 @@ fn decode(bytes: &[u8], origin: &Origin, limit: u64) -> Result<Model, ModelError
     }
     if version == 0 {
         return Err(corrupt("model format version 0 does not exist".into()));
+    }
+    if version < FORMAT_VERSION {
+        return Err(ModelError::OlderVersion {
+            origin: origin.clone(),
+            found: version,
+            supported: FORMAT_VERSION,
+        });
     }
     let flags = u16::from_le_bytes(field(bytes, 10).ok_or_else(header_short)?);
     let declared_len = u64::from_le_bytes(field(bytes, 12).ok_or_else(header_short)?);
@@ -596,6 +622,9 @@ mod tests {
                 entry("cron job started", 0, 4, 2),
                 entry("kernel usb device", 1, 2, 2),
             ],
+            syscalls: [("openat".to_string(), 4), ("read".to_string(), 9)]
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -659,6 +688,7 @@ mod tests {
                 },
                 entry("oom killer invoked", 0, 3, 2),
             ],
+            syscalls: BTreeMap::new(),
         };
         older.merge(newer).unwrap();
 
@@ -838,6 +868,28 @@ mod tests {
         let err = Model::from_bytes(&frame_raw(&raw)).unwrap_err();
         assert!(matches!(err, ModelError::Corrupt { .. }), "{err:?}");
         assert!(err.to_string().contains("5 unexpected bytes"), "{err}");
+    }
+
+    #[test]
+    fn older_version_is_reported_with_what_to_do() {
+        let bytes = with_version(sample().to_bytes().unwrap(), 1);
+        let err = Model::from_bytes(&bytes).unwrap_err();
+        assert!(
+            matches!(err, ModelError::OlderVersion { found: 1, supported, .. } if supported == FORMAT_VERSION),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("learn the baseline again"), "{err}");
+    }
+
+    #[test]
+    fn merge_adds_syscall_tallies() {
+        let mut a = sample();
+        let mut b = Model::new(settings());
+        b.syscalls.insert("read".into(), 1);
+        b.syscalls.insert("connect".into(), 2);
+        a.merge(b).unwrap();
+        let tallies: Vec<(&str, u64)> = a.syscalls.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+        assert_eq!(tallies, vec![("connect", 2), ("openat", 4), ("read", 10)]);
     }
 
     #[test]
@@ -1024,6 +1076,7 @@ mod tests {
                 settings,
                 sources,
                 entries,
+                syscalls: BTreeMap::new(),
             }
         })
     }

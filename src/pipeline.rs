@@ -16,9 +16,10 @@ use rayon::prelude::*;
 use crate::index::{Index, Scratch};
 use crate::model::{Entry, Model, ModelError, Settings, Source, Window};
 use crate::normalize;
-use crate::parse::{self, Format, Kind, Record};
+use crate::parse::{self, Format, Record};
 use crate::read::{Input, Lines, ReadError};
 use crate::report::progress::Progress;
+use crate::report::sketch::Sketch;
 use crate::report::{Collect, InputProfile, Nearest, Selection, Selector, Sink, Summary};
 use crate::vectorize::{SparseVec, Vectorizer};
 use crate::window::{Span, Windower};
@@ -132,7 +133,7 @@ pub fn learn(
     progress: &Progress,
 ) -> Result<(Model, Vec<InputStats>), Error> {
     let window = settings.window;
-    let parts: Vec<Result<(Vec<Entry>, InputStats), Error>> = inputs
+    let parts: Vec<Result<Learned, Error>> = inputs
         .par_iter()
         .map(|input| learn_input(input, forced, window, progress))
         .collect();
@@ -140,7 +141,15 @@ pub fn learn(
     let mut positions: HashMap<String, u32> = HashMap::new();
     let mut stats = Vec::with_capacity(inputs.len());
     for (input, part) in inputs.iter().zip(parts) {
-        let (entries, stat) = part?;
+        let Learned {
+            entries,
+            syscalls,
+            stats: stat,
+        } = part?;
+        for (name, count) in syscalls {
+            let tally = model.syscalls.entry(name).or_default();
+            *tally = tally.saturating_add(count);
+        }
         let source = model.sources.len() as u32;
         for mut entry in entries {
             match positions.get(&entry.key) {
@@ -164,15 +173,18 @@ pub fn learn(
     Ok((model, stats))
 }
 
+/// What learning one input found.
+struct Learned {
+    entries: Vec<Entry>,
+    syscalls: HashMap<String, u64>,
+    stats: InputStats,
+}
+
 /// The distinct keys of one input (its records' and, with windows on, its
 /// windows'), each with its first occurrence and count (`source` is left 0 for
-/// the caller to set).
-fn learn_input(
-    input: &Input,
-    forced: Option<Format>,
-    window: Window,
-    progress: &Progress,
-) -> Result<(Vec<Entry>, InputStats), Error> {
+/// the caller to set), and its system calls by name.
+fn learn_input(input: &Input, forced: Option<Format>, window: Window, progress: &Progress) -> Result<Learned, Error> {
+    let mut syscalls: HashMap<String, u64> = HashMap::new();
     let mut entries: Vec<Entry> = Vec::new();
     let mut positions: HashMap<String, u32> = HashMap::new();
     let mut add = |key: String, line: u64, text: &str| match positions.get(&key) {
@@ -194,6 +206,14 @@ fn learn_input(
     let mut windower = Windower::new(window);
     let stat = read_records(input, forced, progress, |chunk| {
         for (record, key) in chunk.iter().zip(keys_of(chunk)) {
+            if let Some(name) = record.syscall_name() {
+                match syscalls.get_mut(name) {
+                    Some(count) => *count += 1,
+                    None => {
+                        syscalls.insert(name.to_owned(), 1);
+                    }
+                }
+            }
             let span = windower.push(record, &key);
             add(key, record.line, &record.text);
             if let Some(span) = span {
@@ -202,7 +222,11 @@ fn learn_input(
         }
         Ok(())
     })?;
-    Ok((entries, stat))
+    Ok(Learned {
+        entries,
+        syscalls,
+        stats: stat,
+    })
 }
 
 /// One input as the sequence of what it does, in record order: the syscall
@@ -214,13 +238,9 @@ pub fn trace_events(input: &Input, forced: Option<Format>, progress: &Progress) 
     let mut events = Vec::new();
     read_records(input, forced, progress, |chunk| {
         for record in chunk {
-            match &record.kind {
-                Kind::Syscall { name, .. } | Kind::Event { name, .. } => {
-                    if let Some(name) = record.text.get(name.clone()) {
-                        events.push(name.to_owned());
-                    }
-                }
-                Kind::Signal { .. } | Kind::Exit { .. } | Kind::Text => {
+            match record.syscall_name() {
+                Some(name) => events.push(name.to_owned()),
+                None => {
                     let key = normalize::key_of(record);
                     if !key.is_empty() {
                         events.push(key);
@@ -332,6 +352,9 @@ pub struct ScoreOptions {
     pub format: Option<Format>,
     /// What is reported.
     pub selection: Selection,
+    /// Whether each input's profile gets a [`Sketch`] of all its scored
+    /// records (for the HTML report's plots).
+    pub sketch: bool,
 }
 
 /// What scoring one input found.
@@ -413,6 +436,8 @@ fn score_input(
     let mut cache: HashMap<String, Scored> = HashMap::new();
     let mut unique = 0u64;
     let mut selector = Selector::new(options.selection.clone(), Arc::from(input.name()));
+    let mut sketch = options.sketch.then(|| Sketch::new(&input.name()));
+    let threshold = options.selection.threshold;
     let mut windower = Windower::new(baseline.model.settings.window);
     let window_events = baseline.model.settings.window.size as usize;
     let stats = read_records(input, options.format, progress, |chunk| {
@@ -451,6 +476,17 @@ fn score_input(
         };
         for (i, (record, key)) in chunk.iter().zip(&keys).enumerate() {
             let result = cache.get(key.as_str()).copied().unwrap_or(unscored);
+            if let Some(sketch) = sketch.as_mut() {
+                let anomaly = result.score > threshold;
+                sketch.record(
+                    record.line,
+                    result.score,
+                    anomaly,
+                    key,
+                    &record.text,
+                    record.syscall_name(),
+                );
+            }
             selector
                 .record(
                     record.line,
@@ -463,6 +499,9 @@ fn score_input(
                 .map_err(Error::Output)?;
             if let Some(Some(span)) = spans.get(i) {
                 let result = cache.get(span.key.as_str()).copied().unwrap_or(unscored);
+                if let Some(sketch) = sketch.as_mut() {
+                    sketch.window(span.last_line, result.score, result.score > threshold);
+                }
                 selector
                     .window(
                         span,
@@ -477,9 +516,7 @@ fn score_input(
         Ok(())
     })?;
     selector.end(sink).map_err(Error::Output)?;
-    Ok(InputScore {
-        stats,
-        unique,
-        profile: selector.profile(),
-    })
+    let mut profile = selector.profile();
+    profile.sketch = sketch;
+    Ok(InputScore { stats, unique, profile })
 }

@@ -1047,7 +1047,7 @@ fn real_model_bytes(dir: &Path) -> Vec<u8> {
     learn(dir, "real.honk", &["baseline.log"]);
     let bytes = fs::read(dir.join("real.honk")).unwrap();
     assert_eq!(&bytes[..8], b"HONKMODL");
-    assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), 1);
+    assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), honk::model::FORMAT_VERSION);
     bytes
 }
 
@@ -1138,18 +1138,29 @@ fn model_with_a_flipped_payload_byte_is_trouble() {
 fn model_from_a_newer_honk_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let mut bytes = real_model_bytes(dir.path());
-    bytes[8..10].copy_from_slice(&2u16.to_le_bytes());
-    let r = score_with_model_bytes(dir.path(), "v2.honk", &bytes);
+    bytes[8..10].copy_from_slice(&(honk::model::FORMAT_VERSION + 1).to_le_bytes());
+    let r = score_with_model_bytes(dir.path(), "next.honk", &bytes);
     assert_trouble(&r);
     assert!(r.stderr.starts_with("honk: error:"), "{}", r.stderr);
     assert!(r.stderr.contains("newer"), "{}", r.stderr);
-    assert!(r.stderr.contains("v2.honk"), "{}", r.stderr);
+    assert!(r.stderr.contains("next.honk"), "{}", r.stderr);
 
     // Learning into it is refused the same way, and the file is left alone.
-    let r = run(honk_in(dir.path()).args(["learn", "-o", "v2.honk", "baseline.log"]));
+    let r = run(honk_in(dir.path()).args(["learn", "-o", "next.honk", "baseline.log"]));
     assert_trouble(&r);
     assert!(r.stderr.contains("newer"), "{}", r.stderr);
-    assert_eq!(fs::read(dir.path().join("v2.honk")).unwrap(), bytes);
+    assert_eq!(fs::read(dir.path().join("next.honk")).unwrap(), bytes);
+}
+
+#[test]
+fn model_from_an_older_honk_says_to_learn_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = real_model_bytes(dir.path());
+    bytes[8..10].copy_from_slice(&1u16.to_le_bytes());
+    let r = score_with_model_bytes(dir.path(), "v1.honk", &bytes);
+    assert_trouble(&r);
+    assert!(r.stderr.contains("v1.honk is in model format 1"), "{}", r.stderr);
+    assert!(r.stderr.contains("learn the baseline again"), "{}", r.stderr);
 }
 
 #[test]

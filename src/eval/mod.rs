@@ -137,6 +137,31 @@ pub fn confusion(items: &[Labelled], threshold: f64) -> Confusion {
     c
 }
 
+/// The ROC curve: (false-alarm rate, detection rate) at every distinct
+/// threshold, from (0, 0) (nothing flagged) to (1, 1) (everything flagged).
+/// Tied scores make one diagonal step, as the AUC counts them.
+pub fn roc_curve(items: &[Labelled]) -> Result<Vec<(f64, f64)>, EvalError> {
+    let (normals, attacks) = check(items)?;
+    let mut sorted: Vec<&Labelled> = items.iter().collect();
+    sorted.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut curve = vec![(0.0, 0.0)];
+    let (mut fp, mut tp) = (0usize, 0usize);
+    let mut i = 0;
+    while i < sorted.len() {
+        let score = sorted[i].score;
+        while i < sorted.len() && sorted[i].score == score {
+            if sorted[i].attack {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            i += 1;
+        }
+        curve.push((fp as f64 / normals as f64, tp as f64 / attacks as f64));
+    }
+    Ok(curve)
+}
+
 /// The best F1 over every threshold that changes the outcome, and that threshold.
 pub fn best_f1(items: &[Labelled]) -> Result<(f64, f64), EvalError> {
     check(items)?;
@@ -244,6 +269,20 @@ mod tests {
         // 50%: threshold 0.4 → 0.95, 0.85, 0.5.
         assert_eq!(detection_rate_at(&all, 0.5).unwrap(), 0.75);
         assert_eq!(detection_rate_at(&all, 1.0).unwrap(), 1.0);
+    }
+
+    #[test]
+    fn roc_curve_by_hand_and_its_area_is_the_auc() {
+        let all = items(&[0.1, 0.4, 0.4], &[0.4, 0.9]);
+        let curve = roc_curve(&all).unwrap();
+        // 0.9 (an attack), then the tie at 0.4 (two normals, one attack), then 0.1.
+        assert_eq!(curve, vec![(0.0, 0.0), (0.0, 0.5), (2.0 / 3.0, 1.0), (1.0, 1.0)]);
+        let area: f64 = curve
+            .windows(2)
+            .map(|w| (w[1].0 - w[0].0) * (w[1].1 + w[0].1) / 2.0)
+            .sum();
+        assert!((area - roc_auc(&all).unwrap()).abs() < 1e-12);
+        assert_eq!(roc_curve(&items(&[0.1], &[])), Err(EvalError::EmptyClass("attack")));
     }
 
     #[test]

@@ -98,6 +98,18 @@ pub struct Record {
     pub kind: Kind,
 }
 
+impl Record {
+    /// The name of the system call (or audit or sysdig event) this record is, if it is one.
+    pub fn syscall_name(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Syscall { name, .. } | Kind::Event { name, .. } => {
+                self.text.get(name.clone()).filter(|n| !n.is_empty())
+            }
+            Kind::Text | Kind::Signal { .. } | Kind::Exit { .. } => None,
+        }
+    }
+}
+
 /// The structure the parser found in a record; ranges index into [`Record::text`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {

@@ -224,6 +224,7 @@ mod tests {
             before: before.iter().map(ctx).collect(),
             after: after.iter().map(ctx).collect(),
             window: None,
+            thread: None,
         }
     }
 

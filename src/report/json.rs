@@ -85,6 +85,7 @@ mod tests {
             before: vec![],
             after: vec![],
             window: None,
+            thread: None,
         };
         printer.anomaly(&anomaly).unwrap();
         let out = String::from_utf8(printer.out).unwrap();

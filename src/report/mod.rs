@@ -7,9 +7,13 @@
 //! wraps a sink to keep only the highest scores, [`Collect`] holds anomalies in
 //! memory. None of them scores or reads anything.
 
+pub mod html;
 pub mod human;
 pub mod json;
+pub mod page;
 pub mod progress;
+pub mod projection;
+pub mod sketch;
 
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::io;
@@ -50,6 +54,8 @@ pub struct Anomaly {
     /// For an unusual window of events rather than a single record: where it ends.
     /// `text` then holds the window's events, one per line, as `LINE<TAB>text`.
     pub window: Option<WindowInfo>,
+    /// The thread (or process) of the record, when the format names one.
+    pub thread: Option<u32>,
 }
 
 /// What is special about a window anomaly.
@@ -94,6 +100,9 @@ pub struct InputProfile {
     pub top_scores: Vec<f64>,
     /// The threads with anomalies, most anomalies first (at most [`PROFILED_THREADS`]).
     pub threads: Vec<ThreadProfile>,
+    /// A bounded summary of every scored record, for plots (when asked for).
+    #[serde(skip)]
+    pub sketch: Option<sketch::Sketch>,
 }
 
 /// How unusual one thread of an input is.
@@ -110,12 +119,39 @@ pub const PROFILED_THREADS: usize = 5;
 /// Highest scores kept per input in a profile.
 pub const PROFILED_SCORES: usize = 16;
 
+/// `n` with thousands separators: 1234567 → "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// A consumer of anomalies: one per output format.
 pub trait Sink {
     /// One anomaly, in the order the selector releases them.
     fn anomaly(&mut self, anomaly: &Anomaly) -> io::Result<()>;
     /// The run is over.
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+}
+
+/// Two sinks fed the same stream: say, the terminal printer and the HTML page.
+pub struct Tee<'a>(pub &'a mut dyn Sink, pub &'a mut dyn Sink);
+
+impl Sink for Tee<'_> {
+    fn anomaly(&mut self, anomaly: &Anomaly) -> io::Result<()> {
+        self.0.anomaly(anomaly)?;
+        self.1.anomaly(anomaly)
+    }
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.0.finish(summary)?;
+        self.1.finish(summary)
+    }
 }
 
 impl<S: Sink + ?Sized> Sink for Box<S> {
@@ -203,6 +239,7 @@ impl Selector {
                 top
             },
             threads,
+            sketch: None,
         }
     }
 
@@ -254,6 +291,7 @@ impl Selector {
                 before: self.recent.iter().cloned().collect(),
                 after: Vec::new(),
                 window: None,
+                thread,
             });
             if self.selection.after == 0 {
                 self.close(sink)?;
@@ -317,6 +355,7 @@ impl Selector {
                 events,
                 thread: span.thread,
             }),
+            thread: span.thread,
         })
     }
 
