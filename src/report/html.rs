@@ -573,7 +573,7 @@ fn map_figure(map: &Map) -> Result<Figure, fmt::Error> {
 
     let desc = format!(
         "Scatter plot of records on the two main directions of variation of the baseline. Baseline records are blue \
-         circles ({}), target records orange squares ({}), anomalies vermillion diamonds drawn on top ({}).",
+         rings ({}), target records orange squares ({}), anomalies vermillion diamonds drawn on top ({}).",
         thousands(baseline.len() as u64),
         thousands(target.len() as u64),
         thousands(anomalies.len() as u64)
@@ -621,7 +621,8 @@ fn map_figure(map: &Map) -> Result<Figure, fmt::Error> {
     // Legend, above the plot.
     write!(
         s,
-        "<g aria-hidden=\"true\"><circle cx=\"{}\" cy=\"20\" r=\"4\" fill=\"{BASELINE}\"/>",
+        "<g aria-hidden=\"true\"><circle cx=\"{}\" cy=\"20\" r=\"4\" fill=\"none\" stroke=\"{BASELINE}\" \
+         stroke-width=\"1.6\"/>",
         N(ML + 6.0)
     )?;
     text(&mut s, ML + 16.0, 24.0, "start", "baseline")?;
@@ -645,18 +646,9 @@ fn map_figure(map: &Map) -> Result<Figure, fmt::Error> {
         s.push_str("</title>");
         Ok(())
     };
-    write!(s, "<g fill=\"{BASELINE}\" fill-opacity=\"0.55\">")?;
-    for p in &baseline {
-        write!(
-            s,
-            "<circle class=\"pt\" cx=\"{}\" cy=\"{}\" r=\"2.8\">",
-            N(sx(p.x)),
-            N(sy(p.y))
-        )?;
-        point_title(&mut s, "baseline", p)?;
-        s.push_str("</circle>");
-    }
-    write!(s, "</g><g fill=\"{TARGET}\" fill-opacity=\"0.8\">")?;
+    // Target squares first, half transparent; baseline rings over them, so
+    // that where the two overlap (the usual case) both stay visible.
+    write!(s, "<g fill=\"{TARGET}\" fill-opacity=\"0.6\">")?;
     for p in &target {
         write!(
             s,
@@ -666,6 +658,20 @@ fn map_figure(map: &Map) -> Result<Figure, fmt::Error> {
         )?;
         point_title(&mut s, "target", p)?;
         s.push_str("</rect>");
+    }
+    write!(
+        s,
+        "</g><g fill=\"none\" stroke=\"{BASELINE}\" stroke-width=\"1.3\" stroke-opacity=\"0.8\">"
+    )?;
+    for p in &baseline {
+        write!(
+            s,
+            "<circle class=\"pt\" cx=\"{}\" cy=\"{}\" r=\"3.6\">",
+            N(sx(p.x)),
+            N(sy(p.y))
+        )?;
+        point_title(&mut s, "baseline", p)?;
+        s.push_str("</circle>");
     }
     write!(s, "</g><g fill=\"{ANOMALY}\" stroke=\"#000\" stroke-width=\"0.8\">")?;
     for (side, p) in &anomalies {

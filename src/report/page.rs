@@ -8,12 +8,13 @@
 //! the [`Page`] that [`super::html`] renders. It neither scores nor renders.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap, HashSet};
 use std::io;
 
 use super::html::{Map, MapPoint, Page, PageAnomaly, PageInput, PageThread, Timeline, TimelineBin, MAX_ANOMALIES};
 use super::projection::Projection;
-use super::{Anomaly, Sink, Summary};
+use super::sketch::Kept;
+use super::{thousands, Anomaly, Sink, Summary};
 use crate::model::Model;
 use crate::vectorize::{SparseVec, Vectorizer};
 
@@ -119,27 +120,35 @@ impl PageBuilder {
         anomalies.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.order.cmp(&b.order)));
 
         let mut summary_rows = rows;
+        let plural = |n: u64| if n == 1 { "" } else { "s" };
         summary_rows.extend([
             (
                 "baseline".to_string(),
                 format!(
-                    "{} records ({} unique) from {} inputs",
-                    model.records(),
-                    model.entries.len(),
-                    model.sources.len()
+                    "{} records ({} unique) from {} input{}",
+                    thousands(model.records()),
+                    thousands(model.entries.len() as u64),
+                    thousands(model.sources.len() as u64),
+                    plural(model.sources.len() as u64)
                 ),
             ),
             (
                 "target".to_string(),
                 format!(
-                    "{} records ({} unique) in {} inputs",
-                    summary.records, summary.unique, summary.inputs
+                    "{} records ({} unique) in {} input{}",
+                    thousands(summary.records),
+                    thousands(summary.unique),
+                    thousands(summary.inputs as u64),
+                    plural(summary.inputs as u64)
                 ),
             ),
             ("threshold".to_string(), format!("{}", summary.threshold)),
             ("neighbours (k)".to_string(), summary.k.to_string()),
-            ("anomalies".to_string(), summary.anomalies.to_string()),
-            ("time".to_string(), format!("{:.2} s", summary.elapsed.as_secs_f64())),
+            ("anomalies".to_string(), thousands(summary.anomalies)),
+            (
+                "scoring time".to_string(),
+                format!("{:.2} s", summary.elapsed.as_secs_f64()),
+            ),
         ]);
         if model.settings.window.size > 0 {
             summary_rows.push(("windows".to_string(), format!("{} events", model.settings.window.size)));
@@ -249,22 +258,29 @@ fn map(model: &Model, summary: &Summary) -> Option<Map> {
         .map(|e| point(&e.key, &e.text, 0.0, false))
         .collect();
 
+    // The anomalies first (the highest, each input's own), then a sample of
+    // the rest; a record in both is drawn once, as an anomaly.
     let sketches: Vec<_> = summary.per_input.iter().filter_map(|p| p.sketch.as_ref()).collect();
-    let sampled: Vec<_> = sketches.iter().flat_map(|s| s.sample()).collect();
+    let mut top: Vec<(usize, &Kept)> = sketches
+        .iter()
+        .enumerate()
+        .flat_map(|(input, s)| s.top().into_iter().map(move |k| (input, k)))
+        .filter(|(_, k)| k.score > summary.threshold)
+        .collect();
+    top.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+    top.truncate(MAP_ANOMALIES);
+    let marked: HashSet<(usize, u64)> = top.iter().map(|(input, k)| (*input, k.line)).collect();
+    let sampled: Vec<&Kept> = sketches
+        .iter()
+        .enumerate()
+        .flat_map(|(input, s)| s.sample().iter().map(move |k| (input, k)))
+        .filter(|(input, k)| !marked.contains(&(*input, k.line)))
+        .map(|(_, k)| k)
+        .collect();
     let mut target: Vec<MapPoint> = spread(&sampled, MAP_POINTS)
         .map(|k| point(&k.key, &k.text, k.score, k.score > summary.threshold))
         .collect();
-    let mut top: Vec<_> = sketches
-        .iter()
-        .flat_map(|s| s.top())
-        .filter(|k| k.score > summary.threshold)
-        .collect();
-    top.sort_by(|a, b| b.score.total_cmp(&a.score));
-    target.extend(
-        top.into_iter()
-            .take(MAP_ANOMALIES)
-            .map(|k| point(&k.key, &k.text, k.score, true)),
-    );
+    target.extend(top.into_iter().map(|(_, k)| point(&k.key, &k.text, k.score, true)));
     Some(Map {
         baseline,
         target,
