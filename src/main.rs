@@ -971,7 +971,7 @@ fn score_against(
         print_summary(&summary, &stats, started);
         warn_truncated(&stats);
     }
-    Ok(if summary.anomalies > 0 {
+    Ok(if summary.anomalies > 0 || summary.violations > 0 {
         Outcome::Anomalies
     } else {
         Outcome::Clean
@@ -1064,6 +1064,21 @@ fn print_summary(summary: &Summary, stats: &[InputStats], started: Instant) {
         summary.k,
         started.elapsed().as_secs_f64()
     );
+    if summary.violations > 0 {
+        let names: std::collections::BTreeSet<&str> = summary
+            .per_input
+            .iter()
+            .flat_map(|i| i.violations.iter().map(|v| v.syscall.as_str()))
+            .collect();
+        let names: Vec<String> = names.into_iter().map(|n| escape(n).into_owned()).collect();
+        let _ = writeln!(
+            err,
+            "honk: {} {} to system calls the baseline never made: {}",
+            thousands(summary.violations),
+            if summary.violations == 1 { "call" } else { "calls" },
+            names.join(", ")
+        );
+    }
     // The whole-input view: which traces, and which threads in them, stand out most.
     let several = summary.per_input.len() > 1;
     for input in summary.per_input.iter().filter(|i| i.anomalies > 0) {

@@ -20,7 +20,9 @@ use crate::parse::{self, Format, Record};
 use crate::read::{Input, Lines, ReadError};
 use crate::report::progress::Progress;
 use crate::report::sketch::Sketch;
-use crate::report::{Collect, InputProfile, Nearest, Selection, Selector, Sink, Summary};
+use crate::report::{
+    Collect, InputProfile, Nearest, Selection, Selector, Sink, Summary, Violation, PROFILED_VIOLATIONS,
+};
 use crate::vectorize::{SparseVec, Vectorizer};
 use crate::window::{Span, Windower};
 
@@ -390,6 +392,7 @@ pub fn score(
         summary.records += scored.stats.records;
         summary.unique += scored.unique;
         summary.anomalies += scored.profile.anomalies;
+        summary.violations += scored.profile.violations.iter().map(|v| v.count).sum::<u64>();
         summary.per_input.push(scored.profile);
         summary.truncated_lines += scored.stats.truncated;
         stats.push(scored.stats);
@@ -437,6 +440,10 @@ fn score_input(
     let mut unique = 0u64;
     let mut selector = Selector::new(options.selection.clone(), Arc::from(input.name()));
     let mut sketch = options.sketch.then(|| Sketch::new(&input.name()));
+    // System calls outside the baseline's set, by name: (count, first line).
+    // Only when the baseline has system calls: a text baseline has no policy.
+    let policy = &baseline.model.syscalls;
+    let mut violations: HashMap<String, (u64, u64)> = HashMap::new();
     let threshold = options.selection.threshold;
     let mut windower = Windower::new(baseline.model.settings.window);
     let window_events = baseline.model.settings.window.size as usize;
@@ -476,6 +483,16 @@ fn score_input(
         };
         for (i, (record, key)) in chunk.iter().zip(&keys).enumerate() {
             let result = cache.get(key.as_str()).copied().unwrap_or(unscored);
+            if let Some(name) = record
+                .syscall_name()
+                .filter(|n| !policy.is_empty() && !policy.contains_key(*n))
+            {
+                if let Some(seen) = violations.get_mut(name) {
+                    seen.0 += 1;
+                } else if violations.len() < PROFILED_VIOLATIONS {
+                    violations.insert(name.to_owned(), (1, record.line));
+                }
+            }
             if let Some(sketch) = sketch.as_mut() {
                 let anomaly = result.score > threshold;
                 sketch.record(
@@ -518,5 +535,12 @@ fn score_input(
     selector.end(sink).map_err(Error::Output)?;
     let mut profile = selector.profile();
     profile.sketch = sketch;
+    profile.violations = violations
+        .into_iter()
+        .map(|(syscall, (count, line))| Violation { syscall, count, line })
+        .collect();
+    profile
+        .violations
+        .sort_by(|a, b| a.line.cmp(&b.line).then(a.syscall.cmp(&b.syscall)));
     Ok(InputScore { stats, unique, profile })
 }

@@ -87,7 +87,8 @@ fn run_args(args: &[&str]) -> Run {
 }
 
 /// Parses JSON Lines output: every line must be a JSON object.
-fn json_lines(stdout: &str) -> Vec<Value> {
+/// Every JSON line of the output (anomalies, and policy violations, which have a `policy` key).
+fn all_json_lines(stdout: &str) -> Vec<Value> {
     stdout
         .lines()
         .map(|line| {
@@ -95,6 +96,14 @@ fn json_lines(stdout: &str) -> Vec<Value> {
             assert!(v.is_object(), "not an object: {line}");
             v
         })
+        .collect()
+}
+
+/// The JSON lines that are anomalies (or, for `eval`, its one object).
+fn json_lines(stdout: &str) -> Vec<Value> {
+    all_json_lines(stdout)
+        .into_iter()
+        .filter(|v| v.get("policy").is_none())
         .collect()
 }
 
@@ -2085,4 +2094,45 @@ fn eval_of_labelled_sessions_by_bag_and_stide() {
         "{}",
         r.stderr
     );
+}
+
+/// A system call the baseline never made is reported apart from the anomalies,
+/// once per name with its first line and count, and makes the exit status 1
+/// even when no record scores above the threshold.
+#[test]
+fn system_calls_the_baseline_never_made_are_policy_violations() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = "100 openat(AT_FDCWD, \"/etc/hosts\", O_RDONLY) = 3\n100 read(3, \"x\", 10) = 1\n100 close(3) = 0\n";
+    let target = format!("{base}100 getpid() = 100\n100 getpid() = 100\n100 read(3, \"x\", 10) = 1\n");
+    fs::write(dir.path().join("base.strace"), base).unwrap();
+    fs::write(dir.path().join("target.strace"), target).unwrap();
+    // A threshold of 1: no record can be an anomaly, only a violation.
+    let r = run(honk_in(dir.path()).args(["diff", "--json", "-t", "1", "base.strace", "target.strace"]));
+    assert_eq!(r.code, 1, "a violation alone is something new: {}", r.stderr);
+    assert!(json_lines(&r.stdout).is_empty(), "{}", r.stdout);
+    let all = all_json_lines(&r.stdout);
+    assert_eq!(all.len(), 1, "{}", r.stdout);
+    let v = &all[0];
+    assert_eq!(v["policy"], "syscall outside the baseline");
+    assert_eq!(v["syscall"], "getpid");
+    assert_eq!(v["count"], 2);
+    assert_eq!(v["line"], 4);
+    assert_eq!(v["source"], "target.strace");
+    assert!(
+        r.stderr
+            .contains("2 calls to system calls the baseline never made: getpid"),
+        "{}",
+        r.stderr
+    );
+
+    let r = run(honk_in(dir.path()).args(["diff", "-t", "1", "base.strace", "target.strace"]));
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stdout.trim_end(),
+        "target.strace:4  policy  getpid is a system call the baseline never made (2 calls)"
+    );
+
+    // Text logs have no system calls, so no policy.
+    let r = run_args(&["diff", "-t", "1", "baseline.log", "target.log"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
 }

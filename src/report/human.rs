@@ -5,6 +5,12 @@
 //!   ~ baseline.strace:812  openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3
 //! ```
 //!
+//! System calls the baseline never made follow the anomalies, one line each:
+//!
+//! ```text
+//! target.strace:1643  policy  getgroups is a system call the baseline never made (2 calls)
+//! ```
+//!
 //! Context records print as `source-line-` like grep's, and a context record
 //! already printed is not printed twice. Control characters and bidirectional
 //! overrides in log text are escaped, so a hostile line cannot drive the terminal.
@@ -175,7 +181,26 @@ impl<W: Write> Sink for HumanPrinter<W> {
         Ok(())
     }
 
-    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+    /// System calls the baseline never made, after the anomalies: a category
+    /// of their own, however close each call is to something in the baseline.
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        let (source_color, reset) = self.paint(SOURCE);
+        let (score_color, _) = self.paint(SCORE);
+        let (line_color, _) = self.paint(LINE);
+        for input in summary.per_input.iter().filter(|i| !i.violations.is_empty()) {
+            for v in &input.violations {
+                writeln!(
+                    self.out,
+                    "{source_color}{}{reset}:{line_color}{}{reset}  {score_color}policy{reset}  {} is a system call \
+                     the baseline never made ({} {})",
+                    escape(&input.source),
+                    v.line,
+                    escape(&v.syscall),
+                    v.count,
+                    if v.count == 1 { "call" } else { "calls" }
+                )?;
+            }
+        }
         self.out.flush()
     }
 }

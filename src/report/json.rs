@@ -7,6 +7,12 @@
 //! An unusual window of events (`--window`) also has
 //! `"window": {"last_line", "events", "thread"}`, and its `text` (and its
 //! nearest's) is the window's events, one per line, as `LINE<TAB>text`.
+//!
+//! After the anomalies, one object per system call the target made and the
+//! baseline never did (a policy violation, whatever its score):
+//! `{"source": str, "line": int (the first call), "policy": "syscall outside
+//! the baseline", "syscall": str, "count": int}`. Tell the two apart by the
+//! `policy` key (`select(.policy)` in jq).
 
 use std::io::{self, Write};
 
@@ -63,9 +69,32 @@ impl<W: Write> Sink for JsonPrinter<W> {
         self.out.write_all(b"\n")
     }
 
-    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        for input in &summary.per_input {
+            for v in &input.violations {
+                let line = PolicyLine {
+                    source: &input.source,
+                    line: v.line,
+                    policy: "syscall outside the baseline",
+                    syscall: &v.syscall,
+                    count: v.count,
+                };
+                serde_json::to_writer(&mut self.out, &line)?;
+                self.out.write_all(b"\n")?;
+            }
+        }
         self.out.flush()
     }
+}
+
+/// A system call the baseline never made, after the anomalies.
+#[derive(Serialize)]
+struct PolicyLine<'a> {
+    source: &'a str,
+    line: u64,
+    policy: &'static str,
+    syscall: &'a str,
+    count: u64,
 }
 
 #[cfg(test)]

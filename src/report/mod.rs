@@ -81,6 +81,8 @@ pub struct Summary {
     pub baseline_records: u64,
     pub baseline_unique: u64,
     pub truncated_lines: u64,
+    /// Calls to system calls the baseline never made, over all inputs.
+    pub violations: u64,
     /// Per input, in input order: how unusual it is as a whole.
     pub per_input: Vec<InputProfile>,
     #[serde(skip)]
@@ -103,7 +105,24 @@ pub struct InputProfile {
     /// A bounded summary of every scored record, for plots (when asked for).
     #[serde(skip)]
     pub sketch: Option<sketch::Sketch>,
+    /// System calls the baseline never made (policy violations), in the order
+    /// of their first call; at most [`PROFILED_VIOLATIONS`] names.
+    pub violations: Vec<Violation>,
 }
+
+/// A system call of the target that the baseline never made: outside the
+/// baseline's policy, whatever its distance.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Violation {
+    pub syscall: String,
+    /// How many records made it.
+    pub count: u64,
+    /// The line of the first.
+    pub line: u64,
+}
+
+/// System-call names listed per input as violations.
+pub const PROFILED_VIOLATIONS: usize = 256;
 
 /// How unusual one thread of an input is.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -240,6 +259,7 @@ impl Selector {
             },
             threads,
             sketch: None,
+            violations: Vec::new(),
         }
     }
 
