@@ -226,8 +226,14 @@ pub struct TraceArgs {
     #[arg(long)]
     pub gvisor: bool,
 
-    /// With --gvisor: give the sandbox the host's network.
-    #[arg(long, requires = "gvisor")]
+    /// Run strace and the command in a bubblewrap sandbox: new user, pid, mount,
+    /// network, IPC and UTS namespaces, the host's files read-only, a scratch
+    /// tmpfs on /tmp, no network. The command can still read what your user can.
+    #[arg(long, conflicts_with = "gvisor")]
+    pub sandbox: bool,
+
+    /// With --sandbox or --gvisor: give the command the host's network.
+    #[arg(long)]
     pub net: bool,
 
     #[command(flatten)]

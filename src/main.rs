@@ -25,6 +25,7 @@ use honk::report::json::JsonPrinter;
 use honk::report::page::{InputRow, PageBuilder};
 use honk::report::progress::Progress;
 use honk::report::{thousands, Anomaly, Collect, Discard, Selection, Sink, Summary, Tee, Top};
+use honk::trace::Isolation;
 use honk::vectorize::{Tokenizer, DEFAULT_N_FEATURES};
 use honk::{demo, inspect, normalize};
 
@@ -694,10 +695,18 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
         (None, None) if args.gvisor => PathBuf::from("trace.gvisor.log"),
         (None, None) => PathBuf::from("trace.strace"),
     };
+    if args.net && !args.sandbox && !args.gvisor {
+        bail!("--net gives a sandbox the host's network; it needs --sandbox or --gvisor");
+    }
     let status = if args.gvisor {
         honk::trace::gvisor(&args.command, &output, args.net, args.score.is_some())?
     } else {
-        honk::trace::strace(&args.command, &output, args.score.is_some())?
+        let isolation = if args.sandbox {
+            Isolation::Sandbox { network: args.net }
+        } else {
+            Isolation::None
+        };
+        honk::trace::strace(&args.command, &output, isolation, args.score.is_some())?
     };
     if !quiet {
         let command: Vec<_> = args.command.iter().map(|a| a.to_string_lossy()).collect();

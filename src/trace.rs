@@ -17,6 +17,14 @@
 //! It can still *read* the host's files, as the user running honk (root).
 //! gVisor's `--strace` log of the sandbox's system calls is the trace.
 //!
+//! With `--sandbox` (bubblewrap, `bwrap`): strace and the command run in new
+//! user, pid, mount, network, IPC and UTS namespaces; the host's file system is
+//! mounted read-only, with a fresh tmpfs on `/tmp` for scratch, a minimal
+//! `/dev` and a new `/proc`; there is no network (not even the host's
+//! loopback) unless asked. The command can still read every host file its user
+//! can read, and it runs on the host's kernel: a kernel exploit is out of scope.
+//! Each of these claims has a test below.
+//!
 //! This module starts processes; it does not parse or score their traces.
 
 use std::ffi::OsString;
@@ -34,6 +42,13 @@ pub enum TraceError {
     NoStrace,
     #[error("runsc (gVisor) is not installed; install it with `apt-get install runsc`")]
     NoRunsc,
+    #[error("bubblewrap is not installed; install it with `apt-get install bubblewrap`")]
+    NoBwrap,
+    #[error(
+        "the sandbox could not start `{command}` (exit status {status}); bubblewrap needs user \
+         namespaces (kernel.unprivileged_userns_clone, or run as root)"
+    )]
+    NoSandbox { command: String, status: ExitStatus },
     #[error("cannot run {0}")]
     Spawn(&'static str, #[source] io::Error),
     #[error(
@@ -54,29 +69,83 @@ pub enum TraceError {
     NotTraced { command: String, status: ExitStatus },
 }
 
+/// How the traced command is isolated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Isolation {
+    /// None: strace only watches.
+    #[default]
+    None,
+    /// bubblewrap's namespaces, a read-only host, scratch `/tmp`; the host's
+    /// network only if `network`.
+    Sandbox { network: bool },
+}
+
 /// Run `command` under strace, writing the trace to `output`. Returns the
 /// command's own exit status (strace passes it through). With
 /// `stdout_to_stderr`, the command's standard output goes to standard error, so
 /// that honk's own output (scores) is all that is on standard output.
-pub fn strace(command: &[OsString], output: &Path, stdout_to_stderr: bool) -> Result<ExitStatus, TraceError> {
+pub fn strace(
+    command: &[OsString],
+    output: &Path,
+    isolation: Isolation,
+    stdout_to_stderr: bool,
+) -> Result<ExitStatus, TraceError> {
     let stdout = if stdout_to_stderr {
         Stdio::from(io::stderr())
     } else {
         Stdio::inherit()
     };
-    let status = Command::new("strace")
+    // In the sandbox the trace goes to a directory of its own, the one place
+    // bound writable; it is copied to `output` afterwards.
+    let sandbox_dir = match isolation {
+        Isolation::Sandbox { .. } => Some(
+            tempfile::Builder::new()
+                .prefix("honk-sandbox-")
+                .tempdir()
+                .map_err(|e| TraceError::Spawn("bwrap", e))?,
+        ),
+        Isolation::None => None,
+    };
+    let trace_file = match &sandbox_dir {
+        Some(dir) => dir.path().join("trace.strace"),
+        None => output.to_path_buf(),
+    };
+    let mut cmd = match (isolation, &sandbox_dir) {
+        (Isolation::Sandbox { network }, Some(dir)) => {
+            let mut bwrap = Command::new("bwrap");
+            bwrap.args(sandbox_args(network, dir.path())).arg("--").arg("strace");
+            bwrap
+        }
+        _ => Command::new("strace"),
+    };
+    let status = cmd
         .args(STRACE_OPTIONS)
         .arg("-o")
-        .arg(output)
+        .arg(&trace_file)
         .arg("--")
         .args(command)
         .stdin(Stdio::inherit())
         .stdout(stdout)
         .status()
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => TraceError::NoStrace,
-            _ => TraceError::Spawn("strace", e),
+        .map_err(|e| match (e.kind(), isolation) {
+            (io::ErrorKind::NotFound, Isolation::None) => TraceError::NoStrace,
+            (io::ErrorKind::NotFound, Isolation::Sandbox { .. }) => TraceError::NoBwrap,
+            (_, Isolation::None) => TraceError::Spawn("strace", e),
+            (_, Isolation::Sandbox { .. }) => TraceError::Spawn("bwrap", e),
         })?;
+    if sandbox_dir.is_some() {
+        let traced = std::fs::metadata(&trace_file).is_ok_and(|m| m.len() > 0);
+        if !traced {
+            return Err(TraceError::NoSandbox {
+                command: describe(command),
+                status,
+            });
+        }
+        std::fs::copy(&trace_file, output).map_err(|source| TraceError::Write {
+            path: output.display().to_string(),
+            source,
+        })?;
+    }
     // strace exits with the command's status, so a failing command is not a
     // failed trace; an empty trace file is.
     let traced = std::fs::metadata(output).map(|m| m.len() > 0).unwrap_or(false);
@@ -87,6 +156,39 @@ pub fn strace(command: &[OsString], output: &Path, stdout_to_stderr: bool) -> Re
         });
     }
     Ok(status)
+}
+
+/// bubblewrap's options: new namespaces (user, pid, IPC, UTS, cgroup if it
+/// can, network unless `network`; bwrap always makes a new mount namespace),
+/// the host read-only, scratch `/tmp`, a minimal `/dev`, a new `/proc`, and
+/// `out` (where the trace goes) the only writable host directory.
+fn sandbox_args(network: bool, out: &Path) -> Vec<OsString> {
+    let mut args: Vec<OsString> = [
+        "--unshare-user",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--new-session",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/tmp",
+    ]
+    .iter()
+    .map(OsString::from)
+    .collect();
+    if !network {
+        args.push("--unshare-net".into());
+    }
+    args.extend(["--bind".into(), out.as_os_str().to_owned(), out.as_os_str().to_owned()]);
+    args
 }
 
 /// Run `command` in a gVisor sandbox (`runsc do`) with its system calls traced,
@@ -171,7 +273,7 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("t.strace");
-        let status = match strace(&["cat".into(), "/etc/hostname".into()], &out, true) {
+        let status = match strace(&["cat".into(), "/etc/hostname".into()], &out, Isolation::None, true) {
             Ok(status) => status,
             Err(TraceError::NotTraced { .. }) => {
                 eprintln!("skipping: ptrace is not allowed here");
@@ -255,10 +357,87 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("t.strace");
-        match strace(&["sh".into(), "-c".into(), "exit 3".into()], &out, false) {
+        match strace(
+            &["sh".into(), "-c".into(), "exit 3".into()],
+            &out,
+            Isolation::None,
+            false,
+        ) {
             Ok(status) => assert_eq!(status.code(), Some(3)),
             Err(TraceError::NotTraced { .. }) => eprintln!("skipping: ptrace is not allowed here"),
             Err(e) => panic!("{e}"),
         }
+    }
+
+    /// Whether bubblewrap can make its sandbox here (it needs user namespaces).
+    fn sandbox_usable() -> bool {
+        strace_present()
+            && Command::new("bwrap")
+                .args(["--ro-bind", "/", "/", "--unshare-user", "--unshare-net", "true"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+    }
+
+    fn sandboxed(script: &str, network: bool) -> (ExitStatus, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("t.strace");
+        let command = ["/bin/bash".into(), "-c".into(), script.into()];
+        let status = strace(&command, &out, Isolation::Sandbox { network }, true).unwrap();
+        (status, std::fs::read_to_string(&out).unwrap())
+    }
+
+    #[test]
+    fn the_sandbox_traces_and_keeps_writes_in_its_scratch_space() {
+        if !sandbox_usable() {
+            eprintln!("skipping: needs strace and bubblewrap with user namespaces (apt-get install bubblewrap)");
+            return;
+        }
+        // A host directory outside /tmp (which the sandbox replaces): the package's.
+        let host = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+        let outside = host.path().join("written-outside");
+        let scratch_name = format!("honk-scratch-{}", std::process::id());
+        let script = format!(
+            "cat /etc/hostname > /dev/null; echo x > /tmp/{scratch_name} && cat /tmp/{scratch_name} > /dev/null; \
+             echo y > {}; exit 0",
+            outside.display()
+        );
+        let (status, trace) = sandboxed(&script, false);
+        assert!(status.success(), "{status}");
+        assert_eq!(crate::parse::detect(trace.lines()), crate::parse::Format::Strace);
+        assert!(
+            trace.contains("</etc/hostname>"),
+            "the command's calls are traced: {trace}"
+        );
+        // The write outside the scratch space was refused by the read-only host...
+        assert!(trace.contains("written-outside") && trace.contains("EROFS"), "{trace}");
+        assert!(!outside.exists(), "a write outside the scratch space reached the host");
+        // ...and the scratch file lived in the sandbox's own /tmp, not the host's.
+        assert!(trace.contains(&scratch_name), "{trace}");
+        assert!(
+            !Path::new("/tmp").join(&scratch_name).exists(),
+            "the scratch /tmp is the host's"
+        );
+    }
+
+    #[test]
+    fn the_sandbox_has_no_network_unless_asked() {
+        if !sandbox_usable() {
+            eprintln!("skipping: needs strace and bubblewrap with user namespaces (apt-get install bubblewrap)");
+            return;
+        }
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let script = format!("exec 3<>/dev/tcp/127.0.0.1/{port}");
+        let (status, trace) = sandboxed(&script, false);
+        assert!(!status.success(), "the connection fails in the sandbox");
+        assert!(listener.accept().is_err(), "nothing arrived on the host");
+        assert!(trace.contains("connect(") && trace.contains("ECONNREFUSED"), "{trace}");
+
+        // With the network, the same connection arrives.
+        let (status, _) = sandboxed(&format!("exec 3<>/dev/tcp/127.0.0.1/{port}"), true);
+        assert!(status.success(), "{status}");
+        listener.set_nonblocking(false).unwrap();
+        assert!(listener.accept().is_ok(), "the connection arrived");
     }
 }
