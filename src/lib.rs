@@ -16,6 +16,7 @@
 //!
 //! [`pipeline`] wires the stages together for learning and scoring; [`cli`] is
 //! the command line; [`demo`] makes the traces `honk demo` shows; [`inspect`] tallies what was parsed; [`trace`] runs a command under strace; [`eval`] computes detection metrics.
+//! [`seccomp`] writes a seccomp allow-list profile of the system calls a baseline made.
 
 pub mod cli;
 pub mod demo;
@@ -28,6 +29,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod read;
 pub mod report;
+pub mod seccomp;
 pub mod trace;
 pub mod vectorize;
 pub mod window;
