@@ -98,6 +98,26 @@ pub enum Command {
     /// stide methods also report F1 at a threshold chosen from the baseline alone.
     Eval(EvalArgs),
 
+    /// Write a seccomp profile that allows every system call the baseline made.
+    ///
+    /// An allow-list of the model's system calls, in Docker's profile schema
+    /// (`docker run --security-opt seccomp=FILE`) or as the `linux.seccomp`
+    /// object of an OCI runtime's config.json. Every other call gets the
+    /// default action: fail with EPERM, log and allow (`--action log`, for a
+    /// first rollout: read the kernel's audit log), or kill the process. Names
+    /// that are not system calls of the architecture (sysdig's `procexit`, say)
+    /// are left out and listed on stderr. Arguments are not checked.
+    Seccomp(SeccompArgs),
+
+    /// Run a command under a seccomp profile (internal: `honk trace --seccomp` runs it under strace).
+    #[command(name = "__seccomp-exec", hide = true)]
+    SeccompExec {
+        #[arg(long)]
+        profile: PathBuf,
+        #[arg(required = true, last = true)]
+        command: Vec<std::ffi::OsString>,
+    },
+
     /// Show what honk reads in logs: format, records, processes, syscalls, unparsed lines.
     ///
     /// The first thing to check when results look odd: whether the format was
@@ -236,12 +256,55 @@ pub struct TraceArgs {
     #[arg(long)]
     pub net: bool,
 
+    /// Enforce this seccomp profile (from `honk seccomp`, Docker or OCI form) on
+    /// the command: calls outside it fail with EPERM, are logged, or kill it, as
+    /// the profile's default action says. strace itself is not filtered.
+    #[arg(long, value_name = "PROFILE", conflicts_with = "gvisor")]
+    pub seccomp: Option<PathBuf>,
+
     #[command(flatten)]
     pub output_args: OutputArgs,
 
     /// The command to trace and its arguments, after `--`.
     #[arg(required = true, last = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct SeccompArgs {
+    /// The model whose system calls are allowed.
+    #[arg(short, long, value_name = "MODEL")]
+    pub model: PathBuf,
+
+    /// Write the profile to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// The profile's schema: Docker's, or the OCI runtime spec's `linux.seccomp` object.
+    #[arg(long, value_enum, default_value_t = crate::seccomp::ProfileFormat::Docker, value_name = "FORMAT")]
+    pub format: crate::seccomp::ProfileFormat,
+
+    /// What every other system call gets: `errno` (fails with EPERM), `log`
+    /// (allowed and logged by the kernel: "log, don't block"), `kill` (the process is killed).
+    #[arg(long, value_enum, default_value_t = crate::seccomp::Action::Errno, value_name = "ACTION")]
+    pub action: crate::seccomp::Action,
+
+    /// The architecture the profile is for.
+    #[arg(long, value_enum, default_value_t = crate::seccomp::Arch::X86_64, value_name = "ARCH")]
+    pub arch: crate::seccomp::Arch,
+
+    /// Also allow a base set: `default` adds the calls a container runtime
+    /// (runc, crun) makes after loading the filter and those the dynamic loader
+    /// and libc make before main, which a trace of the program may lack.
+    #[arg(long, value_enum, value_name = "SET")]
+    pub base: Option<BaseSet>,
+}
+
+/// `honk seccomp --base`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BaseSet {
+    /// The runtime's and the loader's start-up calls.
+    Default,
 }
 
 #[derive(Debug, Args)]

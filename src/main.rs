@@ -11,7 +11,7 @@ use clap::{CommandFactory, Parser};
 
 use honk::cli::{
     Cli, ColorArg, Command, DiffArgs, EvalArgs, EvalMethod, FormatArg, Generate, InputArgs, ItemsArg, LearnArgs,
-    ModelArgs, OutputArgs, ScoreArgs, TraceArgs, UnseenArg, WeightArg, DEFAULT_THRESHOLD,
+    ModelArgs, OutputArgs, ScoreArgs, SeccompArgs, TraceArgs, UnseenArg, WeightArg, DEFAULT_THRESHOLD,
 };
 use honk::eval::items::{self, BagParams, BagScorer, StideScorer, Vocabulary};
 use honk::eval::{self, forest, lidds, Labelled};
@@ -27,7 +27,7 @@ use honk::report::progress::Progress;
 use honk::report::{thousands, Anomaly, Collect, Discard, Selection, Sink, Summary, Tee, Top};
 use honk::trace::Isolation;
 use honk::vectorize::{Tokenizer, DEFAULT_N_FEATURES};
-use honk::{demo, inspect, normalize};
+use honk::{demo, inspect, normalize, seccomp};
 
 /// What a command found.
 enum Outcome {
@@ -88,6 +88,8 @@ fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Trace(args) => trace(args, quiet),
         Command::Eval(args) => eval(args, quiet),
+        Command::Seccomp(args) => seccomp_profile(args, quiet),
+        Command::SeccompExec { profile, command } => seccomp_exec(&profile, &command),
         Command::Inspect(args) => {
             let inputs = read::expand(&args.inputs)?;
             let progress = Progress::new(!quiet, "reading", pipeline::total_bytes(&inputs));
@@ -682,6 +684,83 @@ fn describe_method(args: &EvalArgs) -> MethodDescription {
     MethodDescription { human, json }
 }
 
+/// `honk seccomp`: the model's system calls as an allow-list profile.
+fn seccomp_profile(args: SeccompArgs, quiet: bool) -> Result<Outcome> {
+    let model = Model::load(&args.model)?;
+    if model.syscalls.is_empty() && args.base.is_none() {
+        bail!(
+            "{} has no system calls: it was learned from logs that are not system-call traces \
+             (strace, sysdig, gVisor, audit)",
+            args.model.display()
+        );
+    }
+    let options = seccomp::ProfileOptions {
+        format: args.format,
+        action: args.action,
+        arch: args.arch,
+        base: args.base.is_some(),
+    };
+    let (profile, dropped) = seccomp::profile(model.syscalls.keys().map(String::as_str), &options)?;
+    if !quiet && !dropped.is_empty() {
+        let dropped: Vec<String> = dropped.iter().map(|d| escape(d).into_owned()).collect();
+        eprintln!(
+            "honk: left out {} {} that {} not a system call of {}: {}",
+            dropped.len(),
+            if dropped.len() == 1 { "name" } else { "names" },
+            if dropped.len() == 1 { "is" } else { "are" },
+            args.arch,
+            dropped.join(", ")
+        );
+    }
+    let json = profile.to_json();
+    match &args.output {
+        Some(path) => write_atomically(path, json.as_bytes(), "profile")?,
+        None => io::stdout().lock().write_all(json.as_bytes())?,
+    }
+    if !quiet {
+        eprintln!(
+            "honk: {} system calls allowed, every other one: {}",
+            profile.names().len(),
+            args.action.scmp_name()
+        );
+    }
+    Ok(Outcome::Clean)
+}
+
+/// `honk __seccomp-exec`: install the profile's filter and become the command.
+/// `honk trace --seccomp` runs this under strace, so that strace is not filtered.
+fn seccomp_exec(profile: &Path, command: &[std::ffi::OsString]) -> Result<Outcome> {
+    use std::os::unix::process::CommandExt;
+    let text = std::fs::read_to_string(profile).with_context(|| format!("cannot read {}", profile.display()))?;
+    let (names, action) = seccomp::read_profile(&text).with_context(|| profile.display().to_string())?;
+    let arch = seccomp::Arch::host().context("seccomp filters are made for x86_64 only")?;
+    let known: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| seccomp::is_syscall(arch, n))
+        .collect();
+    let filter = seccomp::compile(known, action, arch)?;
+    let (program, args) = command.split_first().context("no command to run")?;
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args);
+    // SAFETY: the hook only makes the prctl and seccomp system calls and
+    // allocates nothing, as is required between fork and exec.
+    unsafe {
+        cmd.pre_exec(seccomp::pre_exec_hook(filter));
+    }
+    let error = cmd.exec();
+    bail!(
+        "cannot run {} under {}: {error}{}",
+        program.to_string_lossy(),
+        profile.display(),
+        if error.raw_os_error() == Some(1) {
+            " (the profile does not allow execve: make it with --base default)"
+        } else {
+            ""
+        }
+    )
+}
+
 fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
     let chained = args.learn.is_some() || args.score.is_some();
     let scratch = if args.output.is_none() && chained {
@@ -698,16 +777,40 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
     if args.net && !args.sandbox && !args.gvisor {
         bail!("--net gives a sandbox the host's network; it needs --sandbox or --gvisor");
     }
+    // With a profile, strace runs honk's launcher, which installs the filter and
+    // becomes the command; the launcher's own calls are cut from the trace.
+    let profile = args.seccomp.as_deref().map(std::fs::canonicalize).transpose()?;
+    let command = match &profile {
+        Some(profile) => {
+            let text =
+                std::fs::read_to_string(profile).with_context(|| format!("cannot read {}", profile.display()))?;
+            seccomp::read_profile(&text).with_context(|| profile.display().to_string())?;
+            let mut launcher: Vec<std::ffi::OsString> = vec![
+                std::env::current_exe()?.into(),
+                "__seccomp-exec".into(),
+                "--profile".into(),
+                profile.clone().into(),
+                "--".into(),
+            ];
+            launcher.extend(args.command.iter().cloned());
+            launcher
+        }
+        None => args.command.clone(),
+    };
     let status = if args.gvisor {
-        honk::trace::gvisor(&args.command, &output, args.net, args.score.is_some())?
+        honk::trace::gvisor(&command, &output, args.net, args.score.is_some())?
     } else {
         let isolation = if args.sandbox {
             Isolation::Sandbox { network: args.net }
         } else {
             Isolation::None
         };
-        honk::trace::strace(&args.command, &output, isolation, args.score.is_some())?
+        let visible: Vec<&Path> = profile.iter().map(PathBuf::as_path).collect();
+        honk::trace::strace(&command, &output, isolation, &visible, args.score.is_some())?
     };
+    if args.seccomp.is_some() {
+        honk::trace::drop_launcher(&output)?;
+    }
     if !quiet {
         let command: Vec<_> = args.command.iter().map(|a| a.to_string_lossy()).collect();
         eprintln!(
@@ -1000,32 +1103,11 @@ fn thin<T: Copy>(points: Vec<T>, most: usize) -> Vec<T> {
     kept
 }
 
-/// Render `page` and write it to `path` atomically (a temporary file in the
-/// same directory, renamed over it); then open it if asked.
+/// Render `page` and write it to `path` atomically; then open it if asked.
 fn write_report(path: &Path, page: &Page, open: bool, quiet: bool) -> Result<()> {
     let progress = Progress::new(!quiet, "writing the report", None);
     let html = html::render(page)?;
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".honk-report-").suffix(".tmp");
-    // A report is for reading, like any new file (0666 minus the umask), not
-    // owner-only as temporary files are made.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut file = builder
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write the report in {}", dir.display()))?;
-    file.write_all(html.as_bytes())
-        .and_then(|()| file.flush())
-        .with_context(|| format!("cannot write the report {}", path.display()))?;
-    file.persist(path)
-        .with_context(|| format!("cannot write the report {}", path.display()))?;
+    write_atomically(path, html.as_bytes(), "report")?;
     progress.finish();
     if !quiet {
         eprintln!("report written to {}", path.display());
@@ -1042,6 +1124,33 @@ fn write_report(path: &Path, page: &Page, open: bool, quiet: bool) -> Result<()>
             Err(e) => eprintln!("honk: could not open {} with xdg-open: {e}", path.display()),
         }
     }
+    Ok(())
+}
+
+/// Write `bytes` to `path` atomically: a temporary file in the same directory,
+/// renamed over it, so a reader never sees half a file. `what` names it in errors.
+fn write_atomically(path: &Path, bytes: &[u8], what: &str) -> Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".honk-report-").suffix(".tmp");
+    // The file is for reading, like any new file (0666 minus the umask), not
+    // owner-only as temporary files are made.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut file = builder
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write the {what} in {}", dir.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.flush())
+        .with_context(|| format!("cannot write the {what} {}", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("cannot write the {what} {}", path.display()))?;
     Ok(())
 }
 

@@ -203,6 +203,8 @@ pub enum SeccompError {
     WrongHost { filter: Arch, host: &'static str },
     #[error("cannot install the seccomp filter")]
     Install(#[source] seccompiler::Error),
+    #[error("not a seccomp profile honk can enforce: {reason}")]
+    BadProfile { reason: String },
 }
 
 /// The calls a dynamically linked program makes from `execve` to `main` and on a plain exit: the dynamic
@@ -538,6 +540,59 @@ impl Filter {
     }
 }
 
+/// The allow list and default action of a profile in Docker's or the OCI form (as [`Profile::to_json`]
+/// writes them, or as written by hand): the names of every rule whose action is `SCMP_ACT_ALLOW`, and the
+/// `defaultAction`. Rules with another action, or with argument conditions, are not enforceable by
+/// [`compile`] and are refused rather than silently widened or dropped.
+pub fn read_profile(json: &str) -> Result<(Vec<String>, Action), SeccompError> {
+    let bad = |reason: String| SeccompError::BadProfile { reason };
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| bad(format!("not JSON ({e})")))?;
+    let default = value
+        .get("defaultAction")
+        .and_then(|a| a.as_str())
+        .ok_or_else(|| bad("no \"defaultAction\"".into()))?;
+    let action = match default {
+        "SCMP_ACT_ERRNO" => Action::Errno,
+        "SCMP_ACT_LOG" => Action::Log,
+        "SCMP_ACT_KILL" | "SCMP_ACT_KILL_PROCESS" | "SCMP_ACT_KILL_THREAD" => Action::Kill,
+        other => return Err(bad(format!("the default action {other} is not ERRNO, LOG or KILL"))),
+    };
+    let mut names = BTreeSet::new();
+    for (i, rule) in value
+        .get("syscalls")
+        .and_then(|s| s.as_array())
+        .ok_or_else(|| bad("no \"syscalls\" list".into()))?
+        .iter()
+        .enumerate()
+    {
+        let action = rule.get("action").and_then(|a| a.as_str()).unwrap_or("");
+        if action != "SCMP_ACT_ALLOW" {
+            return Err(bad(format!(
+                "rule {i} has the action {action:?}; only SCMP_ACT_ALLOW rules are enforced"
+            )));
+        }
+        if rule
+            .get("args")
+            .is_some_and(|a| a.as_array().is_some_and(|a| !a.is_empty()))
+        {
+            return Err(bad(format!(
+                "rule {i} has argument conditions, which honk does not enforce"
+            )));
+        }
+        let rule_names = rule
+            .get("names")
+            .and_then(|n| n.as_array())
+            .ok_or_else(|| bad(format!("rule {i} has no \"names\" list")))?;
+        for name in rule_names {
+            let name = name
+                .as_str()
+                .ok_or_else(|| bad(format!("rule {i} has a name that is not a string")))?;
+            names.insert(name.to_string());
+        }
+    }
+    Ok((names.into_iter().collect(), action))
+}
+
 /// A filter that allows the calls `names` and applies `action` to every other call of `arch`'s native ABI.
 ///
 /// Built with the `seccompiler` crate: the program first checks the ABI and kills the process on a call
@@ -618,6 +673,45 @@ mod tests {
     use serde_json::Value;
 
     const ALL_FORMATS: [ProfileFormat; 2] = [ProfileFormat::Docker, ProfileFormat::Oci];
+
+    #[test]
+    fn profiles_read_back_as_written() {
+        for format in ALL_FORMATS {
+            for action in [Action::Errno, Action::Log, Action::Kill] {
+                let options = ProfileOptions {
+                    format,
+                    action,
+                    arch: Arch::X86_64,
+                    base: false,
+                };
+                let (profile, _) = profile(["read", "write", "openat", "procexit"], &options).unwrap();
+                let (names, read_action) = read_profile(&profile.to_json()).unwrap();
+                assert_eq!(names, vec!["openat", "read", "write"]);
+                assert_eq!(read_action, action);
+            }
+        }
+        for (json, why) in [
+            ("[]", "defaultAction"),
+            (r#"{"defaultAction":"SCMP_ACT_TRAP","syscalls":[]}"#, "SCMP_ACT_TRAP"),
+            (r#"{"defaultAction":"SCMP_ACT_ERRNO"}"#, "syscalls"),
+            (
+                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO"}]}"#,
+                "only SCMP_ACT_ALLOW",
+            ),
+            (
+                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"name":"read","action":"SCMP_ACT_ALLOW"}]}"#,
+                "names",
+            ),
+            (
+                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_EQ"}]}]}"#,
+                "argument",
+            ),
+            ("not json", "not JSON"),
+        ] {
+            let err = read_profile(json).unwrap_err().to_string();
+            assert!(err.contains(why), "{json}: {err}");
+        }
+    }
     const ALL_ACTIONS: [Action; 3] = [Action::Errno, Action::Log, Action::Kill];
 
     /// The names of the golden files: a few real calls, repeats, an i386-only call, sysdig events and junk.

@@ -84,10 +84,15 @@ pub enum Isolation {
 /// command's own exit status (strace passes it through). With
 /// `stdout_to_stderr`, the command's standard output goes to standard error, so
 /// that honk's own output (scores) is all that is on standard output.
+///
+/// In the sandbox, `visible` are host files the command needs to read (a
+/// seccomp profile, say) that would be hidden by the scratch `/tmp`; they are
+/// bound read-only at their paths. Without a sandbox they are always visible.
 pub fn strace(
     command: &[OsString],
     output: &Path,
     isolation: Isolation,
+    visible: &[&Path],
     stdout_to_stderr: bool,
 ) -> Result<ExitStatus, TraceError> {
     let stdout = if stdout_to_stderr {
@@ -113,7 +118,11 @@ pub fn strace(
     let mut cmd = match (isolation, &sandbox_dir) {
         (Isolation::Sandbox { network }, Some(dir)) => {
             let mut bwrap = Command::new("bwrap");
-            bwrap.args(sandbox_args(network, dir.path())).arg("--").arg("strace");
+            bwrap.args(sandbox_args(network, dir.path()));
+            for path in visible {
+                bwrap.arg("--ro-bind").arg(path).arg(path);
+            }
+            bwrap.arg("--").arg("strace");
             bwrap
         }
         _ => Command::new("strace"),
@@ -156,6 +165,40 @@ pub fn strace(
         });
     }
     Ok(status)
+}
+
+/// Cut honk's seccomp launcher out of a strace trace: everything before the
+/// command's own `execve` (the launcher's start-up and its installing the
+/// filter), so that the trace is the command's alone. The launcher is the
+/// trace's first process; its first successful `execve` started honk, its
+/// second the command. A trace without that second `execve` (the command could
+/// not be run) is left whole. Returns whether it was cut.
+pub fn drop_launcher(path: &Path) -> Result<bool, TraceError> {
+    let write_error = |source| TraceError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let text = std::fs::read_to_string(path).map_err(write_error)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(first_pid) = lines.first().and_then(|l| l.split_whitespace().next()) else {
+        return Ok(false);
+    };
+    let exec_done = |line: &str| {
+        line.split_whitespace().next() == Some(first_pid) && line.contains(" execve(") && line.ends_with("= 0")
+    };
+    let Some(start) = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| exec_done(l))
+        .map(|(i, _)| i)
+        .nth(1)
+    else {
+        return Ok(false);
+    };
+    let mut kept = lines[start..].join("\n");
+    kept.push('\n');
+    std::fs::write(path, kept).map_err(write_error)?;
+    Ok(true)
 }
 
 /// bubblewrap's options: new namespaces (user, pid, IPC, UTS, cgroup if it
@@ -273,7 +316,13 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("t.strace");
-        let status = match strace(&["cat".into(), "/etc/hostname".into()], &out, Isolation::None, true) {
+        let status = match strace(
+            &["cat".into(), "/etc/hostname".into()],
+            &out,
+            Isolation::None,
+            &[],
+            true,
+        ) {
             Ok(status) => status,
             Err(TraceError::NotTraced { .. }) => {
                 eprintln!("skipping: ptrace is not allowed here");
@@ -361,6 +410,7 @@ mod tests {
             &["sh".into(), "-c".into(), "exit 3".into()],
             &out,
             Isolation::None,
+            &[],
             false,
         ) {
             Ok(status) => assert_eq!(status.code(), Some(3)),
@@ -382,7 +432,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("t.strace");
         let command = ["/bin/bash".into(), "-c".into(), script.into()];
-        let status = strace(&command, &out, Isolation::Sandbox { network }, true).unwrap();
+        let status = strace(&command, &out, Isolation::Sandbox { network }, &[], true).unwrap();
         (status, std::fs::read_to_string(&out).unwrap())
     }
 
