@@ -78,13 +78,15 @@ pub enum Command {
     /// traces of the same workloads built into honk. Then runs `honk diff` on them.
     Demo(DemoArgs),
 
-    /// Run a command under strace (or in gVisor) and write its trace; optionally learn or score it.
+    /// Run a command under strace (in a sandbox, or in gVisor) and write its trace; optionally learn or score it.
     ///
     /// The trace uses the strace options honk reads best (-f -q -yy -ttt -s 256).
     /// strace gives no isolation: the command runs as you, with your files and
-    /// network. With --gvisor the command runs in a gVisor sandbox (runsc do, as
-    /// root): no network, writes to an overlay that is thrown away, but the host's
-    /// files are readable.
+    /// network. With --sandbox (bubblewrap) it runs in new namespaces with the
+    /// host's files read-only, a scratch /tmp and no network; it can still read
+    /// your files. With --gvisor it runs in a gVisor sandbox (runsc do, as root):
+    /// no network, writes to an overlay that is thrown away, but the host's files
+    /// are readable. --seccomp PROFILE enforces a profile from `honk seccomp`.
     Trace(TraceArgs),
 
     /// Measure detection quality on labelled data: ROC AUC, detection rates, F1.
