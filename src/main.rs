@@ -797,8 +797,13 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
         }
         None => args.command.clone(),
     };
+    // With --score, honk's report is what is on standard output, so the
+    // command's goes to standard error; --learn does the same, so that a run
+    // learned and a run scored write to the same kind of descriptor and their
+    // traces agree.
+    let stdout_to_stderr = chained;
     let status = if args.gvisor {
-        honk::trace::gvisor(&command, &output, args.net, args.score.is_some())?
+        honk::trace::gvisor(&command, &output, args.net, stdout_to_stderr)?
     } else {
         let isolation = if args.sandbox {
             Isolation::Sandbox { network: args.net }
@@ -806,7 +811,7 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
             Isolation::None
         };
         let visible: Vec<&Path> = profile.iter().map(PathBuf::as_path).collect();
-        honk::trace::strace(&command, &output, isolation, &visible, args.score.is_some())?
+        honk::trace::strace(&command, &output, isolation, &visible, stdout_to_stderr)?
     };
     if args.seccomp.is_some() {
         honk::trace::drop_launcher(&output)?;
