@@ -494,6 +494,9 @@ fn score_input(
                 }
             }
             if let Some(sketch) = sketch.as_mut() {
+                if let (Some(thread), Some(process)) = (record.pid, record.process.as_deref()) {
+                    sketch.process(thread, process);
+                }
                 let anomaly = result.score > threshold;
                 sketch.record(
                     record.line,

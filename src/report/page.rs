@@ -117,6 +117,22 @@ impl PageBuilder {
     pub fn page(self, title: &str, model: &Model, inputs: Vec<InputRow>, rows: Vec<(String, String)>) -> Page {
         let summary = self.summary.unwrap_or_default();
         let mut anomalies: Vec<PageAnomaly> = self.kept.into_iter().map(|r| r.0.anomaly).collect();
+        // Name each anomaly's thread by its process where the format gave one: "sh 1586".
+        for anomaly in &mut anomalies {
+            let names = summary
+                .per_input
+                .iter()
+                .find(|p| p.source == anomaly.source)
+                .and_then(|p| p.sketch.as_ref())
+                .map(|s| s.processes());
+            let named = anomaly.process.as_ref().and_then(|thread| {
+                let name = names?.get(&thread.parse::<u32>().ok()?)?;
+                Some(format!("{name} {thread}"))
+            });
+            if let Some(named) = named {
+                anomaly.process = Some(named);
+            }
+        }
         anomalies.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.order.cmp(&b.order)));
 
         let mut summary_rows = rows;
@@ -378,6 +394,31 @@ mod tests {
         assert_eq!(page.anomalies[0].nearest.as_ref().unwrap().1, 7);
         assert_eq!(page.anomalies[0].process.as_deref(), Some("9"));
         assert!(page.map.is_none(), "an empty baseline has no map");
+    }
+
+    #[test]
+    fn threads_are_named_by_their_process_where_known() {
+        let mut builder = PageBuilder::default();
+        builder.anomaly(&anomaly(1, 0.9)).unwrap();
+        let mut sketch = crate::report::sketch::Sketch::new("t.log");
+        sketch.process(9, "curl");
+        let summary = Summary {
+            per_input: vec![crate::report::InputProfile {
+                source: "t.log".into(),
+                sketch: Some(sketch),
+                ..Default::default()
+            }],
+            ..Summary::default()
+        };
+        builder.finish(&summary).unwrap();
+        let model = Model::new(crate::model::Settings {
+            n_features: 1 << 10,
+            tokenizer: crate::vectorize::Tokenizer::Honk,
+            normalizer: 1,
+            window: Default::default(),
+        });
+        let page = builder.page("honk diff", &model, vec![], vec![]);
+        assert_eq!(page.anomalies[0].process.as_deref(), Some("curl 9"));
     }
 
     #[test]

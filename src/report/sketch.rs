@@ -57,6 +57,8 @@ pub struct Sketch {
     /// The lowest score in `top` once it is full.
     top_min: f64,
     syscalls: BTreeMap<String, u64>,
+    /// The process name of each thread, when the format gives one (at most [`MAX_NAMES`] threads).
+    processes: BTreeMap<u32, String>,
 }
 
 impl Sketch {
@@ -75,6 +77,7 @@ impl Sketch {
             top: Vec::new(),
             top_min: 0.0,
             syscalls: BTreeMap::new(),
+            processes: BTreeMap::new(),
         }
     }
 
@@ -113,6 +116,18 @@ impl Sketch {
             }
             self.top_min = lowest(&self.top).map_or(0.0, |(_, s)| s);
         }
+    }
+
+    /// The process name of a thread, seen on one of its records; the first name is kept.
+    pub fn process(&mut self, thread: u32, name: &str) {
+        if self.processes.len() < MAX_NAMES && !self.processes.contains_key(&thread) {
+            self.processes.insert(thread, name.chars().take(64).collect());
+        }
+    }
+
+    /// The process names of the threads, by thread.
+    pub fn processes(&self) -> &BTreeMap<u32, String> {
+        &self.processes
     }
 
     /// One scored window, ending at `line`: it counts on the timeline only.
