@@ -16,7 +16,8 @@
 //!
 //! [`pipeline`] wires the stages together for learning and scoring; [`cli`] is
 //! the command line; [`demo`] makes the traces `honk demo` shows; [`inspect`] tallies what was parsed; [`trace`] runs a command under strace; [`eval`] computes detection metrics.
-//! [`seccomp`] writes a seccomp allow-list profile of the system calls a baseline made.
+//! [`seccomp`] writes a seccomp allow-list profile of the system calls a baseline made;
+//! [`write`] puts the files honk makes (models, reports, profiles) in place atomically.
 
 pub mod cli;
 pub mod demo;
@@ -33,3 +34,4 @@ pub mod seccomp;
 pub mod trace;
 pub mod vectorize;
 pub mod window;
+pub mod write;

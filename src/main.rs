@@ -1132,31 +1132,11 @@ fn write_report(path: &Path, page: &Page, open: bool, quiet: bool) -> Result<()>
     Ok(())
 }
 
-/// Write `bytes` to `path` atomically: a temporary file in the same directory,
-/// renamed over it, so a reader never sees half a file. `what` names it in errors.
+/// Write `bytes` to `path` atomically ([`honk::write::atomically`]); `what` names it in errors.
 fn write_atomically(path: &Path, bytes: &[u8], what: &str) -> Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".honk-report-").suffix(".tmp");
-    // The file is for reading, like any new file (0666 minus the umask), not
-    // owner-only as temporary files are made.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut file = builder
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write the {what} in {}", dir.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| file.flush())
-        .with_context(|| format!("cannot write the {what} {}", path.display()))?;
-    file.persist(path)
-        .with_context(|| format!("cannot write the {what} {}", path.display()))?;
-    Ok(())
+    honk::write::atomically(path, bytes)
+        .map_err(|e| anyhow::Error::new(e.source))
+        .with_context(|| format!("cannot write the {what} {}", path.display()))
 }
 
 fn use_color(choice: ColorArg) -> bool {

@@ -54,7 +54,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -244,58 +244,18 @@ impl Model {
         decode(&bytes, &origin, MAX_DECODED_BYTES)
     }
 
-    /// Writes the model to `path` atomically.
-    ///
-    /// The bytes go to a temporary file in the same directory (so the final
-    /// rename stays on one filesystem and is atomic), which is flushed and
-    /// synced before being renamed over `path`; the directory is then synced
-    /// so the rename itself survives a crash. On error the previous file at
-    /// `path`, if any, is untouched and the temporary file is removed.
-    ///
-    /// When replacing a file, its permissions are kept; a new file gets the
-    /// usual permissions for new files (0666 minus the umask) rather than
-    /// the owner-only permissions temporary files are created with.
+    /// Writes the model to `path` atomically ([`crate::write::atomically`]): a
+    /// reader sees the old model or the new one, never a mix; on error the
+    /// previous file at `path`, if any, is untouched and no temporary file is
+    /// left behind. A replaced file keeps its permissions.
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
         let origin = Origin::File(path.to_path_buf());
-        let io_err = |action: &'static str| {
-            let origin = origin.clone();
-            move |source: io::Error| ModelError::Io { origin, action, source }
-        };
         let bytes = self.encode(&origin)?;
-
-        let dir = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".honk-model-").suffix(".tmp");
-        #[cfg(unix)]
-        let old_permissions = fs::metadata(path).ok().map(|m| m.permissions());
-        #[cfg(unix)]
-        if old_permissions.is_none() {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(fs::Permissions::from_mode(0o666));
-        }
-        // From here on, dropping `tmp` (on any early return) deletes it.
-        let mut tmp = builder
-            .tempfile_in(dir)
-            .map_err(io_err("create a temporary file to write"))?;
-        #[cfg(unix)]
-        if let Some(permissions) = old_permissions {
-            // Set after creation: passing them to the builder would let the
-            // umask narrow them.
-            tmp.as_file()
-                .set_permissions(permissions)
-                .map_err(io_err("set the permissions of"))?;
-        }
-        tmp.write_all(&bytes).map_err(io_err("write"))?;
-        tmp.flush().map_err(io_err("write"))?;
-        tmp.as_file().sync_all().map_err(io_err("sync"))?;
-        // On failure the error hands the temporary file back; dropping it
-        // deletes it.
-        tmp.persist(path).map_err(|e| io_err("replace")(e.error))?;
-        sync_dir(dir);
-        Ok(())
+        crate::write::atomically(path, &bytes).map_err(|e| ModelError::Io {
+            origin,
+            action: e.action,
+            source: e.source,
+        })
     }
 
     /// Adds a newer baseline to this one.
@@ -536,18 +496,6 @@ fn decompress(payload: &[u8], limit: u64) -> Result<Vec<u8>, String> {
         return Err(format!("the payload decompresses to more than {limit} bytes"));
     }
     Ok(raw)
-}
-
-/// Makes a completed rename durable by syncing its directory. Best effort:
-/// not every platform or filesystem can open or sync a directory, and the
-/// new file itself is already on disk.
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 /// A human explanation of how two settings differ, naming both values.
