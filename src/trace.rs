@@ -173,31 +173,37 @@ pub fn strace(
 /// trace's first process; its first successful `execve` started honk, its
 /// second the command. A trace without that second `execve` (the command could
 /// not be run) is left whole. Returns whether it was cut.
+///
+/// The launcher's calls are the first few lines; the rest is copied, not held
+/// in memory, and the trace is replaced atomically.
 pub fn drop_launcher(path: &Path) -> Result<bool, TraceError> {
-    let write_error = |source| TraceError::Write {
+    use std::io::{BufRead, Seek};
+    let failed = |source| TraceError::Write {
         path: path.display().to_string(),
         source,
     };
-    let text = std::fs::read_to_string(path).map_err(write_error)?;
-    let lines: Vec<&str> = text.lines().collect();
-    let Some(first_pid) = lines.first().and_then(|l| l.split_whitespace().next()) else {
-        return Ok(false);
+    let mut reader = io::BufReader::new(std::fs::File::open(path).map_err(failed)?);
+    let (mut offset, mut execs, mut first_pid) = (0u64, 0, None::<String>);
+    let mut line = String::new();
+    let start = loop {
+        line.clear();
+        let read = reader.read_line(&mut line).map_err(failed)?;
+        if read == 0 {
+            return Ok(false);
+        }
+        let text = line.trim_end();
+        let pid = text.split_whitespace().next().unwrap_or("");
+        let first = first_pid.get_or_insert_with(|| pid.to_owned());
+        if pid == first && text.contains(" execve(") && text.ends_with("= 0") {
+            execs += 1;
+            if execs == 2 {
+                break offset;
+            }
+        }
+        offset += read as u64;
     };
-    let exec_done = |line: &str| {
-        line.split_whitespace().next() == Some(first_pid) && line.contains(" execve(") && line.ends_with("= 0")
-    };
-    let Some(start) = lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| exec_done(l))
-        .map(|(i, _)| i)
-        .nth(1)
-    else {
-        return Ok(false);
-    };
-    let mut kept = lines[start..].join("\n");
-    kept.push('\n');
-    std::fs::write(path, kept).map_err(write_error)?;
+    reader.seek(io::SeekFrom::Start(start)).map_err(failed)?;
+    crate::write::atomically_with(path, |out| io::copy(&mut reader, out).map(drop)).map_err(|e| failed(e.source))?;
     Ok(true)
 }
 
@@ -489,5 +495,22 @@ mod tests {
         assert!(status.success(), "{status}");
         listener.set_nonblocking(false).unwrap();
         assert!(listener.accept().is_ok(), "the connection arrived");
+    }
+
+    #[test]
+    fn the_launcher_is_cut_from_the_trace() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.strace");
+        let launcher = "7 1.0 execve(\"/usr/bin/honk\", [\"honk\", \"__seccomp-exec\"], 0x1 /* 3 vars */) = 0\n\
+                        7 1.1 prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) = 0\n\
+                        7 1.2 execve(\"/usr/local/bin/sh\", [\"sh\"], 0x2 /* 3 vars */) = -1 ENOENT (No such file or directory)\n";
+        let command = "7 1.3 execve(\"/usr/bin/sh\", [\"sh\"], 0x2 /* 3 vars */) = 0\n7 1.4 exit_group(0) = ?\n";
+        std::fs::write(&path, format!("{launcher}{command}")).unwrap();
+        assert!(drop_launcher(&path).unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), command);
+        // Without the command's execve, the trace stays whole.
+        std::fs::write(&path, launcher).unwrap();
+        assert!(!drop_launcher(&path).unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), launcher);
     }
 }

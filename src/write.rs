@@ -26,6 +26,12 @@ pub struct WriteError {
 
 /// Write `bytes` to `path` atomically (see the module comment).
 pub fn atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    atomically_with(path, |out| out.write_all(bytes))
+}
+
+/// Like [`atomically`], with the content written by `fill` (say, copied from a
+/// reader), so that it need not be in memory at once.
+pub fn atomically_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), WriteError> {
     let failed = |action: &'static str| move |source: io::Error| WriteError { action, source };
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -51,8 +57,11 @@ pub fn atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
             .set_permissions(permissions)
             .map_err(failed("set the permissions of"))?;
     }
-    tmp.write_all(bytes).map_err(failed("write"))?;
-    tmp.flush().map_err(failed("write"))?;
+    {
+        let mut out = io::BufWriter::new(tmp.as_file_mut());
+        fill(&mut out).map_err(failed("write"))?;
+        out.flush().map_err(failed("write"))?;
+    }
     tmp.as_file().sync_all().map_err(failed("sync"))?;
     // On failure the error hands the temporary file back; dropping it deletes it.
     tmp.persist(path).map_err(|e| failed("replace")(e.error))?;
