@@ -121,17 +121,15 @@ pub fn read_labelled(inputs: &[Input], vocabulary: &mut Vocabulary) -> Result<(V
     let mut items = Vec::new();
     let mut attack = Vec::new();
     for input in inputs {
-        let mut failure = None;
         each_line(input, |n, line| {
-            if line.trim().is_empty() || failure.is_some() {
+            if line.trim().is_empty() {
                 return Ok(());
             }
             let Some((events, label)) = line.rsplit_once(',') else {
-                failure = Some(LabelError::NoLabel {
+                return Err(LabelError::NoLabel {
                     path: input.name(),
                     line: n,
                 });
-                return Ok(());
             };
             let label = label.trim();
             match label.parse::<i64>() {
@@ -139,26 +137,22 @@ pub fn read_labelled(inputs: &[Input], vocabulary: &mut Vocabulary) -> Result<(V
                     let words: Vec<&str> = events.split_ascii_whitespace().collect();
                     items.push(vocabulary.sequence(&words));
                     attack.push(value != 0);
+                    Ok(())
                 }
-                Err(_) if n == 1 => {} // a header
-                Err(_) => {
-                    failure = Some(LabelError::BadLabel {
-                        path: input.name(),
-                        line: n,
-                        label: label.chars().take(40).collect(),
-                    })
-                }
+                Err(_) if n == 1 => Ok(()), // a header
+                Err(_) => Err(LabelError::BadLabel {
+                    path: input.name(),
+                    line: n,
+                    label: label.chars().take(40).collect(),
+                }),
             }
-            Ok(())
         })?;
-        if let Some(failure) = failure {
-            return Err(failure);
-        }
     }
     Ok((items, attack))
 }
 
-fn each_line(input: &Input, mut each: impl FnMut(u64, &str) -> Result<(), ReadError>) -> Result<(), ReadError> {
+/// Calls `each` with every line of `input` and its number, stopping at the first error.
+fn each_line<E: From<ReadError>>(input: &Input, mut each: impl FnMut(u64, &str) -> Result<(), E>) -> Result<(), E> {
     let reader: Box<dyn BufRead + Send> = input.open()?;
     let mut lines = Lines::new(reader);
     let mut line = String::new();
