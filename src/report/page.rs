@@ -8,7 +8,7 @@
 //! the [`Page`] that [`super::html`] renders. It neither scores nor renders.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::io;
 
 use super::html::{Map, MapPoint, Page, PageAnomaly, PageInput, PageThread, Timeline, TimelineBin, MAX_ANOMALIES};
@@ -118,13 +118,13 @@ impl PageBuilder {
         let summary = self.summary.unwrap_or_default();
         let mut anomalies: Vec<PageAnomaly> = self.kept.into_iter().map(|r| r.0.anomaly).collect();
         // Name each anomaly's thread by its process where the format gave one: "sh 1586".
+        let processes: HashMap<&str, &BTreeMap<u32, String>> = summary
+            .per_input
+            .iter()
+            .filter_map(|p| Some((p.source.as_str(), p.sketch.as_ref()?.processes())))
+            .collect();
         for anomaly in &mut anomalies {
-            let names = summary
-                .per_input
-                .iter()
-                .find(|p| p.source == anomaly.source)
-                .and_then(|p| p.sketch.as_ref())
-                .map(|s| s.processes());
+            let names = processes.get(anomaly.source.as_str());
             let named = anomaly.process.as_ref().and_then(|thread| {
                 let name = names?.get(&thread.parse::<u32>().ok()?)?;
                 Some(format!("{name} {thread}"))
