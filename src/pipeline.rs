@@ -483,8 +483,8 @@ fn score_input(
         };
         for (i, (record, key)) in chunk.iter().zip(&keys).enumerate() {
             let result = cache.get(key.as_str()).copied().unwrap_or(unscored);
-            let syscall = record.syscall_name();
-            if let Some(name) = syscall.filter(|n| !policy.is_empty() && !policy.contains_key(*n)) {
+            let outside = |name: &&str| !policy.is_empty() && !policy.contains_key(*name);
+            if let Some(name) = record.syscall_name().filter(outside) {
                 if let Some(seen) = violations.get_mut(name) {
                     seen.0 += 1;
                 } else if violations.len() < PROFILED_VIOLATIONS {
@@ -496,7 +496,7 @@ fn score_input(
                     sketch.process(thread, process);
                 }
                 let anomaly = result.score > threshold;
-                sketch.record(record.line, result.score, anomaly, key, &record.text, syscall);
+                sketch.record(record.line, result.score, anomaly, key, &record.text);
             }
             selector
                 .record(

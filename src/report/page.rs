@@ -204,16 +204,14 @@ impl PageBuilder {
             })
             .collect();
 
-        // System calls of the target the baseline never made.
-        let mut used: BTreeMap<&str, u64> = BTreeMap::new();
-        for sketch in summary.per_input.iter().filter_map(|p| p.sketch.as_ref()) {
-            for (name, count) in sketch.syscalls() {
-                *used.entry(name.as_str()).or_default() += count;
-            }
+        // System calls of the target the baseline never made: the policy
+        // violations the scoring found, over all inputs.
+        let mut violations: BTreeMap<&str, u64> = BTreeMap::new();
+        for v in summary.per_input.iter().flat_map(|p| &p.violations) {
+            *violations.entry(v.syscall.as_str()).or_default() += v.count;
         }
-        let new_syscalls = used
+        let new_syscalls = violations
             .into_iter()
-            .filter(|(name, _)| !model.syscalls.contains_key(*name))
             .map(|(name, count)| (name.to_owned(), count))
             .collect();
 

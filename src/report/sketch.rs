@@ -6,8 +6,8 @@
 //! whatever the input's size: at most [`MAX_BINS`] timeline bins (adjacent
 //! bins merge as the input grows), a uniform random sample of
 //! [`SAMPLE`] records (reservoir sampling, seeded, so a report is the same
-//! every time), the [`TOP`] highest-scoring records, and the system calls by
-//! name (at most [`MAX_NAMES`] distinct names). It does not score or render.
+//! every time), the [`TOP`] highest-scoring records, and the process name of
+//! each thread (at most [`MAX_NAMES`]). It does not score or render.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +17,7 @@ pub const MAX_BINS: usize = 1_000;
 pub const SAMPLE: usize = 1_000;
 /// Highest-scoring records kept per input for the map.
 pub const TOP: usize = 300;
-/// Distinct system-call names tallied per input.
+/// Threads whose process name is kept per input.
 pub const MAX_NAMES: usize = 4_096;
 /// Characters of a record's text kept for hover labels.
 const TEXT_CHARS: usize = 300;
@@ -56,7 +56,6 @@ pub struct Sketch {
     top: Vec<Kept>,
     /// The lowest score in `top` once it is full.
     top_min: f64,
-    syscalls: BTreeMap<String, u64>,
     /// The process name of each thread, when the format gives one (at most [`MAX_NAMES`] threads).
     processes: BTreeMap<u32, String>,
 }
@@ -76,22 +75,14 @@ impl Sketch {
             rng,
             top: Vec::new(),
             top_min: 0.0,
-            syscalls: BTreeMap::new(),
             processes: BTreeMap::new(),
         }
     }
 
     /// One scored record. `anomaly` says whether it was above the threshold.
-    pub fn record(&mut self, line: u64, score: f64, anomaly: bool, key: &str, text: &str, syscall: Option<&str>) {
+    pub fn record(&mut self, line: u64, score: f64, anomaly: bool, key: &str, text: &str) {
         let score = if score.is_finite() { score } else { 0.0 };
         self.bin(line, score, anomaly, true);
-        if let Some(name) = syscall {
-            if let Some(count) = self.syscalls.get_mut(name) {
-                *count += 1;
-            } else if self.syscalls.len() < MAX_NAMES {
-                self.syscalls.insert(name.to_owned(), 1);
-            }
-        }
         // Reservoir sampling (Algorithm R): the i-th record replaces a kept one
         // with probability SAMPLE / i.
         self.seen += 1;
@@ -193,11 +184,6 @@ impl Sketch {
         top.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.line.cmp(&b.line)));
         top
     }
-
-    /// System calls by name, with how many records made each.
-    pub fn syscalls(&self) -> &BTreeMap<String, u64> {
-        &self.syscalls
-    }
 }
 
 /// The position and score of the lowest-scoring kept record.
@@ -233,7 +219,7 @@ mod tests {
         let mut sketch = Sketch::new("t");
         for line in 1..=10 * MAX_BINS as u64 + 3 {
             let score = if line == 5_000 { 0.9 } else { 0.1 };
-            sketch.record(line, score, line == 5_000, "k", "text", Some("read"));
+            sketch.record(line, score, line == 5_000, "k", "text");
         }
         let bins = sketch.bins();
         assert!(bins.len() <= MAX_BINS, "{}", bins.len());
@@ -246,7 +232,6 @@ mod tests {
         assert_eq!(bins.iter().map(|b| b.anomalies).sum::<u64>(), 1);
         let hot = bins.iter().find(|b| b.max_score == 0.9).unwrap();
         assert!(hot.first_line <= 5_000 && 5_000 <= hot.last_line);
-        assert_eq!(sketch.syscalls().get("read"), Some(&(10 * MAX_BINS as u64 + 3)));
     }
 
     #[test]
@@ -254,7 +239,7 @@ mod tests {
         let fill = |seed: &str| {
             let mut sketch = Sketch::new(seed);
             for line in 1..=20_000u64 {
-                sketch.record(line, 0.0, false, "k", "t", None);
+                sketch.record(line, 0.0, false, "k", "t");
             }
             sketch
         };
@@ -270,7 +255,7 @@ mod tests {
     fn top_keeps_the_highest_scores() {
         let mut sketch = Sketch::new("t");
         for line in 1..=5_000u64 {
-            sketch.record(line, (line % 1_000) as f64 / 1_000.0, false, "k", "t", None);
+            sketch.record(line, (line % 1_000) as f64 / 1_000.0, false, "k", "t");
         }
         let top = sketch.top();
         assert_eq!(top.len(), TOP);
@@ -282,16 +267,17 @@ mod tests {
     fn hostile_values_are_bounded() {
         let mut sketch = Sketch::new("t");
         let long = "x".repeat(100_000);
-        sketch.record(u64::MAX, f64::NAN, true, "k", &long, None);
-        sketch.record(0, f64::INFINITY, false, "k", "t", None);
+        sketch.record(u64::MAX, f64::NAN, true, "k", &long);
+        sketch.record(0, f64::INFINITY, false, "k", "t");
         assert!(sketch.bins().len() <= MAX_BINS);
         assert!(sketch
             .sample()
             .iter()
             .all(|k| k.score.is_finite() && k.text.len() <= 300));
-        for i in 0..(MAX_NAMES + 10) {
-            sketch.record(1, 0.0, false, "k", "t", Some(&format!("call{i}")));
+        for thread in 0..(MAX_NAMES as u32 + 10) {
+            sketch.process(thread, &long);
         }
-        assert_eq!(sketch.syscalls().len(), MAX_NAMES);
+        assert_eq!(sketch.processes().len(), MAX_NAMES);
+        assert!(sketch.processes().values().all(|name| name.len() <= 64));
     }
 }
