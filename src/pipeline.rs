@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::index::{Index, Scratch};
 use crate::model::{Entry, Model, ModelError, Settings, Source, Window};
-use crate::normalize;
+use crate::normalize::{self, Roots};
 use crate::parse::{self, Format, Record};
 use crate::read::{Input, Lines, ReadError};
 use crate::report::progress::Progress;
@@ -116,9 +116,14 @@ pub fn read_records(
     })
 }
 
-/// The keys of a chunk of records, computed on all cores.
-fn keys_of(records: &[Record]) -> Vec<String> {
-    records.par_iter().map(normalize::key_of).collect()
+/// The keys of a chunk of records, computed on all cores, after `roots` has
+/// seen the chunk (so a run's places found anywhere in a chunk apply to all of it).
+fn keys_of(records: &[Record], roots: &mut Roots) -> Vec<String> {
+    for record in records {
+        roots.observe(record);
+    }
+    let roots = &*roots;
+    records.par_iter().map(|r| normalize::key_in(r, roots)).collect()
 }
 
 /// Sum of the sizes of the inputs that are files, if all are.
@@ -206,8 +211,9 @@ fn learn_input(input: &Input, forced: Option<Format>, window: Window, progress: 
         }
     };
     let mut windower = Windower::new(window);
+    let mut roots = Roots::new();
     let stat = read_records(input, forced, progress, |chunk| {
-        for (record, key) in chunk.iter().zip(keys_of(chunk)) {
+        for (record, key) in chunk.iter().zip(keys_of(chunk, &mut roots)) {
             if let Some(name) = record.syscall_name() {
                 match syscalls.get_mut(name) {
                     Some(count) => *count += 1,
@@ -447,8 +453,9 @@ fn score_input(
     let threshold = options.selection.threshold;
     let mut windower = Windower::new(baseline.model.settings.window);
     let window_events = baseline.model.settings.window.size as usize;
+    let mut roots = Roots::new();
     let stats = read_records(input, options.format, progress, |chunk| {
-        let keys = keys_of(chunk);
+        let keys = keys_of(chunk, &mut roots);
         let spans: Vec<Option<Span>> = if windower.enabled() {
             chunk.iter().zip(&keys).map(|(r, k)| windower.push(r, k)).collect()
         } else {
