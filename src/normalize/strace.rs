@@ -22,6 +22,14 @@ const ARGV_STRINGS: usize = 16;
 
 /// Tokens of a system call.
 pub fn syscall(name: &str, args: &str, result: &str, out: &mut Tokens) {
+    if name == "restart_syscall" {
+        // `restart_syscall(<... resuming interrupted futex ...>)`: the kernel
+        // finishing the call a signal interrupted; that call is what happened.
+        let resumed = args.split_whitespace().skip_while(|w| *w != "interrupted").nth(1);
+        out.push(resumed.unwrap_or(name));
+        push_result(result, out);
+        return;
+    }
     out.push(name);
     let role = Role::of(name);
     Scanner::new(args, role).run(out);
@@ -768,6 +776,19 @@ mod tests {
         let mut k = String::new();
         exit("killed by SIGSEGV (core dumped)", &mut Tokens::new(&mut k));
         assert_eq!(k, "+++ killed by SIGSEGV core dumped");
+    }
+
+    #[test]
+    fn a_restarted_call_is_the_call_it_resumes() {
+        assert_eq!(
+            key(
+                "restart_syscall",
+                "<... resuming interrupted futex ...>",
+                "-1 ETIMEDOUT (Connection timed out)"
+            ),
+            "futex ETIMEDOUT"
+        );
+        assert_eq!(key("restart_syscall", "<...>", "0"), "restart_syscall");
     }
 
     #[test]
