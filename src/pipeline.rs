@@ -21,7 +21,8 @@ use crate::read::{Input, Lines, ReadError};
 use crate::report::progress::Progress;
 use crate::report::sketch::Sketch;
 use crate::report::{
-    Collect, InputProfile, Nearest, Selection, Selector, Sink, Summary, Violation, PROFILED_VIOLATIONS,
+    Collect, Explanation, InputProfile, Nearest, Selection, Selector, Sink, Summary, Violation, NOVEL_TOKENS,
+    PROFILED_VIOLATIONS,
 };
 use crate::template::{self, Templater};
 use crate::vectorize::{SparseVec, Vectorizer};
@@ -277,6 +278,8 @@ pub struct Baseline {
     /// Index position → the model entry it stands for (the first entry whose
     /// key templates to it).
     entry_of: Vec<u32>,
+    /// Every token of the templated keys: what the baseline has seen.
+    tokens: HashSet<String>,
 }
 
 impl Baseline {
@@ -298,6 +301,7 @@ impl Baseline {
         }
         let vectors: Vec<SparseVec> = keys.par_iter().map(|k| vectorizer.vectorize(k)).collect();
         let index = Index::new(vectors);
+        let tokens = keys.iter().flat_map(|k| k.split(' ')).map(str::to_owned).collect();
         let sources = model.sources.iter().map(|s| Arc::from(s.path.as_str())).collect();
         Baseline {
             model,
@@ -306,6 +310,31 @@ impl Baseline {
             index,
             exact,
             entry_of,
+            tokens,
+        }
+    }
+
+    /// The tokens of `key`, as compared, that no baseline key has: what is new
+    /// in it, in order, each once, at most [`NOVEL_TOKENS`].
+    pub fn novel(&self, key: &str) -> Vec<String> {
+        let key = self.template(key);
+        let mut novel: Vec<String> = Vec::new();
+        for token in key.split(' ') {
+            if novel.len() >= NOVEL_TOKENS {
+                break;
+            }
+            if !token.is_empty() && !self.tokens.contains(token) && !novel.iter().any(|t| t == token) {
+                novel.push(token.to_owned());
+            }
+        }
+        novel
+    }
+
+    /// Why a key scored as it did: its nearest baseline record and its new tokens.
+    pub fn explain(&self, key: &str, scored: Scored) -> Explanation {
+        Explanation {
+            nearest: scored.nearest.and_then(|id| self.nearest(id)),
+            novel: self.novel(key),
         }
     }
 
@@ -541,7 +570,7 @@ fn score_input(
                     record.pid,
                     &record.text,
                     result.score,
-                    || result.nearest.and_then(|id| baseline.nearest(id)),
+                    || baseline.explain(key, result),
                     sink,
                 )
                 .map_err(Error::Output)?;
@@ -555,7 +584,7 @@ fn score_input(
                         span,
                         window_events,
                         result.score,
-                        || result.nearest.and_then(|id| baseline.nearest(id)),
+                        || baseline.explain(&span.key, result),
                         sink,
                     )
                     .map_err(Error::Output)?;
