@@ -8,3 +8,4 @@ for i in $(seq "$(rand 1 4)"); do
         for (i = 1; i <= n; i++) printf "%d,%s,%.2f,2026-%02d-%02d\n", i, w[int(rand() * c) + 1], rand() * 1000, 1 + int(rand() * 12), 1 + int(rand() * 28)
     }' > "csv/$(name)_$i.csv"
 done
+echo "$(name).db" > db

@@ -1,7 +1,7 @@
 # SQLite with its command-line shell: import CSV files, query, index, dump,
 # back up and check a database.
 set -eu
-db=$(basename "$PWD" | tr 'A-Z.' 'a-z_').db
+db=$(cat db)
 for f in csv/*.csv; do
     t=$(basename "$f" .csv)
     sqlite3 "$db" ".import --csv $f $t"
