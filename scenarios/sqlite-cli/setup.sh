@@ -1,4 +1,5 @@
-# CSV exports to load: their own table names, counts and row counts per run.
+# CSV exports to load, and the database's name: their own table names, counts,
+# row counts and database name per run.
 set -eu
 . "$SCENARIO/../lib.sh"
 mkdir csv
