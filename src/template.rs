@@ -78,23 +78,31 @@ pub const SENSITIVE: &[&str] = &[
     "sudo",
 ];
 
-/// The candidate words of a key (see the module docs), each as often as it
-/// occurs.
-pub fn words(key: &str) -> impl Iterator<Item = &str> {
-    key.split(' ').skip(1).flat_map(token_words)
-}
-
-/// The candidate words of one token.
-fn token_words(token: &str) -> Box<dyn Iterator<Item = &str> + '_> {
-    if token.contains('/') {
-        if !own_path(token) {
-            return Box::new(std::iter::empty());
+/// The vocabulary entries of a key (see the module docs): every candidate
+/// word, and for a candidate path component also `parent/component`, its
+/// position; each as often as it occurs.
+pub fn words(key: &str, mut each: impl FnMut(&str)) {
+    let mut pair = String::new();
+    for token in key.split(' ').skip(1) {
+        if token.contains('/') {
+            if !own_path(token) {
+                continue;
+            }
+            let mut parent = "";
+            for component in token.split('/') {
+                if candidate(component) {
+                    each(component);
+                    pair.clear();
+                    pair.push_str(parent);
+                    pair.push('/');
+                    pair.push_str(component);
+                    each(&pair);
+                }
+                parent = component;
+            }
+        } else if candidate(token) {
+            each(token);
         }
-        Box::new(token.split('/').filter(|c| candidate(c)))
-    } else if candidate(token) {
-        Box::new(std::iter::once(token))
-    } else {
-        Box::new(std::iter::empty())
     }
 }
 
@@ -143,9 +151,32 @@ impl<'a> Templater<'a> {
         self.enabled
     }
 
+    /// How many runs had this vocabulary entry.
+    fn runs(&self, entry: &str) -> u32 {
+        self.vocabulary.get(entry).copied().unwrap_or(0)
+    }
+
     /// Whether `word` varies between runs: a candidate seen in at most one.
     fn varies(&self, word: &str) -> bool {
-        candidate(word) && self.vocabulary.get(word).is_none_or(|&runs| runs <= 1)
+        candidate(word) && self.runs(word) <= 1
+    }
+
+    /// Whether path component `word` varies between runs where it stands:
+    /// under a parent that is itself a parameter, wherever it appears (`src`
+    /// under a per-run crate directory is still `src`); under a fixed parent,
+    /// at that place (`logs/opal` is new even if `opal` is a word every run has).
+    fn varies_under(&self, parent: &str, parent_varies: bool, word: &str) -> bool {
+        if !candidate(word) {
+            return false;
+        }
+        if parent_varies || self.runs(word) <= 1 {
+            return self.runs(word) <= 1;
+        }
+        let mut pair = String::with_capacity(parent.len() + 1 + word.len());
+        pair.push_str(parent);
+        pair.push('/');
+        pair.push_str(word);
+        self.runs(&pair) <= 1
     }
 
     /// `key` with every word that varies between runs replaced by `<*>`.
@@ -159,8 +190,11 @@ impl<'a> Templater<'a> {
         };
         let mut out: Option<String> = None;
         let mut done = first.len();
+        // Components replaced in a path: the same word on its own (a path's
+        // components follow it as tokens) is replaced too.
+        let mut replaced: Vec<&str> = Vec::new();
         for token in tokens {
-            let rewritten = self.token(token);
+            let rewritten = self.token(token, &mut replaced);
             if let Cow::Owned(new) = rewritten {
                 let out = out.get_or_insert_with(|| {
                     let mut s = String::with_capacity(key.len());
@@ -181,24 +215,36 @@ impl<'a> Templater<'a> {
         }
     }
 
-    fn token<'t>(&self, token: &'t str) -> Cow<'t, str> {
+    fn token<'t>(&self, token: &'t str, replaced: &mut Vec<&'t str>) -> Cow<'t, str> {
         if token.contains('/') {
-            if !own_path(token) || !token.split('/').any(|c| self.varies(c)) {
+            if !own_path(token) {
                 return token.into();
             }
             let mut out = String::with_capacity(token.len());
+            let mut changed = false;
+            let (mut parent, mut parent_varies) = ("", false);
             for (i, component) in token.split('/').enumerate() {
                 if i > 0 {
                     out.push('/');
                 }
-                if self.varies(component) {
+                let varies = self.varies_under(parent, parent_varies, component);
+                if varies {
                     placeholder(component, &mut out);
+                    changed = true;
+                    if replaced.len() < 64 {
+                        replaced.push(component);
+                    }
                 } else {
                     out.push_str(component);
                 }
+                (parent, parent_varies) = (component, varies);
             }
-            out.into()
-        } else if self.varies(token) {
+            if changed {
+                out.into()
+            } else {
+                token.into()
+            }
+        } else if replaced.contains(&token) || self.varies(token) {
             let mut out = String::new();
             placeholder(token, &mut out);
             out.into()
@@ -219,20 +265,19 @@ fn placeholder(word: &str, out: &mut String) {
     }
 }
 
-/// Count, for one run, each candidate word of its keys once.
+/// Count, for one run, each vocabulary entry of its keys once.
 pub fn count_run<'k>(vocabulary: &mut Vocabulary, keys: impl Iterator<Item = &'k str>) {
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for key in keys {
-        for word in words(key) {
-            if seen.insert(word) {
-                match vocabulary.get_mut(word) {
-                    Some(runs) => *runs = runs.saturating_add(1),
-                    None => {
-                        vocabulary.insert(word.to_owned(), 1);
-                    }
-                }
+        words(key, |word| {
+            if !seen.contains(word) {
+                seen.insert(word.to_owned());
             }
-        }
+        });
+    }
+    for word in seen {
+        let runs = vocabulary.entry(word).or_default();
+        *runs = runs.saturating_add(1);
     }
 }
 
@@ -292,6 +337,32 @@ mod tests {
         ] {
             assert_eq!(t.apply(key), key);
         }
+    }
+
+    #[test]
+    fn a_familiar_word_in_a_new_place_is_a_parameter_there() {
+        // Every run has the words `opal` and `walnut` (in its data, say), but
+        // only one run has a directory `logs/opal`.
+        let v = vocabulary(&[
+            &[
+                "write opal walnut",
+                "openat logs/cedar/cedar.log logs/cedar/cedar.log logs cedar cedar.log",
+            ],
+            &[
+                "write opal walnut",
+                "openat logs/birch/birch.log logs/birch/birch.log logs birch birch.log",
+            ],
+        ]);
+        let t = Templater::new(&v, 2);
+        assert_eq!(
+            t.apply("openat logs/opal/opal.log logs/opal/opal.log logs opal opal.log"),
+            "openat logs/<*>/<*>.log logs/<*>/<*>.log logs <*> <*>.log"
+        );
+        assert_eq!(t.apply("write opal walnut"), "write opal walnut");
+        // A fixed name under a per-run directory stays.
+        let v = vocabulary(&[&["openat $CWD/proj_a/src/main.rs"], &["openat $CWD/proj_b/src/main.rs"]]);
+        let t = Templater::new(&v, 2);
+        assert_eq!(t.apply("openat $CWD/proj_c/src/main.rs"), "openat $CWD/<*>/src/main.rs");
     }
 
     #[test]

@@ -121,6 +121,20 @@ struct Scanner<'a> {
     role: Role,
     /// Strings seen so far in execve's argv.
     argv_seen: usize,
+    /// What the call's fd is, as far as its decoration says.
+    fd_kind: FdKind,
+}
+
+/// What an fd refers to, from its `-y`/`-yy` decoration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FdKind {
+    /// No decoration (a trace made without `-y`): unknown.
+    Unknown,
+    /// A standard stream, a file, a pipe: what flows through it is the run's
+    /// data (file contents, output), not behaviour.
+    Data,
+    /// A socket or another kernel object: what goes over it is a protocol.
+    Channel,
 }
 
 impl<'a> Scanner<'a> {
@@ -131,6 +145,7 @@ impl<'a> Scanner<'a> {
             pos: 0,
             role,
             argv_seen: 0,
+            fd_kind: FdKind::Unknown,
         }
     }
 
@@ -245,6 +260,15 @@ impl<'a> Scanner<'a> {
             }
             Role::Exec { .. } => {}
             Role::Paths(mask) if at.depth == 0 && at.arg < 32 && mask & (1 << at.arg) != 0 => push_path(&s, out),
+            // The contents of a file, a pipe or a standard stream are the run's
+            // data: which file was opened already counted. Words on a socket
+            // are a protocol's and stay.
+            Role::Buffer if self.fd_kind == FdKind::Data => {
+                // Only that it is an executable, which says what kind of file it is.
+                if raw.starts_with("\\177ELF") || raw.starts_with("\\x7fELF") {
+                    out.push("ELF");
+                }
+            }
             Role::Buffer => push_buffer(raw, &s, out),
             _ if looks_like_path(&s) => push_path(&s, out),
             _ => push_words(&s, OTHER_STRING_WORDS, out),
@@ -261,6 +285,12 @@ impl<'a> Scanner<'a> {
     /// kind (and a socket its addresses). Where the standard streams point is
     /// how the run was started, not what it does: their decorations are dropped.
     fn on_decoration(&mut self, fd: &str, inside: &str, at: At, out: &mut Tokens) {
+        if at.depth == 0 && at.arg == 0 {
+            let channel = ["TCP", "UDP", "UNIX", "NETLINK", "RAW", "PACKET"]
+                .iter()
+                .any(|kind| inside.starts_with(kind));
+            self.fd_kind = if channel { FdKind::Channel } else { FdKind::Data };
+        }
         if matches!(fd, "0" | "1" | "2") {
             return;
         }
@@ -701,6 +731,23 @@ mod tests {
         assert_eq!(k, "write TCP 127.0.0.1 127.0.0.1");
         assert_eq!(key("close", "5<TCP:[41801]>", "0"), key("close", "5<TCP:[40797]>", "0"));
         assert_eq!(key("close", "5<TCP:[41801]>", "0"), "close TCP");
+    }
+
+    #[test]
+    fn data_in_files_and_pipes_has_no_words_but_protocols_do() {
+        let read = |fd: &str| key("read", &format!(r#"{fd}, "slate thistle topaz cedar\n", 4096"#), "25");
+        assert_eq!(read("4</tmp/w/project/olive.txt>"), "read");
+        assert_eq!(read("0<pipe:[214252]>"), "read");
+        assert_eq!(read("1</dev/pts/0>"), "read");
+        assert_eq!(
+            read("5<TCP:[127.0.0.1:41234->127.0.0.1:22]>"),
+            "read TCP 127.0.0.1 127.0.0.1 slate thistle topaz"
+        );
+        assert_eq!(
+            read("3"),
+            "read slate thistle topaz",
+            "without -y the fd could be anything"
+        );
     }
 
     #[test]
