@@ -52,7 +52,8 @@ pub struct Incident {
     /// The threads its anomalies come from, first ones first (at most [`LISTED_THREADS`]).
     pub threads: Vec<u32>,
     /// Tokens of its records that the baseline never had: what is new in it
-    /// (at most [`LISTED_TOKENS`], in order of first appearance).
+    /// (at most [`LISTED_TOKENS`]; sensitive names, then other paths and ports,
+    /// then the rest, each kind in order of first appearance).
     pub new: Vec<String>,
     /// The nearest baseline record of its first record.
     pub nearest: Option<Nearest>,
@@ -227,11 +228,14 @@ impl<S: Sink> Incidents<S> {
                 }
             }
             for token in &a.novel {
-                if new.len() < LISTED_TOKENS && !new.contains(token) {
+                if new.len() < 1024 && !new.contains(token) {
                     new.push(token.clone());
                 }
             }
         }
+        // What tells most first (a stable sort keeps first appearance within a kind).
+        new.sort_by_key(|t| std::cmp::Reverse(telling(t)));
+        new.truncate(LISTED_TOKENS);
         Some(Incident {
             id: self.released,
             source: first.source.clone(),
@@ -265,19 +269,30 @@ impl<S: Sink> Incidents<S> {
     }
 }
 
+/// How much a new token tells a person: 2 for a sensitive name
+/// ([`crate::template::SENSITIVE`]: `/etc/shadow`, `~/.ssh/...`), 1 for another
+/// place or peer (a path, a port), 0 for anything else.
+fn telling(token: &str) -> u8 {
+    if token.split('/').any(|c| crate::template::SENSITIVE.contains(&c)) {
+        2
+    } else {
+        u8::from(token.contains('/') || token.starts_with("port="))
+    }
+}
+
 /// The order in which an incident's records tell most about it (indices into
-/// `anomalies`). Records that bring a new place or peer (a path or a port the
-/// baseline never had) rank before others, and higher scores before lower;
-/// in that order come first the best record of each thread (each process's
-/// part of the story), then each record that adds a new token not yet told,
-/// then the rest.
+/// `anomalies`). Records that bring a sensitive name, then those that bring
+/// another new place or peer (see [`telling`]), rank before others, and higher
+/// scores before lower; in that order come first the best record of each
+/// thread (each process's part of the story), then each record that adds a
+/// new token not yet told, then the rest.
 fn telling_order(anomalies: &[Anomaly]) -> Vec<usize> {
-    let place = |a: &Anomaly| a.novel.iter().any(|t| t.contains('/') || t.starts_with("port="));
+    let weight = |a: &Anomaly| a.novel.iter().map(|t| telling(t)).max().unwrap_or(0);
     let mut order: Vec<usize> = (0..anomalies.len()).collect();
     order.sort_by(|&x, &y| {
         let (a, b) = (&anomalies[x], &anomalies[y]);
-        place(b)
-            .cmp(&place(a))
+        weight(b)
+            .cmp(&weight(a))
             .then(b.score.total_cmp(&a.score))
             .then(x.cmp(&y))
     });
