@@ -423,11 +423,12 @@ mod tests {
                 (
                     100,
                     5,
+                    // Sensitive names first, then other places, then the rest.
                     vec![
-                        "cat".into(),
-                        "/usr/bin/cat".into(),
                         "/etc/shadow".into(),
-                        "shadow".into()
+                        "shadow".into(),
+                        "/usr/bin/cat".into(),
+                        "cat".into()
                     ]
                 ),
                 (900, 1, vec!["ngroups_max".into()]),
