@@ -1052,7 +1052,7 @@ fn score_against(
     } else {
         Box::new(HumanPrinter::new(stdout, use_color(output.color), top.is_none()).records_per_incident(output.records))
     };
-    let mut sink = Incidents::new(printer, top);
+    let mut printer = printer;
     let progress = Progress::new(!quiet, "scoring", pipeline::total_bytes(inputs));
     let options = ScoreOptions {
         k: output.k as usize,
@@ -1061,16 +1061,20 @@ fn score_against(
         sketch: output.html.html.is_some(),
     };
     let mut page = PageBuilder::default();
-    let (summary, stats) = if output.html.html.is_some() {
-        let mut both = Tee(&mut sink, &mut page);
-        pipeline::score(&baseline, inputs, &options, &mut both, &progress)?
+    let mut no_page = Discard;
+    let page_sink: &mut dyn Sink = if output.html.html.is_some() {
+        &mut page
     } else {
-        pipeline::score(&baseline, inputs, &options, &mut sink, &progress)?
+        &mut no_page
     };
+    // Both the printer and the page see the anomalies grouped into incidents.
+    let mut grouped = Incidents::new(Tee(printer.as_mut(), page_sink), top);
+    let (summary, stats) = pipeline::score(&baseline, inputs, &options, &mut grouped, &progress)?;
     let summary = Summary {
-        incidents: sink.count(),
+        incidents: grouped.count(),
         ..summary
     };
+    drop(grouped);
     progress.finish();
     if let Some(path) = &output.html.html {
         let rows: Vec<InputRow> = stats

@@ -24,6 +24,11 @@ pub struct Page {
     pub anomalies: Vec<PageAnomaly>,
     /// How many anomalies there were in all (more than `anomalies.len()` when capped).
     pub anomalies_total: u64,
+    /// The incidents (groups of anomalies that are one event), in input order,
+    /// at most [`MAX_INCIDENTS`].
+    pub incidents: Vec<PageIncident>,
+    /// How many incidents there were in all.
+    pub incidents_total: u64,
     /// The threshold anomalies are above.
     pub threshold: f64,
     /// The 2-D map of baseline and target vectors, when it could be computed.
@@ -40,6 +45,26 @@ pub struct Page {
 
 /// Anomalies listed at most; the page says how many more there were.
 pub const MAX_ANOMALIES: usize = 2_000;
+
+/// Incidents listed at most; the page says how many more there were.
+pub const MAX_INCIDENTS: usize = 500;
+
+/// Records listed under one incident, at most (its highest-ranked, in line order).
+const INCIDENT_RECORDS: usize = 20;
+
+/// A group of anomalies that are one event (see [`super::incident`]).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct PageIncident {
+    pub id: u64,
+    pub source: String,
+    pub line: u64,
+    pub last_line: u64,
+    pub records: u64,
+    pub score: f64,
+    pub threads: Vec<u32>,
+    /// What is new in it: tokens the baseline never had.
+    pub new: Vec<String>,
+}
 
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct PageInput {
@@ -67,6 +92,8 @@ pub struct PageAnomaly {
     pub nearest: Option<(String, u64, String)>,
     /// For a window: the line of its last event.
     pub window_last_line: Option<u64>,
+    /// The incident it belongs to, and its rank there (1: tells most).
+    pub incident: Option<(u64, u32)>,
 }
 
 /// Points of the vector map, in projected coordinates.
@@ -194,6 +221,9 @@ struct View {
     inputs: Vec<InputView>,
     threshold: String,
     anomalies: Vec<AnomalyView>,
+    incidents: Vec<IncidentView>,
+    incidents_shown: String,
+    incidents_total: String,
     shown: String,
     anomalies_total: String,
     capped: bool,
@@ -241,6 +271,22 @@ struct AnomalyView {
 type Rows = Vec<(String, String)>;
 
 #[derive(Serialize)]
+struct IncidentView {
+    id: u64,
+    score: String,
+    source: String,
+    /// `line`, or `first–last`.
+    lines: String,
+    records: String,
+    threads: String,
+    new: String,
+    /// Its records that the page holds, as (line, score, text), in line order.
+    members: Vec<(u64, String, String)>,
+    /// How many of its records are not listed.
+    unlisted: String,
+}
+
+#[derive(Serialize)]
 struct Figure {
     svg: String,
     caption: String,
@@ -280,6 +326,7 @@ impl View {
             .map(|p| one_line(p, HOVER_CHARS))
             .collect();
         let total = page.anomalies_total.max(page.anomalies.len() as u64);
+        let incidents: Vec<IncidentView> = page.incidents.iter().map(|i| incident_view(i, page)).collect();
         let title = if page.title.trim().is_empty() {
             "honk report".to_owned()
         } else {
@@ -307,6 +354,9 @@ impl View {
             threshold: threshold_text(page.threshold),
             shown: thousands(anomalies.len() as u64),
             anomalies_total: thousands(total),
+            incidents_shown: thousands(incidents.len() as u64),
+            incidents_total: thousands(page.incidents_total.max(incidents.len() as u64)),
+            incidents,
             capped: total > anomalies.len() as u64,
             anomalies,
             processes: processes.into_iter().take(MAX_PROCESSES).collect(),
@@ -334,6 +384,36 @@ impl View {
                 .collect(),
             eval: page.eval.as_ref().map(eval_view).transpose()?,
         })
+    }
+}
+
+fn incident_view(i: &PageIncident, page: &Page) -> IncidentView {
+    let mut members: Vec<&PageAnomaly> = page
+        .anomalies
+        .iter()
+        .filter(|a| a.incident.is_some_and(|(id, _)| id == i.id))
+        .collect();
+    members.sort_by_key(|a| a.incident.map_or(u32::MAX, |(_, rank)| rank));
+    members.truncate(INCIDENT_RECORDS);
+    members.sort_by_key(|a| a.line);
+    let lines = if i.last_line > i.line {
+        format!("{}–{}", i.line, i.last_line)
+    } else {
+        i.line.to_string()
+    };
+    IncidentView {
+        id: i.id,
+        score: score_text(i.score),
+        source: one_line(&i.source, NAME_CHARS),
+        lines,
+        records: thousands(i.records),
+        threads: i.threads.iter().map(u32::to_string).collect::<Vec<_>>().join(" "),
+        new: shown(&i.new.join(" "), TEXT_CHARS),
+        unlisted: thousands(i.records.saturating_sub(members.len() as u64)),
+        members: members
+            .iter()
+            .map(|a| (a.line, score_text(a.score), shown(&a.text, TEXT_CHARS)))
+            .collect(),
     }
 }
 
@@ -1239,8 +1319,21 @@ mod tests {
                     lines[(i + 3) % 4].to_owned(),
                 )),
                 window_last_line: window.then_some(line + 2),
+                incident: Some(((i / 3) as u64 + 1, (i % 3) as u32 + 1)),
             });
         }
+        let incidents: Vec<PageIncident> = (0..anomalies.div_ceil(3))
+            .map(|k| PageIncident {
+                id: k as u64 + 1,
+                source: "target/auth.log".into(),
+                line: 100 + 111 * k as u64,
+                last_line: 174 + 111 * k as u64,
+                records: 3,
+                score: 0.9,
+                threads: vec![812, 77],
+                new: vec!["/etc/shadow".into(), hostile()],
+            })
+            .collect();
         list.sort_by(|a, b| b.score.total_cmp(&a.score));
         let cloud = |rng: &mut Lcg, n: usize, dx: f64, anomalous: bool| -> Vec<MapPoint> {
             (0..n)
@@ -1331,6 +1424,8 @@ mod tests {
             ],
             anomalies: list,
             anomalies_total: anomalies as u64 * 2,
+            incidents_total: incidents.len() as u64,
+            incidents,
             threshold: 0.3,
             map: Some(map),
             timelines: vec![
@@ -1453,6 +1548,7 @@ mod tests {
         let full = render(&sample(10, 50, 10)).unwrap();
         for id in [
             "summary",
+            "incidents",
             "anomalies",
             "map",
             "timeline",
@@ -1470,13 +1566,22 @@ mod tests {
         bare.threads.clear();
         bare.new_syscalls.clear();
         bare.anomalies_total = 0;
+        bare.incidents.clear();
         let html = render(&bare).unwrap();
         let found = ids(&html);
-        for id in ["summary", "anomalies", "map", "timeline"] {
+        for id in ["summary", "incidents", "anomalies", "map", "timeline"] {
             assert!(found.contains(&id), "{id} missing from the bare page");
         }
         assert!(!found.contains(&"roc"));
         assert!(html.contains("No record scored above 0.30"));
+        assert!(html.contains("No incident"));
+        // The page leads with the map, the timeline and the incidents, then lists every anomaly.
+        let at = |id: &str| full.find(&format!(" id=\"{id}\"")).unwrap_or(usize::MAX);
+        assert!(at("map") < at("timeline") && at("timeline") < at("incidents") && at("incidents") < at("anomalies"));
+        assert!(
+            full.contains("incident 1: 3 records, threads 812 77; new: "),
+            "an incident's summary line"
+        );
         assert!(html.contains("No map"));
         assert!(html.contains("No timeline"));
         let mut unique = found.clone();

@@ -11,10 +11,13 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::io;
 
-use super::html::{Map, MapPoint, Page, PageAnomaly, PageInput, PageThread, Timeline, TimelineBin, MAX_ANOMALIES};
+use super::html::{
+    Map, MapPoint, Page, PageAnomaly, PageIncident, PageInput, PageThread, Timeline, TimelineBin, MAX_ANOMALIES,
+    MAX_INCIDENTS,
+};
 use super::projection::Projection;
 use super::sketch::Kept;
-use super::{thousands, Anomaly, Sink, Summary};
+use super::{thousands, Anomaly, Incident, Sink, Summary};
 use crate::model::Model;
 use crate::vectorize::{SparseVec, Vectorizer};
 
@@ -31,6 +34,9 @@ pub struct PageBuilder {
     /// The highest anomalies so far, by score then arrival (a min-heap on both).
     kept: BinaryHeap<Reverse<Ranked>>,
     arrived: u64,
+    /// The first incidents, and how many there were.
+    incidents: Vec<PageIncident>,
+    incidents_total: u64,
     summary: Option<Summary>,
 }
 
@@ -79,6 +85,23 @@ impl Sink for PageBuilder {
         Ok(())
     }
 
+    fn incident(&mut self, incident: &Incident) -> io::Result<()> {
+        self.incidents_total += 1;
+        if self.incidents.len() < MAX_INCIDENTS {
+            self.incidents.push(PageIncident {
+                id: incident.id,
+                source: incident.source.to_string(),
+                line: incident.line,
+                last_line: incident.last_line,
+                records: incident.records,
+                score: incident.score,
+                threads: incident.threads.clone(),
+                new: incident.new.clone(),
+            });
+        }
+        Ok(())
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         self.summary = Some(summary.clone());
         Ok(())
@@ -100,6 +123,7 @@ fn page_anomaly(anomaly: &Anomaly, order: u64) -> PageAnomaly {
             .as_ref()
             .map(|n| (n.source.to_string(), n.line, n.text.clone())),
         window_last_line: anomaly.window.as_ref().map(|w| w.last_line),
+        incident: anomaly.incident.map(|id| (id, anomaly.rank)),
     }
 }
 
@@ -160,6 +184,7 @@ impl PageBuilder {
             ),
             ("threshold".to_string(), format!("{}", summary.threshold)),
             ("neighbours (k)".to_string(), summary.k.to_string()),
+            ("incidents".to_string(), thousands(summary.incidents)),
             ("anomalies".to_string(), thousands(summary.anomalies)),
             (
                 "scoring time".to_string(),
@@ -231,6 +256,8 @@ impl PageBuilder {
                 .collect(),
             anomalies_total: summary.anomalies,
             anomalies,
+            incidents: self.incidents,
+            incidents_total: self.incidents_total,
             threshold: summary.threshold,
             map: map(model, &summary),
             timelines,
