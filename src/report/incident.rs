@@ -12,7 +12,10 @@
 //! Each incident goes to the inner sink ([`Sink::incident`]) followed by its
 //! anomalies, in order of first line (or highest score first with a top `n`,
 //! which then counts incidents). Memory is bounded: an input's incidents are
-//! released when it ends, or early once [`MAX_HELD`] anomalies are held.
+//! released when it ends, or early once [`MAX_HELD`] anomalies or
+//! [`MAX_HELD_BYTES`] of their text are held (an incident that goes on past
+//! that point continues as a new one). So output comes per input, not per
+//! record.
 //!
 //! This module groups; it neither scores nor prints.
 
@@ -27,6 +30,9 @@ pub const THREAD_GAP: u64 = 256;
 
 /// Anomalies held before incidents are released early.
 pub const MAX_HELD: usize = 50_000;
+
+/// Bytes of anomaly text held before incidents are released early.
+pub const MAX_HELD_BYTES: usize = 64 << 20;
 
 /// New tokens listed per incident.
 pub const LISTED_TOKENS: usize = 8;
@@ -79,6 +85,7 @@ pub struct Incidents<S: Sink> {
     /// A thread → a slot of the group of its last anomaly, and that anomaly's line.
     by_thread: HashMap<Option<u32>, (usize, u64)>,
     held: usize,
+    held_bytes: usize,
     /// With a top `n`: the incidents released so far, kept for the end.
     ranked: Vec<(Incident, Vec<Anomaly>)>,
     released: u64,
@@ -96,6 +103,7 @@ impl<S: Sink> Incidents<S> {
             by_token: HashMap::new(),
             by_thread: HashMap::new(),
             held: 0,
+            held_bytes: 0,
             ranked: Vec::new(),
             released: 0,
         }
@@ -173,7 +181,15 @@ impl<S: Sink> Incidents<S> {
             group.anomalies.push(anomaly.clone());
         }
         self.held += 1;
-        if self.held >= MAX_HELD {
+        self.held_bytes += anomaly.text.len()
+            + anomaly.nearest.as_ref().map_or(0, |n| n.text.len())
+            + anomaly
+                .before
+                .iter()
+                .chain(&anomaly.after)
+                .map(|c| c.text.len())
+                .sum::<usize>();
+        if self.held >= MAX_HELD || self.held_bytes >= MAX_HELD_BYTES {
             self.release()?;
         }
         Ok(())
@@ -186,6 +202,7 @@ impl<S: Sink> Incidents<S> {
         self.by_token.clear();
         self.by_thread.clear();
         self.held = 0;
+        self.held_bytes = 0;
         for group in &mut groups {
             if group.merged {
                 group.anomalies.sort_by_key(|a| a.line);
