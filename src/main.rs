@@ -95,6 +95,20 @@ fn run(cli: Cli) -> Result<Outcome> {
             let progress = Progress::new(!quiet, "reading", pipeline::total_bytes(&inputs));
             let mut out = BufWriter::new(io::stdout().lock());
             for input in &inputs {
+                // A model is shown as a model, not read as a text log.
+                if let Input::File(path) = input {
+                    if Model::is_model_file(path) {
+                        let model = Model::load(path)?;
+                        let inspection = inspect::inspect_model(&input.name(), &model);
+                        if args.json {
+                            serde_json::to_writer(&mut out, &inspection)?;
+                            writeln!(out)?;
+                        } else {
+                            inspect::print_model(&inspection, &mut out)?;
+                        }
+                        continue;
+                    }
+                }
                 let inspection = inspect::inspect(input, args.input.format.forced(), &progress)?;
                 if args.json {
                     serde_json::to_writer(&mut out, &inspection)?;
@@ -210,6 +224,24 @@ struct Evaluated {
 
 fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
     let started = Instant::now();
+    let given: Vec<&Path> = (args
+        .baseline
+        .iter()
+        .chain(&args.normal)
+        .chain(&args.attack)
+        .chain(&args.labelled))
+    .chain(&args.line_labels)
+    .map(PathBuf::as_path)
+    .collect();
+    let listed = read::expand(
+        &given
+            .iter()
+            .filter(|p| p.is_dir())
+            .map(|p| p.to_path_buf())
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
+    refuse_overwriting(args.html.html.as_deref(), "report", &given, &listed)?;
     if let Some(path) = args.line_labels.clone() {
         let (items, baseline_items, baseline_records) = eval_lines(&args, &path, quiet)?;
         let chosen = given_threshold(&args, DEFAULT_THRESHOLD, "honk's default record threshold");
@@ -686,6 +718,7 @@ fn describe_method(args: &EvalArgs) -> MethodDescription {
 
 /// `honk seccomp`: the model's system calls as an allow-list profile.
 fn seccomp_profile(args: SeccompArgs, quiet: bool) -> Result<Outcome> {
+    refuse_overwriting(args.output.as_deref(), "profile", &[&args.model], &[])?;
     let model = Model::load(&args.model)?;
     if model.syscalls.is_empty() && args.base.is_none() {
         bail!(
@@ -868,23 +901,48 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
 
 fn learn(args: LearnArgs, quiet: bool) -> Result<Outcome> {
     let started = Instant::now();
-    let inputs = read::expand(&args.inputs)?;
+    let inputs = learn_inputs(&args.inputs, &args.output)?;
+    // Read now to learn with its settings (and to fail before the work if it
+    // is no model); read again under the lock below if it changed meanwhile.
     let existing = if args.output.exists() {
         let model = Model::load(&args.output)?;
         check_compatible(&model, &args.model, &args.output)?;
-        Some(model)
+        Some((model, FileIdentity::of(&args.output)))
     } else {
         None
     };
     let settings = match &existing {
-        Some(model) => model.settings.clone(),
+        Some((model, _)) => model.settings.clone(),
         None => new_settings(&args.model),
     };
     let progress = Progress::new(!quiet, "learning", pipeline::total_bytes(&inputs));
     let (learned, stats) = pipeline::learn(&inputs, settings, args.input.format.forced(), &progress)?;
     progress.finish();
     let (records, unique) = (learned.records(), learned.entries.len());
-    let model = match existing {
+    // Another honk may be adding to the same model: take turns, and merge
+    // into the model as it is once we hold the lock, so nobody's inputs are lost.
+    let lock = honk::write::Lock::acquire(&args.output, |lock, pid| {
+        if !quiet {
+            let who = pid.map_or_else(|| "another honk".to_owned(), |pid| format!("honk (process {pid})"));
+            eprintln!(
+                "honk: waiting for {who} to finish with {} (it holds the lock {})",
+                escape(&args.output.display().to_string()),
+                escape(&lock.display().to_string())
+            );
+        }
+    })
+    .map_err(|e| anyhow::Error::new(e.source))
+    .with_context(|| format!("cannot lock {}", args.output.display()))?;
+    let current = match existing {
+        Some((model, identity)) if FileIdentity::of(&args.output) == identity => Some(model),
+        _ if args.output.exists() => {
+            let model = Model::load(&args.output)?;
+            check_compatible(&model, &args.model, &args.output)?;
+            Some(model)
+        }
+        _ => None,
+    };
+    let model = match current {
         Some(mut model) => {
             model.merge(learned)?;
             model
@@ -892,13 +950,14 @@ fn learn(args: LearnArgs, quiet: bool) -> Result<Outcome> {
         None => learned,
     };
     model.save(&args.output)?;
+    drop(lock);
     if !quiet {
         eprintln!(
             "honk: learned {} records ({} unique) from {}; {} now holds {} unique records from {} inputs; {:.2} s",
             thousands(records),
             thousands(unique as u64),
             describe_inputs(&stats),
-            args.output.display(),
+            escape(&args.output.display().to_string()),
             thousands(model.entries.len() as u64),
             thousands(model.sources.len() as u64),
             started.elapsed().as_secs_f64()
@@ -906,6 +965,66 @@ fn learn(args: LearnArgs, quiet: bool) -> Result<Outcome> {
         warn_truncated(&stats);
     }
     Ok(Outcome::Clean)
+}
+
+/// Which file a path names and its state: a model replaced or changed since
+/// it was read has another.
+#[derive(PartialEq, Eq)]
+struct FileIdentity(Option<(u64, u64, u64, Option<std::time::SystemTime>)>);
+
+impl FileIdentity {
+    fn of(path: &Path) -> FileIdentity {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            FileIdentity(
+                std::fs::metadata(path)
+                    .ok()
+                    .map(|m| (m.dev(), m.ino(), m.len(), m.modified().ok())),
+            )
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = path;
+            FileIdentity(None)
+        }
+    }
+}
+
+/// The inputs of `honk learn`: a model is no log to learn (refused), and
+/// the output model (or its lock file) met inside an input directory is
+/// skipped rather than learned.
+fn learn_inputs(paths: &[PathBuf], output: &Path) -> Result<Vec<Input>> {
+    let lock = honk::write::lock_path(output);
+    let mut inputs = Vec::new();
+    for path in paths {
+        if !read::is_stdin(path) && honk::write::same_file(path, output) {
+            bail!(
+                "{} is the model being written; give it only as -o, and logs as inputs",
+                escape(&path.display().to_string())
+            );
+        }
+        let from_directory = path.is_dir();
+        for input in read::expand(std::slice::from_ref(path))? {
+            if let Input::File(file) = &input {
+                if from_directory && (honk::write::same_file(file, output) || honk::write::same_file(file, &lock)) {
+                    continue;
+                }
+                if Model::is_model_file(file) {
+                    bail!(
+                        "{} is a honk model, not a log: learn from the logs it was learned from \
+                         (honk cannot merge two model files)",
+                        escape(&file.display().to_string())
+                    );
+                }
+            }
+            inputs.push(input);
+        }
+    }
+    if inputs.is_empty() {
+        bail!("no inputs to learn from besides the model itself");
+    }
+    Ok(inputs)
 }
 
 fn new_settings(args: &ModelArgs) -> Settings {
@@ -977,14 +1096,15 @@ fn check_normalizer(model: &Model, path: &Path) -> Result<()> {
 
 fn score(args: ScoreArgs, quiet: bool) -> Result<Outcome> {
     let started = Instant::now();
-    let model = Model::load(&args.model)?;
-    check_normalizer(&model, &args.model)?;
     let targets = if args.targets.is_empty() {
         vec![PathBuf::from("-")]
     } else {
         args.targets
     };
     let inputs = read::expand(&targets)?;
+    refuse_overwriting(args.output.html.html.as_deref(), "report", &[&args.model], &inputs)?;
+    let model = Model::load(&args.model)?;
+    check_normalizer(&model, &args.model)?;
     score_against(
         "honk score",
         model,
@@ -1007,6 +1127,8 @@ fn diff(args: DiffArgs, quiet: bool) -> Result<Outcome> {
     }
     let baseline_inputs = read::expand(baseline)?;
     let target_inputs = read::expand(std::slice::from_ref(target))?;
+    let all: Vec<Input> = baseline_inputs.iter().chain(&target_inputs).cloned().collect();
+    refuse_overwriting(args.output.html.html.as_deref(), "report", &[], &all)?;
     let progress = Progress::new(!quiet, "learning", pipeline::total_bytes(&baseline_inputs));
     let (model, stats) = pipeline::learn(
         &baseline_inputs,
@@ -1127,6 +1249,30 @@ fn write_report(path: &Path, page: &Page, open: bool, quiet: bool) -> Result<()>
         {
             Ok(_) => {}
             Err(e) => eprintln!("honk: could not open {} with xdg-open: {e}", path.display()),
+        }
+    }
+    Ok(())
+}
+
+/// Refuses (exit 2) to write `output` over one of the files read: the
+/// `paths` given and the files and archives of `inputs`.
+fn refuse_overwriting(output: Option<&Path>, what: &str, paths: &[&Path], inputs: &[Input]) -> Result<()> {
+    let Some(output) = output else { return Ok(()) };
+    let read_from = paths
+        .iter()
+        .copied()
+        .chain(inputs.iter().filter_map(|input| match input {
+            Input::Stdin => None,
+            Input::File(path) => Some(path.as_path()),
+            Input::ZipEntry { archive, .. } => Some(archive.as_path()),
+        }));
+    for path in read_from {
+        if !read::is_stdin(path) && honk::write::same_file(output, path) {
+            bail!(
+                "will not write the {what} to {}: it is {}, which honk reads",
+                escape(&output.display().to_string()),
+                escape(&path.display().to_string())
+            );
         }
     }
     Ok(())
