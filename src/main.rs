@@ -18,7 +18,7 @@ use honk::eval::{self, forest, lidds, Labelled};
 use honk::model::{Model, Settings, Window};
 use honk::parse::Format;
 use honk::pipeline::{self, Baseline, InputStats, ScoreOptions};
-use honk::read::{self, Input};
+use honk::read::{self, shown, Input};
 use honk::report::html::{self, Page};
 use honk::report::human::{escape, HumanPrinter};
 use honk::report::json::JsonPrinter;
@@ -45,7 +45,8 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(err) => {
-            eprintln!("honk: error: {err:#}");
+            // Errors name files, and a file name can hold terminal escapes.
+            eprintln!("honk: error: {}", escape(&format!("{err:#}")));
             ExitCode::from(2)
         }
     }
@@ -926,8 +927,8 @@ fn learn(args: LearnArgs, quiet: bool) -> Result<Outcome> {
             let who = pid.map_or_else(|| "another honk".to_owned(), |pid| format!("honk (process {pid})"));
             eprintln!(
                 "honk: waiting for {who} to finish with {} (it holds the lock {})",
-                escape(&args.output.display().to_string()),
-                escape(&lock.display().to_string())
+                shown(&args.output),
+                shown(lock)
             );
         }
     })
@@ -957,7 +958,7 @@ fn learn(args: LearnArgs, quiet: bool) -> Result<Outcome> {
             thousands(records),
             thousands(unique as u64),
             describe_inputs(&stats),
-            escape(&args.output.display().to_string()),
+            shown(&args.output),
             thousands(model.entries.len() as u64),
             thousands(model.sources.len() as u64),
             started.elapsed().as_secs_f64()
@@ -1001,7 +1002,7 @@ fn learn_inputs(paths: &[PathBuf], output: &Path) -> Result<Vec<Input>> {
         if !read::is_stdin(path) && honk::write::same_file(path, output) {
             bail!(
                 "{} is the model being written; give it only as -o, and logs as inputs",
-                escape(&path.display().to_string())
+                shown(path)
             );
         }
         let from_directory = path.is_dir();
@@ -1014,7 +1015,7 @@ fn learn_inputs(paths: &[PathBuf], output: &Path) -> Result<Vec<Input>> {
                     bail!(
                         "{} is a honk model, not a log: learn from the logs it was learned from \
                          (honk cannot merge two model files)",
-                        escape(&file.display().to_string())
+                        shown(file)
                     );
                 }
             }
@@ -1237,7 +1238,7 @@ fn write_report(path: &Path, page: &Page, open: bool, quiet: bool) -> Result<()>
     write_atomically(path, html.as_bytes(), "report")?;
     progress.finish();
     if !quiet {
-        eprintln!("report written to {}", path.display());
+        eprintln!("report written to {}", shown(path));
     }
     if open {
         // A missing or failing opener is not a failed run: the report is written.
@@ -1248,7 +1249,7 @@ fn write_report(path: &Path, page: &Page, open: bool, quiet: bool) -> Result<()>
             .spawn()
         {
             Ok(_) => {}
-            Err(e) => eprintln!("honk: could not open {} with xdg-open: {e}", path.display()),
+            Err(e) => eprintln!("honk: could not open {} with xdg-open: {e}", shown(path)),
         }
     }
     Ok(())
@@ -1270,8 +1271,8 @@ fn refuse_overwriting(output: Option<&Path>, what: &str, paths: &[&Path], inputs
         if !read::is_stdin(path) && honk::write::same_file(output, path) {
             bail!(
                 "will not write the {what} to {}: it is {}, which honk reads",
-                escape(&output.display().to_string()),
-                escape(&path.display().to_string())
+                shown(output),
+                shown(path)
             );
         }
     }
@@ -1360,7 +1361,7 @@ fn describe_inputs(stats: &[InputStats]) -> String {
     formats.sort_unstable();
     formats.dedup();
     let what = match stats {
-        [one] => one.name.clone(),
+        [one] => escape(&one.name).into_owned(),
         _ => format!("{} inputs", stats.len()),
     };
     format!("{what} ({})", formats.join(", "))

@@ -118,6 +118,15 @@ impl Input {
     }
 }
 
+/// A path as honk prints it on a terminal: control characters (a file named
+/// with `ESC]0;...BEL` or `ESC[2J`) escaped as in log text, so a name cannot
+/// drive the terminal. Every message that names a file goes through this (or,
+/// for names already in a string, [`crate::report::human::escape`]); errors
+/// are escaped whole where they are printed.
+pub fn shown(path: &Path) -> String {
+    crate::report::human::escape(&path.display().to_string()).into_owned()
+}
+
 /// Turn command-line paths into inputs: `-` is stdin, a directory is every file
 /// under it in name order (hidden files included), anything else a file.
 pub fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, ReadError> {

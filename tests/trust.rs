@@ -374,3 +374,65 @@ fn inspect_shows_a_model() {
     assert!(lines[0]["model"]["syscalls"]["openat"].as_u64().unwrap() > 0);
     assert_eq!(lines[1]["format"], "strace");
 }
+
+// ---------------------------------------------------------------------------
+// File names cannot drive the terminal
+// ---------------------------------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn terminal_escapes_in_file_names_are_escaped_everywhere_they_are_printed() {
+    use std::io::Write;
+    let evil = "x\u{1b}]0;pwned\u{7}\u{1b}[2J";
+    let dir = scratch();
+    fs::copy(dir.path().join("target.log"), dir.path().join(format!("{evil}.log"))).unwrap();
+    // A zip whose member has the name.
+    let zip_path = dir.path().join("t.zip");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&zip_path).unwrap());
+    zip.start_file(format!("{evil}.log"), zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(&fs::read(dir.path().join("target.log")).unwrap())
+        .unwrap();
+    zip.finish().unwrap();
+    let runs: Vec<Vec<String>> = vec![
+        // The summary and the anomalies name the file.
+        vec!["diff".into(), "baseline.log".into(), format!("{evil}.log")],
+        vec!["diff".into(), "baseline.log".into(), "t.zip".into()],
+        vec!["inspect".into(), format!("{evil}.log")],
+        vec![
+            "learn".into(),
+            "-o".into(),
+            format!("{evil}.honk"),
+            format!("{evil}.log"),
+        ],
+        vec!["learn".into(), "-o".into(), format!("{evil}.honk"), "t.zip".into()],
+        // Errors name it.
+        vec![
+            "score".into(),
+            "-m".into(),
+            format!("{evil}.missing"),
+            "target.log".into(),
+        ],
+        vec!["score".into(), "-m".into(), format!("{evil}.log"), "target.log".into()],
+        vec!["diff".into(), "baseline.log".into(), format!("{evil}.missing")],
+    ];
+    for args in runs {
+        let r = run(honk_in(dir.path()).args(&args));
+        assert!(
+            !r.stderr.contains('\u{1b}') && !r.stderr.contains('\u{7}'),
+            "{args:?}: {:?}",
+            r.stderr
+        );
+        assert!(
+            !r.stdout.contains('\u{1b}') && !r.stdout.contains('\u{7}'),
+            "{args:?}: {:?}",
+            r.stdout
+        );
+        let escaped = "\\x1b]0;pwned\\x07\\x1b[2J";
+        assert!(
+            r.stderr.contains(escaped) || r.stdout.contains(escaped),
+            "{args:?} names it, escaped: {}",
+            r.stderr
+        );
+    }
+}
