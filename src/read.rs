@@ -11,6 +11,7 @@
 //! This module knows nothing of formats: it does not split records or look inside
 //! lines.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -174,11 +175,13 @@ fn push_file(path: PathBuf, inputs: &mut Vec<Input>) -> Result<(), ReadError> {
         path: path.display().to_string(),
         reason,
     };
-    let file = File::open(&path).map_err(|source| ReadError::Open {
-        path: path.display().to_string(),
-        source,
+    let archive = parsed_archive(&path).map_err(|e| match e {
+        ArchiveError::Open(source) => ReadError::Open {
+            path: path.display().to_string(),
+            source,
+        },
+        ArchiveError::Zip(reason) => zip_error(reason),
     })?;
-    let archive = zip::ZipArchive::new(file).map_err(|e| zip_error(e.to_string()))?;
     let mut members: Vec<String> = archive
         .file_names()
         .filter(|name| !name.ends_with('/'))
@@ -195,6 +198,72 @@ fn push_file(path: PathBuf, inputs: &mut Vec<Input>) -> Result<(), ReadError> {
     Ok(())
 }
 
+/// An archive file shared by the readers of its members: each has its own
+/// position and reads with `pread`, so a parsed archive can be cloned cheaply
+/// (a `ZipArchive` clone shares its parsed central directory).
+#[derive(Clone, Debug)]
+struct SharedFile {
+    file: std::sync::Arc<File>,
+    at: u64,
+}
+
+impl Read for SharedFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(&*self.file, buf, self.at)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(&*self.file, buf, self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+impl io::Seek for SharedFile {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let invalid = || io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the file");
+        self.at = match to {
+            io::SeekFrom::Start(at) => at,
+            io::SeekFrom::Current(by) => self.at.checked_add_signed(by).ok_or_else(invalid)?,
+            io::SeekFrom::End(by) => self.file.metadata()?.len().checked_add_signed(by).ok_or_else(invalid)?,
+        };
+        Ok(self.at)
+    }
+}
+
+/// Why an archive could not be parsed.
+enum ArchiveError {
+    Open(io::Error),
+    Zip(String),
+}
+
+/// Archives parsed so far, by path, and how many times each was parsed: an
+/// archive is parsed once, not once per member (that made reading an archive
+/// of n members cost n²: 10,000 members took minutes).
+#[derive(Default)]
+struct Archives {
+    parsed: HashMap<PathBuf, zip::ZipArchive<SharedFile>>,
+    parses: HashMap<PathBuf, usize>,
+}
+
+static ARCHIVES: std::sync::LazyLock<std::sync::Mutex<Archives>> = std::sync::LazyLock::new(Default::default);
+
+/// The parsed archive at `path`, parsed on first use.
+fn parsed_archive(path: &Path) -> Result<zip::ZipArchive<SharedFile>, ArchiveError> {
+    let mut archives = ARCHIVES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(archive) = archives.parsed.get(path) {
+        return Ok(archive.clone());
+    }
+    let file = File::open(path).map_err(ArchiveError::Open)?;
+    let shared = SharedFile {
+        file: std::sync::Arc::new(file),
+        at: 0,
+    };
+    *archives.parses.entry(path.to_path_buf()).or_default() += 1;
+    let archive = zip::ZipArchive::new(shared).map_err(|e| ArchiveError::Zip(e.to_string()))?;
+    archives.parsed.insert(path.to_path_buf(), archive.clone());
+    Ok(archive)
+}
+
 /// A zip member read by a thread of its own, handed over in chunks through a
 /// bounded channel: the archive's reader borrows the archive, and this way
 /// neither has to live in the caller, nor the member in memory.
@@ -207,13 +276,15 @@ struct ZipMember {
 impl ZipMember {
     fn open(archive: &Path, entry: &str) -> Result<ZipMember, ReadError> {
         let path = archive.display().to_string();
-        let file = File::open(archive).map_err(|source| ReadError::Open {
-            path: path.clone(),
-            source,
-        })?;
-        let mut zip = zip::ZipArchive::new(file).map_err(|e| ReadError::Zip {
-            path: path.clone(),
-            reason: e.to_string(),
+        let mut zip = parsed_archive(archive).map_err(|e| match e {
+            ArchiveError::Open(source) => ReadError::Open {
+                path: path.clone(),
+                source,
+            },
+            ArchiveError::Zip(reason) => ReadError::Zip {
+                path: path.clone(),
+                reason,
+            },
         })?;
         // Fail here, not in the thread, when the member is missing.
         zip.by_name(entry).map_err(|e| ReadError::Zip {
@@ -372,6 +443,40 @@ mod tests {
             out.push((n, line.clone()));
         }
         (out, lines.truncated())
+    }
+
+    #[test]
+    fn an_archive_of_many_members_is_parsed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.zip");
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        let members = 10_000;
+        for i in 0..members {
+            zip.start_file(format!("m{i:05}.log"), zip::write::SimpleFileOptions::default())
+                .unwrap();
+            writeln!(zip, "line of member {i}").unwrap();
+        }
+        zip.start_file("meta.json", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.finish().unwrap();
+        let inputs = expand(std::slice::from_ref(&path)).unwrap();
+        assert_eq!(inputs.len(), members);
+        let mut text = String::new();
+        for input in &inputs {
+            text.clear();
+            input.open().unwrap().read_to_string(&mut text).unwrap();
+            let Input::ZipEntry { entry, .. } = input else {
+                panic!("{input:?}")
+            };
+            let i: usize = entry[1..6].parse().unwrap();
+            assert_eq!(text, format!("line of member {i}\n"));
+        }
+        let parses = ARCHIVES.lock().unwrap().parses.get(&path).copied();
+        assert_eq!(
+            parses,
+            Some(1),
+            "the central directory is parsed once, not once per member"
+        );
     }
 
     #[test]
