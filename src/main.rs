@@ -200,6 +200,7 @@ fn eval_options(args: &EvalArgs, threshold: f64) -> ScoreOptions {
             threshold,
             before: 0,
             after: 0,
+            overlap: false,
         },
         sketch: false,
     }
@@ -1163,13 +1164,15 @@ fn score_against(
 ) -> Result<Outcome> {
     let baseline = Baseline::new(model);
     let (before, after) = output.context();
+    let top = output.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     let selection = Selection {
         threshold: output.threshold,
         before,
         after,
+        // --top reorders the blocks, so each carries its whole context.
+        overlap: top.is_some(),
     };
     let stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
-    let top = output.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     let printer: Box<dyn Sink> = if output.json {
         Box::new(JsonPrinter::new(stdout, before > 0 || after > 0))
     } else {

@@ -436,3 +436,39 @@ fn terminal_escapes_in_file_names_are_escaped_everywhere_they_are_printed() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Context is given once, so output grows with the input
+// ---------------------------------------------------------------------------
+
+#[test]
+fn large_context_on_dense_anomalies_prints_each_record_once() {
+    let dir = scratch();
+    // 2,000 records, every other one new to the baseline.
+    let text: String = (0..2000)
+        .map(|i| {
+            if i % 2 == 0 {
+                format!("zz{i} qq{i} unheard of\n")
+            } else {
+                "cron job started\n".to_owned()
+            }
+        })
+        .collect();
+    fs::write(dir.path().join("dense.log"), text).unwrap();
+    fs::write(dir.path().join("base.log"), "cron job started\n").unwrap();
+    let r = run(honk_in(dir.path()).args(["diff", "-q", "--json", "-C", "1000", "base.log", "dense.log"]));
+    assert_eq!(r.code, 1);
+    let mut given = 0;
+    for line in r.stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v.get("policy").is_some() || v.get("line").is_none() {
+            continue;
+        }
+        given += 1 + v["before"].as_array().map_or(0, Vec::len) + v["after"].as_array().map_or(0, Vec::len);
+    }
+    // Each record once, plus at most one touching record per anomaly.
+    assert!(given <= 3000, "{given} records printed for 2,000");
+    let r = run(honk_in(dir.path()).args(["diff", "-q", "--color", "never", "-C", "1000", "base.log", "dense.log"]));
+    let printed = r.stdout.lines().filter(|l| l.starts_with("dense.log")).count();
+    assert_eq!(printed, 2000, "every record printed exactly once");
+}
