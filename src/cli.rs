@@ -111,33 +111,47 @@ pub enum Command {
     /// are left out and listed on stderr. Arguments are not checked.
     Seccomp(SeccompArgs),
 
-    /// Run a command under a seccomp profile (internal: `honk trace --seccomp` runs it under strace).
-    #[command(name = "__seccomp-exec", hide = true)]
-    SeccompExec {
-        #[arg(long)]
-        profile: PathBuf,
-        #[arg(required = true, last = true)]
-        command: Vec<std::ffi::OsString>,
-    },
-
     /// Show what honk reads in logs: format, records, processes, syscalls, unparsed lines.
     ///
     /// The first thing to check when results look odd: whether the format was
     /// detected right and how many lines the parser could not read.
     Inspect(InspectArgs),
 
-    /// Write the man page or shell completions to standard output.
-    #[command(hide = true)]
+    /// Write the man pages or shell completions.
     Generate {
         #[command(subcommand)]
         what: Generate,
     },
 }
 
+// `honk __seccomp-exec --profile PROFILE -- COMMAND...`: run a command under a
+// seccomp profile. Internal (`honk trace --seccomp` runs it under strace), so
+// it is parsed apart from `Cli` and appears in no help, man page or
+// completion.
+#[derive(Debug, Parser)]
+#[command(
+    name = "honk __seccomp-exec",
+    about = "Run a command under a seccomp profile (internal: honk trace --seccomp runs it under strace)"
+)]
+pub struct SeccompExec {
+    #[arg(long)]
+    pub profile: PathBuf,
+    #[arg(required = true, last = true)]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// The name [`SeccompExec`] is invoked by, as honk's first argument.
+pub const SECCOMP_EXEC: &str = "__seccomp-exec";
+
 #[derive(Debug, Subcommand)]
 pub enum Generate {
-    /// The man page, in roff.
-    Man,
+    /// Man pages, in roff: with DIR, one per command (honk.1, honk-learn.1, ...)
+    /// written there; without, the top-level page on standard output.
+    Man {
+        /// The directory to write the pages in.
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Completions for a shell.
     Completions {
         #[arg(value_enum)]

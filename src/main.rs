@@ -11,7 +11,8 @@ use clap::{CommandFactory, Parser};
 
 use honk::cli::{
     Cli, ColorArg, Command, DiffArgs, EvalArgs, EvalMethod, FormatArg, Generate, InputArgs, ItemsArg, LearnArgs,
-    ModelArgs, OutputArgs, ScoreArgs, SeccompArgs, TraceArgs, UnseenArg, WeightArg, DEFAULT_THRESHOLD,
+    ModelArgs, OutputArgs, ScoreArgs, SeccompArgs, SeccompExec, TraceArgs, UnseenArg, WeightArg, DEFAULT_THRESHOLD,
+    SECCOMP_EXEC,
 };
 use honk::eval::items::{self, BagParams, BagScorer, StideScorer, Vocabulary};
 use honk::eval::{self, forest, lidds, Labelled};
@@ -36,8 +37,14 @@ enum Outcome {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let result = if args.get(1).is_some_and(|a| a == SECCOMP_EXEC) {
+        let exec = SeccompExec::parse_from(std::iter::once(args[0].clone()).chain(args.into_iter().skip(2)));
+        seccomp_exec(&exec.profile, &exec.command)
+    } else {
+        run(Cli::parse_from(args))
+    };
+    match result {
         Ok(Outcome::Clean) => ExitCode::from(0),
         Ok(Outcome::Anomalies) => ExitCode::from(1),
         Err(err) if is_broken_pipe(&err) => {
@@ -90,7 +97,6 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Trace(args) => trace(args, quiet),
         Command::Eval(args) => eval(args, quiet),
         Command::Seccomp(args) => seccomp_profile(args, quiet),
-        Command::SeccompExec { profile, command } => seccomp_exec(&profile, &command),
         Command::Inspect(args) => {
             let inputs = read::expand(&args.inputs)?;
             let progress = Progress::new(!quiet, "reading", pipeline::total_bytes(&inputs));
@@ -125,7 +131,13 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Generate { what } => {
             let mut out = io::stdout().lock();
             match what {
-                Generate::Man => clap_mangen::Man::new(Cli::command()).render(&mut out)?,
+                Generate::Man { dir: None } => clap_mangen::Man::new(Cli::command()).render(&mut out)?,
+                Generate::Man { dir: Some(dir) } => {
+                    let written = write_man_pages(&dir)?;
+                    if !quiet {
+                        eprintln!("honk: wrote {} man pages to {}", written, shown(&dir));
+                    }
+                }
                 Generate::Completions { shell } => {
                     clap_complete::generate(shell, &mut Cli::command(), "honk", &mut out)
                 }
@@ -133,6 +145,31 @@ fn run(cli: Cli) -> Result<Outcome> {
             Ok(Outcome::Clean)
         }
     }
+}
+
+/// One man page per command, `honk.1`, `honk-learn.1`, ..., `honk-generate-man.1`,
+/// written to `dir`; returns how many.
+fn write_man_pages(dir: &Path) -> Result<usize> {
+    fn pages(cmd: &clap::Command, dir: &Path, written: &mut usize) -> Result<()> {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            pages(sub, dir, written)?;
+        }
+        let man = clap_mangen::Man::new(cmd.clone());
+        let mut page = Vec::new();
+        man.render(&mut page)?;
+        write_atomically(&dir.join(man.get_filename()), &page, "man page")?;
+        *written += 1;
+        Ok(())
+    }
+    if !dir.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    // Built, so that subcommands know their full names (honk-learn).
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut written = 0;
+    pages(&cmd, dir, &mut written)?;
+    Ok(written)
 }
 
 /// `honk eval --line-labels`: per-line labels, the first part's normal lines as baseline.

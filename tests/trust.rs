@@ -472,3 +472,66 @@ fn large_context_on_dense_anomalies_prints_each_record_once() {
     let printed = r.stdout.lines().filter(|l| l.starts_with("dense.log")).count();
     assert_eq!(printed, 2000, "every record printed exactly once");
 }
+
+// ---------------------------------------------------------------------------
+// Help, man pages and completions
+// ---------------------------------------------------------------------------
+
+#[test]
+fn generate_is_in_the_help_and_the_internal_command_in_no_completion() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(honk_in(dir.path()).arg("--help"));
+    assert!(r.stdout.contains("generate"), "{}", r.stdout);
+    assert!(!r.stdout.contains("seccomp-exec"), "{}", r.stdout);
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let r = run(honk_in(dir.path()).args(["generate", "completions", shell]));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains("learn"), "{shell}");
+        assert!(
+            !r.stdout.contains("seccomp-exec"),
+            "{shell} offers the internal command"
+        );
+    }
+    // The internal command still runs.
+    let r = run(honk_in(dir.path()).args(["__seccomp-exec", "--help"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("--profile"), "{}", r.stdout);
+}
+
+#[test]
+fn generate_man_writes_one_page_per_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(honk_in(dir.path()).args(["generate", "man", "."]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let pages = names(dir.path());
+    for page in [
+        "honk.1",
+        "honk-learn.1",
+        "honk-score.1",
+        "honk-diff.1",
+        "honk-inspect.1",
+        "honk-seccomp.1",
+        "honk-trace.1",
+        "honk-eval.1",
+        "honk-demo.1",
+        "honk-generate.1",
+    ] {
+        assert!(pages.contains(&page.to_owned()), "{page} missing: {pages:?}");
+    }
+    assert!(
+        !pages.iter().any(|p| p.contains("seccomp-exec") || p.contains("help")),
+        "{pages:?}"
+    );
+    let learn = fs::read_to_string(dir.path().join("honk-learn.1")).unwrap();
+    assert!(
+        learn.contains(".TH honk-learn 1") && learn.contains("\\-\\-output"),
+        "{learn}"
+    );
+    // Without DIR, the top-level page on standard output, as before.
+    let r = run(honk_in(dir.path()).args(["generate", "man"]));
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains(".TH honk 1"), "{}", r.stdout);
+    assert!(r.stdout.contains("generate"), "the top page lists generate");
+    let r = run(honk_in(dir.path()).args(["generate", "man", "missing"]));
+    assert_eq!(r.code, 2);
+}
