@@ -941,6 +941,7 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
 fn learn(args: LearnArgs, quiet: bool) -> Result<Outcome> {
     let started = Instant::now();
     let inputs = learn_inputs(&args.inputs, &args.output)?;
+    hint_at_terminal_stdin(&inputs);
     // Read now to learn with its settings (and to fail before the work if it
     // is no model); read again under the lock below if it changed meanwhile.
     let existing = if args.output.exists() {
@@ -1141,6 +1142,7 @@ fn score(args: ScoreArgs, quiet: bool) -> Result<Outcome> {
         args.targets
     };
     let inputs = read::expand(&targets)?;
+    hint_at_terminal_stdin(&inputs);
     refuse_overwriting(args.output.html.html.as_deref(), "report", &[&args.model], &inputs)?;
     let model = Model::load(&args.model)?;
     check_normalizer(&model, &args.model)?;
@@ -1166,6 +1168,8 @@ fn diff(args: DiffArgs, quiet: bool) -> Result<Outcome> {
     }
     let baseline_inputs = read::expand(baseline)?;
     let target_inputs = read::expand(std::slice::from_ref(target))?;
+    hint_at_terminal_stdin(&baseline_inputs);
+    hint_at_terminal_stdin(&target_inputs);
     let all: Vec<Input> = baseline_inputs.iter().chain(&target_inputs).cloned().collect();
     refuse_overwriting(args.output.html.html.as_deref(), "report", &[], &all)?;
     let progress = Progress::new(!quiet, "learning", pipeline::total_bytes(&baseline_inputs));
@@ -1293,6 +1297,14 @@ fn write_report(path: &Path, page: &Page, open: bool, quiet: bool) -> Result<()>
         }
     }
     Ok(())
+}
+
+/// When standard input is one of the inputs and a terminal, honk would seem
+/// to hang (a spinner, nothing else): say what it is waiting for.
+fn hint_at_terminal_stdin(inputs: &[Input]) {
+    if inputs.contains(&Input::Stdin) && io::stdin().is_terminal() {
+        eprintln!("honk: reading standard input (end it with Ctrl-D); give a file or pipe a log");
+    }
 }
 
 /// Refuses (exit 2) to write `output` over one of the files read: the

@@ -535,3 +535,53 @@ fn generate_man_writes_one_page_per_command() {
     let r = run(honk_in(dir.path()).args(["generate", "man", "missing"]));
     assert_eq!(r.code, 2);
 }
+
+// ---------------------------------------------------------------------------
+// Standard input on a terminal
+// ---------------------------------------------------------------------------
+
+#[cfg(target_os = "linux")]
+#[test]
+fn score_on_a_terminal_says_it_reads_standard_input() {
+    use std::os::fd::FromRawFd;
+    let dir = scratch();
+    learn(dir.path(), "m.honk", &["baseline.log"]);
+    // A pseudo-terminal: the child's standard input is its terminal side.
+    // SAFETY: plain libc calls on descriptors we own, checked for errors.
+    let (master, slave) = unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+        assert!(master >= 0, "no pseudo-terminals here");
+        assert_eq!(libc::grantpt(master), 0);
+        assert_eq!(libc::unlockpt(master), 0);
+        let name = libc::ptsname(master);
+        assert!(!name.is_null());
+        let slave = libc::open(name, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(slave >= 0);
+        // Else the child inherits the terminal's other side and never sees it hang up.
+        assert_eq!(libc::fcntl(master, libc::F_SETFD, libc::FD_CLOEXEC), 0);
+        (fs::File::from_raw_fd(master), fs::File::from_raw_fd(slave))
+    };
+    let mut child = Process::cargo_bin("honk")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["score", "-m", "m.honk"])
+        .stdin(Stdio::from(slave))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("reading standard input"), "{line}");
+    // Hanging up the terminal ends the input.
+    drop(master);
+    let status = child.wait().unwrap();
+    assert!(status.code().is_some(), "{status:?}");
+
+    // Piped input: no hint.
+    let r = run(honk_in(dir.path())
+        .args(["score", "-m", "m.honk"])
+        .write_stdin("cron job started\n"));
+    assert!(!r.stderr.contains("reading standard input"), "{}", r.stderr);
+}
