@@ -1423,9 +1423,10 @@ fn warn_truncated(stats: &[InputStats]) {
     let cut: u64 = stats.iter().map(|s| s.truncated).sum();
     if cut > 0 {
         eprintln!(
-            "honk: warning: {} lines longer than {} bytes were cut to that length",
+            "honk: warning: {} lines longer than {} bytes ({} for lines of numbers) were cut to that length",
             thousands(cut),
-            read::MAX_LINE_BYTES
+            read::MAX_LINE_BYTES,
+            read::MAX_LINE_BYTES * read::NUMBERS_LINE_FACTOR
         );
     }
 }

@@ -585,3 +585,28 @@ fn score_on_a_terminal_says_it_reads_standard_input() {
         .write_stdin("cron job started\n"));
     assert!(!r.stderr.contains("reading standard input"), "{}", r.stderr);
 }
+
+// ---------------------------------------------------------------------------
+// Long lines of numbers
+// ---------------------------------------------------------------------------
+
+#[test]
+fn an_adfa_style_trace_of_40000_calls_is_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let calls: Vec<&str> = ["3", "4", "5", "6", "102", "240"]
+        .iter()
+        .copied()
+        .cycle()
+        .take(40_000)
+        .collect();
+    fs::write(dir.path().join("long.txt"), calls.join(" ") + "\n").unwrap();
+    let r = run(honk_in(dir.path()).args(["inspect", "--json", "long.txt"]));
+    let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(v["format"], "numbers");
+    assert_eq!(v["records"], 40_000);
+    assert_eq!(v["truncated_lines"], 0);
+    let r = run(honk_in(dir.path()).args(["learn", "-o", "m.honk", "long.txt"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("learned 40,000 records"), "{}", r.stderr);
+    assert!(!r.stderr.contains("cut"), "{}", r.stderr);
+}
