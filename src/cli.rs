@@ -55,7 +55,10 @@ pub enum Command {
     ///
     /// When MODEL exists, the new inputs are added to it (the baseline grows as
     /// new known-good runs arrive); otherwise it is created. The model is
-    /// written atomically: a crash never leaves a half-written file.
+    /// written atomically: a crash never leaves a half-written file. Two learns
+    /// into one model take turns (a lock file, MODEL.lock, beside it), so
+    /// neither loses the other's inputs. A model file is not a log: given as
+    /// an input it is refused, and MODEL inside an input directory is skipped.
     Learn(LearnArgs),
 
     /// Score target logs against a model and report the unusual records.
@@ -548,7 +551,7 @@ fn parse_aggregate(s: &str) -> Result<crate::eval::Aggregate, String> {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Logs to inspect: files, directories, or - for stdin.
+    /// Logs to inspect: files, directories, or - for stdin. A honk model is shown as a model.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
