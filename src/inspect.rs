@@ -5,12 +5,17 @@
 //! calls, and the lines the parser could not make sense of, with examples. The
 //! first place to look when results seem odd. It reads and parses; it does not
 //! normalize or score.
+//!
+//! A honk model (recognised by its magic, whatever its name) is shown as a
+//! model instead ([`inspect_model`]): how it was built, the inputs it was
+//! learned from, its counts and its system calls.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::model::{Model, Settings, Source, FORMAT_VERSION};
 use crate::parse::{Format, Kind};
 use crate::pipeline::{read_records, Error};
 use crate::read::Input;
@@ -50,6 +55,80 @@ pub struct Count {
 pub struct Example {
     pub line: u64,
     pub text: String,
+}
+
+/// What a model holds, for `honk inspect MODEL`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelInspection {
+    pub source: String,
+    /// Always "honk model", so that JSON consumers tell it from a log's inspection.
+    pub format: &'static str,
+    pub model: ModelView,
+}
+
+/// The parts of a model worth showing.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelView {
+    pub format_version: u16,
+    pub settings: Settings,
+    /// The inputs it was learned from, in order.
+    pub sources: Vec<Source>,
+    /// Baseline records learned, and how many distinct ones.
+    pub records: u64,
+    pub unique: u64,
+    /// Records per system call (or audit or sysdig event) of the baseline.
+    pub syscalls: BTreeMap<String, u64>,
+}
+
+/// The view of a loaded model.
+pub fn inspect_model(name: &str, model: &Model) -> ModelInspection {
+    ModelInspection {
+        source: name.to_owned(),
+        format: "honk model",
+        model: ModelView {
+            format_version: FORMAT_VERSION,
+            settings: model.settings.clone(),
+            sources: model.sources.clone(),
+            records: model.records(),
+            unique: model.entries.len() as u64,
+            syscalls: model.syscalls.clone(),
+        },
+    }
+}
+
+/// Print a model's view for people.
+pub fn print_model(i: &ModelInspection, out: &mut dyn Write) -> io::Result<()> {
+    let m = &i.model;
+    let s = &m.settings;
+    writeln!(out, "{}: honk model, format {}", escape(&i.source), m.format_version)?;
+    write!(
+        out,
+        "  settings: features {}, tokenizer {}, normalizer version {}",
+        s.n_features,
+        s.tokenizer.name(),
+        s.normalizer
+    )?;
+    match (s.window.size, s.window.args) {
+        (0, _) => writeln!(out, ", no windows")?,
+        (n, args) => writeln!(out, ", windows of {n}{}", if args { " with arguments" } else { "" })?,
+    }
+    writeln!(out, "  {} records, {} unique records", m.records, m.unique)?;
+    writeln!(out, "  inputs ({}):", m.sources.len())?;
+    for source in &m.sources {
+        writeln!(out, "    {} ({} records)", escape(&source.path), source.records)?;
+    }
+    if m.syscalls.is_empty() {
+        writeln!(
+            out,
+            "  system calls: none (learned from logs that are not system-call traces)"
+        )?;
+    } else {
+        let mut calls: Vec<(&String, &u64)> = m.syscalls.iter().collect();
+        calls.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        let shown: Vec<String> = calls.iter().map(|(n, c)| format!("{} {c}", escape(n))).collect();
+        writeln!(out, "  system calls ({}): {}", calls.len(), shown.join(", "))?;
+    }
+    Ok(())
 }
 
 /// Read and parse one input, tallying what is in it.

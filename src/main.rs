@@ -11,14 +11,15 @@ use clap::{CommandFactory, Parser};
 
 use honk::cli::{
     Cli, ColorArg, Command, DiffArgs, EvalArgs, EvalMethod, FormatArg, Generate, InputArgs, ItemsArg, LearnArgs,
-    ModelArgs, OutputArgs, ScoreArgs, SeccompArgs, TraceArgs, UnseenArg, WeightArg, DEFAULT_THRESHOLD,
+    ModelArgs, OutputArgs, ScoreArgs, SeccompArgs, SeccompExec, TraceArgs, UnseenArg, WeightArg, DEFAULT_THRESHOLD,
+    SECCOMP_EXEC,
 };
 use honk::eval::items::{self, BagParams, BagScorer, StideScorer, Vocabulary};
 use honk::eval::{self, forest, lidds, Labelled};
 use honk::model::{Model, Settings, Window};
 use honk::parse::Format;
 use honk::pipeline::{self, Baseline, InputStats, ScoreOptions};
-use honk::read::{self, Input};
+use honk::read::{self, shown, Input};
 use honk::report::html::{self, Page};
 use honk::report::human::{escape, HumanPrinter};
 use honk::report::json::JsonPrinter;
@@ -36,8 +37,14 @@ enum Outcome {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let result = if args.get(1).is_some_and(|a| a == SECCOMP_EXEC) {
+        let exec = SeccompExec::parse_from(std::iter::once(args[0].clone()).chain(args.into_iter().skip(2)));
+        seccomp_exec(&exec.profile, &exec.command)
+    } else {
+        run(Cli::parse_from(args))
+    };
+    match result {
         Ok(Outcome::Clean) => ExitCode::from(0),
         Ok(Outcome::Anomalies) => ExitCode::from(1),
         Err(err) if is_broken_pipe(&err) => {
@@ -45,7 +52,8 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(err) => {
-            eprintln!("honk: error: {err:#}");
+            // Errors name files, and a file name can hold terminal escapes.
+            eprintln!("honk: error: {}", escape(&format!("{err:#}")));
             ExitCode::from(2)
         }
     }
@@ -89,12 +97,25 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Trace(args) => trace(args, quiet),
         Command::Eval(args) => eval(args, quiet),
         Command::Seccomp(args) => seccomp_profile(args, quiet),
-        Command::SeccompExec { profile, command } => seccomp_exec(&profile, &command),
         Command::Inspect(args) => {
             let inputs = read::expand(&args.inputs)?;
             let progress = Progress::new(!quiet, "reading", pipeline::total_bytes(&inputs));
             let mut out = BufWriter::new(io::stdout().lock());
             for input in &inputs {
+                // A model is shown as a model, not read as a text log.
+                if let Input::File(path) = input {
+                    if Model::is_model_file(path) {
+                        let model = Model::load(path)?;
+                        let inspection = inspect::inspect_model(&input.name(), &model);
+                        if args.json {
+                            serde_json::to_writer(&mut out, &inspection)?;
+                            writeln!(out)?;
+                        } else {
+                            inspect::print_model(&inspection, &mut out)?;
+                        }
+                        continue;
+                    }
+                }
                 let inspection = inspect::inspect(input, args.input.format.forced(), &progress)?;
                 if args.json {
                     serde_json::to_writer(&mut out, &inspection)?;
@@ -110,7 +131,13 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Generate { what } => {
             let mut out = io::stdout().lock();
             match what {
-                Generate::Man => clap_mangen::Man::new(Cli::command()).render(&mut out)?,
+                Generate::Man { dir: None } => clap_mangen::Man::new(Cli::command()).render(&mut out)?,
+                Generate::Man { dir: Some(dir) } => {
+                    let written = write_man_pages(&dir)?;
+                    if !quiet {
+                        eprintln!("honk: wrote {} man pages to {}", written, shown(&dir));
+                    }
+                }
                 Generate::Completions { shell } => {
                     clap_complete::generate(shell, &mut Cli::command(), "honk", &mut out)
                 }
@@ -118,6 +145,31 @@ fn run(cli: Cli) -> Result<Outcome> {
             Ok(Outcome::Clean)
         }
     }
+}
+
+/// One man page per command, `honk.1`, `honk-learn.1`, ..., `honk-generate-man.1`,
+/// written to `dir`; returns how many.
+fn write_man_pages(dir: &Path) -> Result<usize> {
+    fn pages(cmd: &clap::Command, dir: &Path, written: &mut usize) -> Result<()> {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            pages(sub, dir, written)?;
+        }
+        let man = clap_mangen::Man::new(cmd.clone());
+        let mut page = Vec::new();
+        man.render(&mut page)?;
+        write_atomically(&dir.join(man.get_filename()), &page, "man page")?;
+        *written += 1;
+        Ok(())
+    }
+    if !dir.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    // Built, so that subcommands know their full names (honk-learn).
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut written = 0;
+    pages(&cmd, dir, &mut written)?;
+    Ok(written)
 }
 
 /// `honk eval --line-labels`: per-line labels, the first part's normal lines as baseline.
@@ -185,6 +237,7 @@ fn eval_options(args: &EvalArgs, threshold: f64) -> ScoreOptions {
             threshold,
             before: 0,
             after: 0,
+            overlap: false,
         },
         sketch: false,
     }
@@ -210,6 +263,24 @@ struct Evaluated {
 
 fn eval(args: EvalArgs, quiet: bool) -> Result<Outcome> {
     let started = Instant::now();
+    let given: Vec<&Path> = (args
+        .baseline
+        .iter()
+        .chain(&args.normal)
+        .chain(&args.attack)
+        .chain(&args.labelled))
+    .chain(&args.line_labels)
+    .map(PathBuf::as_path)
+    .collect();
+    let listed = read::expand(
+        &given
+            .iter()
+            .filter(|p| p.is_dir())
+            .map(|p| p.to_path_buf())
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
+    refuse_overwriting(args.html.html.as_deref(), "report", &given, &listed)?;
     if let Some(path) = args.line_labels.clone() {
         let (items, baseline_items, baseline_records) = eval_lines(&args, &path, quiet)?;
         let chosen = given_threshold(&args, DEFAULT_THRESHOLD, "honk's default record threshold");
@@ -686,6 +757,7 @@ fn describe_method(args: &EvalArgs) -> MethodDescription {
 
 /// `honk seccomp`: the model's system calls as an allow-list profile.
 fn seccomp_profile(args: SeccompArgs, quiet: bool) -> Result<Outcome> {
+    refuse_overwriting(args.output.as_deref(), "profile", &[&args.model], &[])?;
     let model = Model::load(&args.model)?;
     if model.syscalls.is_empty() && args.base.is_none() {
         bail!(
@@ -868,23 +940,49 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
 
 fn learn(args: LearnArgs, quiet: bool) -> Result<Outcome> {
     let started = Instant::now();
-    let inputs = read::expand(&args.inputs)?;
+    let inputs = learn_inputs(&args.inputs, &args.output)?;
+    hint_at_terminal_stdin(&inputs);
+    // Read now to learn with its settings (and to fail before the work if it
+    // is no model); read again under the lock below if it changed meanwhile.
     let existing = if args.output.exists() {
         let model = Model::load(&args.output)?;
         check_compatible(&model, &args.model, &args.output)?;
-        Some(model)
+        Some((model, FileIdentity::of(&args.output)))
     } else {
         None
     };
     let settings = match &existing {
-        Some(model) => model.settings.clone(),
+        Some((model, _)) => model.settings.clone(),
         None => new_settings(&args.model),
     };
     let progress = Progress::new(!quiet, "learning", pipeline::total_bytes(&inputs));
     let (learned, stats) = pipeline::learn(&inputs, settings, args.input.format.forced(), &progress)?;
     progress.finish();
     let (records, unique) = (learned.records(), learned.entries.len());
-    let model = match existing {
+    // Another honk may be adding to the same model: take turns, and merge
+    // into the model as it is once we hold the lock, so nobody's inputs are lost.
+    let lock = honk::write::Lock::acquire(&args.output, |lock, pid| {
+        if !quiet {
+            let who = pid.map_or_else(|| "another honk".to_owned(), |pid| format!("honk (process {pid})"));
+            eprintln!(
+                "honk: waiting for {who} to finish with {} (it holds the lock {})",
+                shown(&args.output),
+                shown(lock)
+            );
+        }
+    })
+    .map_err(|e| anyhow::Error::new(e.source))
+    .with_context(|| format!("cannot lock {}", args.output.display()))?;
+    let current = match existing {
+        Some((model, identity)) if FileIdentity::of(&args.output) == identity => Some(model),
+        _ if args.output.exists() => {
+            let model = Model::load(&args.output)?;
+            check_compatible(&model, &args.model, &args.output)?;
+            Some(model)
+        }
+        _ => None,
+    };
+    let model = match current {
         Some(mut model) => {
             model.merge(learned)?;
             model
@@ -892,13 +990,14 @@ fn learn(args: LearnArgs, quiet: bool) -> Result<Outcome> {
         None => learned,
     };
     model.save(&args.output)?;
+    drop(lock);
     if !quiet {
         eprintln!(
             "honk: learned {} records ({} unique) from {}; {} now holds {} unique records from {} inputs; {:.2} s",
             thousands(records),
             thousands(unique as u64),
             describe_inputs(&stats),
-            args.output.display(),
+            shown(&args.output),
             thousands(model.entries.len() as u64),
             thousands(model.sources.len() as u64),
             started.elapsed().as_secs_f64()
@@ -906,6 +1005,66 @@ fn learn(args: LearnArgs, quiet: bool) -> Result<Outcome> {
         warn_truncated(&stats);
     }
     Ok(Outcome::Clean)
+}
+
+/// Which file a path names and its state: a model replaced or changed since
+/// it was read has another.
+#[derive(PartialEq, Eq)]
+struct FileIdentity(Option<(u64, u64, u64, Option<std::time::SystemTime>)>);
+
+impl FileIdentity {
+    fn of(path: &Path) -> FileIdentity {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            FileIdentity(
+                std::fs::metadata(path)
+                    .ok()
+                    .map(|m| (m.dev(), m.ino(), m.len(), m.modified().ok())),
+            )
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = path;
+            FileIdentity(None)
+        }
+    }
+}
+
+/// The inputs of `honk learn`: a model is no log to learn (refused), and
+/// the output model (or its lock file) met inside an input directory is
+/// skipped rather than learned.
+fn learn_inputs(paths: &[PathBuf], output: &Path) -> Result<Vec<Input>> {
+    let lock = honk::write::lock_path(output);
+    let mut inputs = Vec::new();
+    for path in paths {
+        if !read::is_stdin(path) && honk::write::same_file(path, output) {
+            bail!(
+                "{} is the model being written; give it only as -o, and logs as inputs",
+                shown(path)
+            );
+        }
+        let from_directory = path.is_dir();
+        for input in read::expand(std::slice::from_ref(path))? {
+            if let Input::File(file) = &input {
+                if from_directory && (honk::write::same_file(file, output) || honk::write::same_file(file, &lock)) {
+                    continue;
+                }
+                if Model::is_model_file(file) {
+                    bail!(
+                        "{} is a honk model, not a log: learn from the logs it was learned from \
+                         (honk cannot merge two model files)",
+                        shown(file)
+                    );
+                }
+            }
+            inputs.push(input);
+        }
+    }
+    if inputs.is_empty() {
+        bail!("no inputs to learn from besides the model itself");
+    }
+    Ok(inputs)
 }
 
 fn new_settings(args: &ModelArgs) -> Settings {
@@ -977,14 +1136,16 @@ fn check_normalizer(model: &Model, path: &Path) -> Result<()> {
 
 fn score(args: ScoreArgs, quiet: bool) -> Result<Outcome> {
     let started = Instant::now();
-    let model = Model::load(&args.model)?;
-    check_normalizer(&model, &args.model)?;
     let targets = if args.targets.is_empty() {
         vec![PathBuf::from("-")]
     } else {
         args.targets
     };
     let inputs = read::expand(&targets)?;
+    hint_at_terminal_stdin(&inputs);
+    refuse_overwriting(args.output.html.html.as_deref(), "report", &[&args.model], &inputs)?;
+    let model = Model::load(&args.model)?;
+    check_normalizer(&model, &args.model)?;
     score_against(
         "honk score",
         model,
@@ -1007,6 +1168,10 @@ fn diff(args: DiffArgs, quiet: bool) -> Result<Outcome> {
     }
     let baseline_inputs = read::expand(baseline)?;
     let target_inputs = read::expand(std::slice::from_ref(target))?;
+    hint_at_terminal_stdin(&baseline_inputs);
+    hint_at_terminal_stdin(&target_inputs);
+    let all: Vec<Input> = baseline_inputs.iter().chain(&target_inputs).cloned().collect();
+    refuse_overwriting(args.output.html.html.as_deref(), "report", &[], &all)?;
     let progress = Progress::new(!quiet, "learning", pipeline::total_bytes(&baseline_inputs));
     let (model, stats) = pipeline::learn(
         &baseline_inputs,
@@ -1040,13 +1205,15 @@ fn score_against(
 ) -> Result<Outcome> {
     let baseline = Baseline::new(model);
     let (before, after) = output.context();
+    let top = output.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     let selection = Selection {
         threshold: output.threshold,
         before,
         after,
+        // --top reorders the blocks, so each carries its whole context.
+        overlap: top.is_some(),
     };
     let stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
-    let top = output.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     let printer: Box<dyn Sink> = if output.json {
         Box::new(JsonPrinter::new(stdout, before > 0 || after > 0))
     } else {
@@ -1120,7 +1287,7 @@ fn write_report(path: &Path, page: &Page, open: bool, quiet: bool) -> Result<()>
     write_atomically(path, html.as_bytes(), "report")?;
     progress.finish();
     if !quiet {
-        eprintln!("report written to {}", path.display());
+        eprintln!("report written to {}", shown(path));
     }
     if open {
         // A missing or failing opener is not a failed run: the report is written.
@@ -1131,7 +1298,39 @@ fn write_report(path: &Path, page: &Page, open: bool, quiet: bool) -> Result<()>
             .spawn()
         {
             Ok(_) => {}
-            Err(e) => eprintln!("honk: could not open {} with xdg-open: {e}", path.display()),
+            Err(e) => eprintln!("honk: could not open {} with xdg-open: {e}", shown(path)),
+        }
+    }
+    Ok(())
+}
+
+/// When standard input is one of the inputs and a terminal, honk would seem
+/// to hang (a spinner, nothing else): say what it is waiting for.
+fn hint_at_terminal_stdin(inputs: &[Input]) {
+    if inputs.contains(&Input::Stdin) && io::stdin().is_terminal() {
+        eprintln!("honk: reading standard input (end it with Ctrl-D); give a file or pipe a log");
+    }
+}
+
+/// Refuses (exit 2) to write `output` over one of the files read: the
+/// `paths` given and the files and archives of `inputs`.
+fn refuse_overwriting(output: Option<&Path>, what: &str, paths: &[&Path], inputs: &[Input]) -> Result<()> {
+    let Some(output) = output else { return Ok(()) };
+    let read_from = paths
+        .iter()
+        .copied()
+        .chain(inputs.iter().filter_map(|input| match input {
+            Input::Stdin => None,
+            Input::File(path) => Some(path.as_path()),
+            Input::ZipEntry { archive, .. } => Some(archive.as_path()),
+        }));
+    for path in read_from {
+        if !read::is_stdin(path) && honk::write::same_file(output, path) {
+            bail!(
+                "will not write the {what} to {}: it is {}, which honk reads",
+                shown(output),
+                shown(path)
+            );
         }
     }
     Ok(())
@@ -1221,7 +1420,7 @@ fn describe_inputs(stats: &[InputStats]) -> String {
     formats.sort_unstable();
     formats.dedup();
     let what = match stats {
-        [one] => one.name.clone(),
+        [one] => escape(&one.name).into_owned(),
         _ => format!("{} inputs", stats.len()),
     };
     format!("{what} ({})", formats.join(", "))
@@ -1231,9 +1430,10 @@ fn warn_truncated(stats: &[InputStats]) {
     let cut: u64 = stats.iter().map(|s| s.truncated).sum();
     if cut > 0 {
         eprintln!(
-            "honk: warning: {} lines longer than {} bytes were cut to that length",
+            "honk: warning: {} lines longer than {} bytes ({} for lines of numbers) were cut to that length",
             thousands(cut),
-            read::MAX_LINE_BYTES
+            read::MAX_LINE_BYTES,
+            read::MAX_LINE_BYTES * read::NUMBERS_LINE_FACTOR
         );
     }
 }

@@ -69,9 +69,31 @@ pub const MAGIC: &[u8; 8] = b"HONKMODL";
 /// The model format this honk writes, and the newest it reads.
 pub const FORMAT_VERSION: u16 = 3;
 
-/// The most a payload may decompress to. A larger payload is reported as
-/// corrupt: it bounds the memory a hostile file can make us allocate.
+/// The most a payload may decompress to, whatever its size. A larger payload
+/// is reported as corrupt when read, and refused when written
+/// ([`ModelError::TooLarge`]): the writer and the reader use the same limit
+/// ([`decoded_limit`]), so honk never writes a model it cannot read back.
 pub const MAX_DECODED_BYTES: u64 = 1 << 32;
+
+/// The most a payload may expand when decompressed, as a multiple of its
+/// compressed size (models measured compress 5 to 25 times: the demo's 5,
+/// with `--window 8 --window-args` 18, the 186 MB model of issue 13 at least
+/// 23). A
+/// payload that claims more is a decompression bomb: it is rejected after
+/// decompressing at most this many times its size, not 4 GiB.
+pub const MAX_EXPANSION: u64 = 256;
+
+/// Any payload may decompress to this much, however small it is.
+const MIN_DECODED_LIMIT: u64 = 64 << 20;
+
+/// The most a payload of `payload_len` compressed bytes may decompress to:
+/// the one rule [`Model::save`] checks before writing and [`Model::load`]
+/// enforces while reading.
+pub fn decoded_limit(payload_len: u64) -> u64 {
+    payload_len
+        .saturating_mul(MAX_EXPANSION)
+        .clamp(MIN_DECODED_LIMIT, MAX_DECODED_BYTES)
+}
 
 /// Length of the fixed header that precedes the payload.
 const HEADER_LEN: usize = 24;
@@ -200,6 +222,15 @@ pub enum ModelError {
          format {supported}); learn the baseline again from its logs"
     )]
     OlderVersion { origin: Origin, found: u16, supported: u16 },
+    /// The model is too large for the file format's limits, so it is not
+    /// written (the file could not be read back).
+    #[error(
+        "{origin} is not written: the model encodes to {size} bytes or more, more than \
+         the {limit} bytes a model file of its size may hold, so it could not be read back; \
+         learn fewer or shorter inputs (or no --window-args) into it, or split the baseline \
+         into several models"
+    )]
+    TooLarge { origin: Origin, size: u64, limit: u64 },
     /// Two models cannot be merged because they were built differently.
     #[error("cannot merge models built with different settings: {reason}")]
     Incompatible { reason: String },
@@ -229,7 +260,7 @@ impl Model {
 
     /// Encodes the model in the file format described in the module docs.
     pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
-        self.encode(&Origin::Bytes)
+        self.encode(&Origin::Bytes, MAX_DECODED_BYTES)
     }
 
     /// Decodes a model from bytes in the file format. Never panics; any
@@ -239,16 +270,78 @@ impl Model {
     }
 
     /// Reads a model file. Errors name the file.
+    ///
+    /// Only a regular file is read: a device (`/dev/zero`), a pipe or a
+    /// directory is refused before it is opened for reading. The read is
+    /// bounded by the file's real size, and a file that does not start with
+    /// [`MAGIC`] is refused after its first bytes.
     pub fn load(path: &Path) -> Result<Model, ModelError> {
         let origin = Origin::File(path.to_path_buf());
-        // Reading the whole file is bounded by its real size, not by anything
-        // the file claims about itself.
-        let bytes = fs::read(path).map_err(|source| ModelError::Io {
-            origin: origin.clone(),
-            action: "read",
-            source,
-        })?;
+        let io = |action: &'static str| {
+            let origin = origin.clone();
+            move |source| ModelError::Io { origin, action, source }
+        };
+        // Looked at before opening: opening a pipe for reading would block.
+        let meta = fs::metadata(path).map_err(io("read"))?;
+        if !meta.is_file() {
+            return Err(ModelError::NotAModel {
+                origin,
+                reason: if meta.is_dir() {
+                    "it is a directory"
+                } else {
+                    "it is a device, pipe or socket, not a regular file"
+                },
+            });
+        }
+        let file = fs::File::open(path).map_err(io("read"))?;
+        let size = file.metadata().map_err(io("read"))?.len();
+        let mut reader = io::BufReader::new(file);
+        let mut head = Vec::with_capacity(HEADER_LEN);
+        (&mut reader)
+            .take(HEADER_LEN as u64)
+            .read_to_end(&mut head)
+            .map_err(io("read"))?;
+        let magic_len = head.len().min(MAGIC.len());
+        if !head.is_empty() && head[..magic_len] != MAGIC[..magic_len] {
+            return Err(ModelError::NotAModel {
+                origin,
+                reason: "bad magic",
+            });
+        }
+        // Bounded by the size the file had when opened (plus one byte, to
+        // notice growth), not by anything the file claims about itself.
+        let mut bytes = head;
+        let rest = size.saturating_sub(HEADER_LEN as u64);
+        bytes
+            .try_reserve(usize::try_from(rest).unwrap_or(usize::MAX))
+            .map_err(|_| ModelError::Corrupt {
+                origin: origin.clone(),
+                reason: format!("it is {size} bytes, more than can be held in memory"),
+            })?;
+        reader
+            .take(rest.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(io("read"))?;
         decode(&bytes, &origin, MAX_DECODED_BYTES)
+    }
+
+    /// Whether `path` is a regular file that starts with [`MAGIC`]: honk's
+    /// own files are not
+    /// logs to learn or inspect as text. Reads at most 8 bytes.
+    pub fn is_model_file(path: &Path) -> bool {
+        if !fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            return false;
+        }
+        let mut head = Vec::with_capacity(MAGIC.len());
+        match fs::File::open(path) {
+            Ok(file) => {
+                if file.take(MAGIC.len() as u64).read_to_end(&mut head).is_err() {
+                    return false;
+                }
+            }
+            Err(_) => return false,
+        }
+        head.len() == MAGIC.len() && head == MAGIC
     }
 
     /// Writes the model to `path` atomically ([`crate::write::atomically`]): a
@@ -256,8 +349,15 @@ impl Model {
     /// previous file at `path`, if any, is untouched and no temporary file is
     /// left behind. A replaced file keeps its permissions.
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
+        self.save_within(path, MAX_DECODED_BYTES)
+    }
+
+    /// [`Model::save`], refusing a model that would decompress to more than
+    /// `limit` bytes (or more than [`decoded_limit`] allows for its size):
+    /// a parameter so that tests can exercise the check cheaply.
+    fn save_within(&self, path: &Path, limit: u64) -> Result<(), ModelError> {
         let origin = Origin::File(path.to_path_buf());
-        let bytes = self.encode(&origin)?;
+        let bytes = self.encode(&origin, limit)?;
         crate::write::atomically(path, &bytes).map_err(|e| ModelError::Io {
             origin,
             action: e.action,
@@ -345,19 +445,50 @@ impl Model {
         Ok(())
     }
 
-    /// Validates, then encodes. `origin` is only used in error messages.
-    fn encode(&self, origin: &Origin) -> Result<Vec<u8>, ModelError> {
+    /// Validates, then encodes, refusing a model that [`decode`] with
+    /// `limit` would reject for its size. `origin` is only used in error
+    /// messages.
+    ///
+    /// The encoding streams into the compressor, so the uncompressed model
+    /// is never held in memory whole.
+    fn encode(&self, origin: &Origin, limit: u64) -> Result<Vec<u8>, ModelError> {
         if let Err(reason) = self.check() {
             return Err(ModelError::Invalid { reason });
         }
-        let raw = postcard::to_stdvec(self).map_err(|e| ModelError::Invalid {
-            reason: format!("cannot serialize it: {e}"),
-        })?;
-        let payload = zstd::bulk::compress(&raw, ZSTD_LEVEL).map_err(|source| ModelError::Io {
+        let compress_error = |source| ModelError::Io {
             origin: origin.clone(),
             action: "compress",
             source,
-        })?;
+        };
+        let encoder = zstd::stream::write::Encoder::new(Vec::new(), ZSTD_LEVEL).map_err(compress_error)?;
+        let mut counter = Counting {
+            inner: encoder,
+            written: 0,
+            limit,
+        };
+        if let Err(e) = postcard::to_io(self, &mut counter) {
+            // Past the limit is the only way the counting writer fails on its own.
+            if counter.written > limit {
+                return Err(ModelError::TooLarge {
+                    origin: origin.clone(),
+                    size: counter.written,
+                    limit,
+                });
+            }
+            return Err(ModelError::Invalid {
+                reason: format!("cannot serialize it: {e}"),
+            });
+        }
+        let raw_len = counter.written;
+        let payload = counter.inner.finish().map_err(compress_error)?;
+        let allowed = decoded_limit(payload.len() as u64).min(limit);
+        if raw_len > allowed {
+            return Err(ModelError::TooLarge {
+                origin: origin.clone(),
+                size: raw_len,
+                limit: allowed,
+            });
+        }
         Ok(frame(&payload))
     }
 
@@ -381,6 +512,29 @@ impl Model {
             }
         }
         Ok(())
+    }
+}
+
+/// A writer that counts what goes through it and fails once more than
+/// `limit` bytes have been written.
+struct Counting<W> {
+    inner: W,
+    written: u64,
+    limit: u64,
+}
+
+impl<W: io::Write> io::Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written = self.written.saturating_add(n as u64);
+        if self.written > self.limit {
+            return Err(io::Error::other("the model is larger than a model file may hold"));
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -475,7 +629,7 @@ fn decode(bytes: &[u8], origin: &Origin, limit: u64) -> Result<Model, ModelError
         )));
     }
 
-    let raw = decompress(payload, limit).map_err(corrupt)?;
+    let raw = decompress(payload, decoded_limit(present).min(limit)).map_err(corrupt)?;
     let (model, rest) =
         postcard::take_from_bytes::<Model>(&raw).map_err(|e| corrupt(format!("the payload does not decode: {e}")))?;
     if !rest.is_empty() {
@@ -924,6 +1078,86 @@ mod tests {
         assert!(err.contains("more than 4095 bytes"), "{err}");
         let err = decode(&frame(&payload), &Origin::Bytes, 100).unwrap_err();
         assert!(matches!(err, ModelError::Corrupt { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_model_too_large_to_read_back_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.honk");
+        let old = sample();
+        old.save(&path).unwrap();
+        let before = fs::read(&path).unwrap();
+        let mut big = sample();
+        for i in 0..200 {
+            big.entries.push(entry(&format!("key number {i}"), 0, i, 1));
+        }
+        let size = postcard::to_stdvec(&big).unwrap().len() as u64;
+        // Over the limit: refused, the old model untouched, nothing left behind.
+        let err = big.save_within(&path, size - 1).unwrap_err();
+        assert!(matches!(err, ModelError::TooLarge { .. }), "{err:?}");
+        assert!(err.to_string().contains("could not be read back"), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), before);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        // At the limit: written, and the reader with the same limit takes it.
+        big.save_within(&path, size).unwrap();
+        assert_eq!(decode(&fs::read(&path).unwrap(), &Origin::Bytes, size).unwrap(), big);
+        assert!(decode(&fs::read(&path).unwrap(), &Origin::Bytes, size - 1).is_err());
+    }
+
+    #[test]
+    fn a_model_that_compresses_beyond_the_reader_s_ratio_is_not_written() {
+        let mut m = sample();
+        m.entries[0].text = "a".repeat((MIN_DECODED_LIMIT + 1) as usize);
+        let err = m.to_bytes().unwrap_err();
+        assert!(matches!(err, ModelError::TooLarge { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_rejected_at_a_limit_set_by_its_size() {
+        // 512 MiB of zeros in a few hundred KiB: the reader stops after
+        // decoded_limit(its size), 64 MiB, instead of MAX_DECODED_BYTES.
+        let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 1).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..512 {
+            io::Write::write_all(&mut encoder, &zeros).unwrap();
+        }
+        let payload = encoder.finish().unwrap();
+        assert!((payload.len() as u64) * MAX_EXPANSION < MIN_DECODED_LIMIT);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.honk");
+        fs::write(&path, frame(&payload)).unwrap();
+        let err = Model::load(&path).unwrap_err();
+        assert!(matches!(err, ModelError::Corrupt { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .contains(&format!("more than {MIN_DECODED_LIMIT} bytes")),
+            "{err}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_pipes_and_directories_are_not_read_as_models() {
+        for path in ["/dev/zero", "/dev/null"] {
+            let err = Model::load(Path::new(path)).unwrap_err();
+            assert!(matches!(err, ModelError::NotAModel { .. }), "{err:?}");
+            assert!(err.to_string().contains("not a regular file"), "{err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // Would block forever if it were opened for reading.
+        let err = Model::load(&fifo).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        let err = Model::load(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("is a directory"), "{err}");
+        // A large file that is not a model is refused after its first bytes.
+        let log = dir.path().join("log");
+        fs::write(&log, "x".repeat(100_000)).unwrap();
+        let err = Model::load(&log).unwrap_err();
+        assert!(err.to_string().contains("bad magic"), "{err}");
     }
 
     #[test]

@@ -11,12 +11,18 @@
 //! This module knows nothing of formats: it does not split records or look inside
 //! lines.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// Longest line kept, in bytes; longer lines are truncated.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// How many times longer than [`MAX_LINE_BYTES`] a line of only numbers
+/// (digits and blanks) may be: a whole trace of system-call numbers on one
+/// line, as ADFA-LD ships them (40,000 calls are about 200 KiB). 16 MiB.
+pub const NUMBERS_LINE_FACTOR: usize = 256;
 
 const BUFFER_BYTES: usize = 256 * 1024;
 
@@ -118,6 +124,15 @@ impl Input {
     }
 }
 
+/// A path as honk prints it on a terminal: control characters (a file named
+/// with `ESC]0;...BEL` or `ESC[2J`) escaped as in log text, so a name cannot
+/// drive the terminal. Every message that names a file goes through this (or,
+/// for names already in a string, [`crate::report::human::escape`]); errors
+/// are escaped whole where they are printed.
+pub fn shown(path: &Path) -> String {
+    crate::report::human::escape(&path.display().to_string()).into_owned()
+}
+
 /// Turn command-line paths into inputs: `-` is stdin, a directory is every file
 /// under it in name order (hidden files included), anything else a file.
 pub fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, ReadError> {
@@ -165,11 +180,13 @@ fn push_file(path: PathBuf, inputs: &mut Vec<Input>) -> Result<(), ReadError> {
         path: path.display().to_string(),
         reason,
     };
-    let file = File::open(&path).map_err(|source| ReadError::Open {
-        path: path.display().to_string(),
-        source,
+    let archive = parsed_archive(&path).map_err(|e| match e {
+        ArchiveError::Open(source) => ReadError::Open {
+            path: path.display().to_string(),
+            source,
+        },
+        ArchiveError::Zip(reason) => zip_error(reason),
     })?;
-    let archive = zip::ZipArchive::new(file).map_err(|e| zip_error(e.to_string()))?;
     let mut members: Vec<String> = archive
         .file_names()
         .filter(|name| !name.ends_with('/'))
@@ -186,6 +203,72 @@ fn push_file(path: PathBuf, inputs: &mut Vec<Input>) -> Result<(), ReadError> {
     Ok(())
 }
 
+/// An archive file shared by the readers of its members: each has its own
+/// position and reads with `pread`, so a parsed archive can be cloned cheaply
+/// (a `ZipArchive` clone shares its parsed central directory).
+#[derive(Clone, Debug)]
+struct SharedFile {
+    file: std::sync::Arc<File>,
+    at: u64,
+}
+
+impl Read for SharedFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(&*self.file, buf, self.at)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(&*self.file, buf, self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+impl io::Seek for SharedFile {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let invalid = || io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the file");
+        self.at = match to {
+            io::SeekFrom::Start(at) => at,
+            io::SeekFrom::Current(by) => self.at.checked_add_signed(by).ok_or_else(invalid)?,
+            io::SeekFrom::End(by) => self.file.metadata()?.len().checked_add_signed(by).ok_or_else(invalid)?,
+        };
+        Ok(self.at)
+    }
+}
+
+/// Why an archive could not be parsed.
+enum ArchiveError {
+    Open(io::Error),
+    Zip(String),
+}
+
+/// Archives parsed so far, by path, and how many times each was parsed: an
+/// archive is parsed once, not once per member (that made reading an archive
+/// of n members cost n²: 10,000 members took minutes).
+#[derive(Default)]
+struct Archives {
+    parsed: HashMap<PathBuf, zip::ZipArchive<SharedFile>>,
+    parses: HashMap<PathBuf, usize>,
+}
+
+static ARCHIVES: std::sync::LazyLock<std::sync::Mutex<Archives>> = std::sync::LazyLock::new(Default::default);
+
+/// The parsed archive at `path`, parsed on first use.
+fn parsed_archive(path: &Path) -> Result<zip::ZipArchive<SharedFile>, ArchiveError> {
+    let mut archives = ARCHIVES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(archive) = archives.parsed.get(path) {
+        return Ok(archive.clone());
+    }
+    let file = File::open(path).map_err(ArchiveError::Open)?;
+    let shared = SharedFile {
+        file: std::sync::Arc::new(file),
+        at: 0,
+    };
+    *archives.parses.entry(path.to_path_buf()).or_default() += 1;
+    let archive = zip::ZipArchive::new(shared).map_err(|e| ArchiveError::Zip(e.to_string()))?;
+    archives.parsed.insert(path.to_path_buf(), archive.clone());
+    Ok(archive)
+}
+
 /// A zip member read by a thread of its own, handed over in chunks through a
 /// bounded channel: the archive's reader borrows the archive, and this way
 /// neither has to live in the caller, nor the member in memory.
@@ -198,13 +281,15 @@ struct ZipMember {
 impl ZipMember {
     fn open(archive: &Path, entry: &str) -> Result<ZipMember, ReadError> {
         let path = archive.display().to_string();
-        let file = File::open(archive).map_err(|source| ReadError::Open {
-            path: path.clone(),
-            source,
-        })?;
-        let mut zip = zip::ZipArchive::new(file).map_err(|e| ReadError::Zip {
-            path: path.clone(),
-            reason: e.to_string(),
+        let mut zip = parsed_archive(archive).map_err(|e| match e {
+            ArchiveError::Open(source) => ReadError::Open {
+                path: path.clone(),
+                source,
+            },
+            ArchiveError::Zip(reason) => ReadError::Zip {
+                path: path.clone(),
+                reason,
+            },
         })?;
         // Fail here, not in the thread, when the member is missing.
         zip.by_name(entry).map_err(|e| ReadError::Zip {
@@ -280,7 +365,9 @@ impl<R: BufRead> Lines<R> {
         Self::with_max(reader, MAX_LINE_BYTES)
     }
 
-    /// Lines of `reader`, each cut at `max` bytes.
+    /// Lines of `reader`, each cut at `max` bytes, or at `max` times
+    /// [`NUMBERS_LINE_FACTOR`] for a line of only numbers (cut then after
+    /// the last whole number, never inside one).
     pub fn with_max(reader: R, max: usize) -> Self {
         Lines {
             reader,
@@ -316,11 +403,28 @@ impl<R: BufRead> Lines<R> {
                 Some(at) => (&available[..at], at + 1, true),
                 None => (available, available.len(), false),
             };
-            let room = self.max.saturating_sub(self.bytes.len());
-            if chunk.len() > room {
-                cut = true;
+            if !cut {
+                let numbers =
+                    self.bytes.len() + chunk.len() > self.max && only_numbers(&self.bytes) && only_numbers(chunk);
+                let max = if numbers {
+                    self.max.saturating_mul(NUMBERS_LINE_FACTOR)
+                } else {
+                    self.max
+                };
+                let room = max.saturating_sub(self.bytes.len());
+                if chunk.len() > room {
+                    cut = true;
+                    self.bytes.extend_from_slice(&chunk[..room]);
+                    if numbers && chunk[room].is_ascii_digit() {
+                        // Not inside a number: back to the last blank.
+                        while self.bytes.last().is_some_and(u8::is_ascii_digit) {
+                            self.bytes.pop();
+                        }
+                    }
+                } else {
+                    self.bytes.extend_from_slice(chunk);
+                }
             }
-            self.bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
             self.reader.consume(used);
             if done {
                 break;
@@ -345,6 +449,13 @@ impl<R: BufRead> Lines<R> {
     }
 }
 
+/// Whether `bytes` hold only digits and blanks (a line of system-call numbers).
+fn only_numbers(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .all(|&b| b.is_ascii_digit() || matches!(b, b' ' | b'\t' | b'\r'))
+}
+
 /// Whether a path names standard input.
 pub fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"
@@ -363,6 +474,64 @@ mod tests {
             out.push((n, line.clone()));
         }
         (out, lines.truncated())
+    }
+
+    #[test]
+    fn an_archive_of_many_members_is_parsed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.zip");
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        let members = 10_000;
+        for i in 0..members {
+            zip.start_file(format!("m{i:05}.log"), zip::write::SimpleFileOptions::default())
+                .unwrap();
+            writeln!(zip, "line of member {i}").unwrap();
+        }
+        zip.start_file("meta.json", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.finish().unwrap();
+        let inputs = expand(std::slice::from_ref(&path)).unwrap();
+        assert_eq!(inputs.len(), members);
+        let mut text = String::new();
+        for input in &inputs {
+            text.clear();
+            input.open().unwrap().read_to_string(&mut text).unwrap();
+            let Input::ZipEntry { entry, .. } = input else {
+                panic!("{input:?}")
+            };
+            let i: usize = entry[1..6].parse().unwrap();
+            assert_eq!(text, format!("line of member {i}\n"));
+        }
+        let parses = ARCHIVES.lock().unwrap().parses.get(&path).copied();
+        assert_eq!(
+            parses,
+            Some(1),
+            "the central directory is parsed once, not once per member"
+        );
+    }
+
+    #[test]
+    fn a_line_of_numbers_may_be_much_longer_and_is_never_cut_inside_a_number() {
+        // 40,000 calls on one line, as in ADFA-LD: about 160 KiB, kept whole.
+        let calls: Vec<String> = (0..40_000).map(|i| (i % 340).to_string()).collect();
+        let mut data = calls.join(" ").into_bytes();
+        data.extend_from_slice(b"\nnext\n");
+        let (lines, truncated) = all_lines(&data, MAX_LINE_BYTES);
+        assert_eq!(truncated, 0);
+        assert_eq!(lines[0].1.split(' ').count(), 40_000);
+        assert_eq!(lines[1], (2, "next".to_owned()));
+        // Past its own cap it is cut after a whole number, and counted.
+        let max = 10;
+        let cap = max * NUMBERS_LINE_FACTOR;
+        let long: String = (0..cap).map(|i| format!("{} ", 100 + i % 900)).collect();
+        let (lines, truncated) = all_lines(long.as_bytes(), max);
+        assert_eq!(truncated, 1);
+        assert!(lines[0].1.len() <= cap);
+        assert!(long.starts_with(&lines[0].1));
+        assert!(lines[0].1.split_whitespace().all(|n| n.len() == 3), "a number was cut");
+        // Text is cut at the ordinary cap.
+        let (lines, truncated) = all_lines("word ".repeat(100).as_bytes(), max);
+        assert_eq!((lines[0].1.len(), truncated), (max, 1));
     }
 
     #[test]

@@ -414,10 +414,13 @@ fn json_before_and_after_appear_only_with_context_flags_and_skip_blank_lines() {
     assert_eq!(context_lines(&found[1], "after"), [8]);
     assert!(found[0]["before"].as_array().unwrap().is_empty());
 
-    // -C 3 -A 0: -A overrides -C's after part.
+    // -C 3 -A 0: -A overrides -C's after part. Each record is given once:
+    // line 3 went with line 4, so line 7's before starts at the block it
+    // touches (line 4, the previous anomaly) and holds what follows it.
     let r = run_args(&["diff", "--json", "-C", "3", "-A", "0", "baseline.log", "mixed.log"]);
     let found = json_lines(&r.stdout);
-    assert_eq!(context_lines(&found[1], "before"), [3, 4, 5]);
+    assert_eq!(context_lines(&found[0], "before"), [1, 3]);
+    assert_eq!(context_lines(&found[1], "before"), [4, 5]);
     assert!(found[1]["after"].as_array().unwrap().is_empty());
 }
 

@@ -7,9 +7,12 @@
 //! its `<... resumed>` tail, an enter event waiting for its exit. While the
 //! oldest record still waits, every later record is held behind it. When the
 //! wait ends — the record is completed, or its key is released, or the queue
-//! grows past `MAX` records and the oldest wait is given up, or the input ends
-//! — the records at the front that no longer wait are released in order. A
-//! key has at most one waiting record.
+//! grows past `MAX` records or `MAX_BYTES` bytes of text and the oldest wait
+//! is given up, or the input ends — the records at the front that no longer
+//! wait are released in order. A key has at most one waiting record. So the
+//! queue's memory is bounded by both: a trace full of calls that never resume,
+//! with long lines behind them, holds at most `MAX_BYTES` of text (plus the
+//! record that crosses it), not `MAX` lines of up to 64 KiB each.
 //!
 //! Not done here: deciding what a key is, whether a later line finishes the
 //! waiting record, how the record is finished, or when a wait is hopeless —
@@ -21,10 +24,14 @@ use std::hash::Hash;
 
 use super::Record;
 
+/// Text held by default at most, in bytes, whatever the number of records.
+pub(super) const MAX_HELD_BYTES: usize = 8 << 20;
+
 /// Records in line order, some waiting under a key `K` with payload `W`; at most
-/// `MAX` records are held (see the module documentation).
+/// `MAX` records and `MAX_BYTES` bytes of their text are held (see the module
+/// documentation).
 #[derive(Debug)]
-pub(super) struct HoldBack<K, W, const MAX: usize> {
+pub(super) struct HoldBack<K, W, const MAX: usize, const MAX_BYTES: usize = MAX_HELD_BYTES> {
     /// Records not yet released, in line order. The front, when there is one,
     /// is always a record still waiting.
     held: VecDeque<Held<K, W>>,
@@ -32,6 +39,8 @@ pub(super) struct HoldBack<K, W, const MAX: usize> {
     base: u64,
     /// The sequence number of the record waiting under each key.
     pending: HashMap<K, u64>,
+    /// Bytes of text of the records in `held`.
+    bytes: usize,
 }
 
 /// One record of the queue and, while it waits, its key and payload.
@@ -41,17 +50,18 @@ struct Held<K, W> {
     waiting: Option<(K, W)>,
 }
 
-impl<K, W, const MAX: usize> Default for HoldBack<K, W, MAX> {
+impl<K, W, const MAX: usize, const MAX_BYTES: usize> Default for HoldBack<K, W, MAX, MAX_BYTES> {
     fn default() -> Self {
         HoldBack {
             held: VecDeque::new(),
             base: 0,
             pending: HashMap::new(),
+            bytes: 0,
         }
     }
 }
 
-impl<K: Hash + Eq + Clone, W, const MAX: usize> HoldBack<K, W, MAX> {
+impl<K: Hash + Eq + Clone, W, const MAX: usize, const MAX_BYTES: usize> HoldBack<K, W, MAX, MAX_BYTES> {
     /// Records held back now.
     #[cfg(test)]
     pub(super) fn held_len(&self) -> usize {
@@ -69,6 +79,7 @@ impl<K: Hash + Eq + Clone, W, const MAX: usize> HoldBack<K, W, MAX> {
         if self.held.is_empty() {
             out.push(record);
         } else {
+            self.bytes += record.text.len();
             self.held.push_back(Held { record, waiting: None });
             self.bound(out);
         }
@@ -80,6 +91,7 @@ impl<K: Hash + Eq + Clone, W, const MAX: usize> HoldBack<K, W, MAX> {
         self.release(&key, out);
         let seq = self.base + self.held.len() as u64;
         self.pending.insert(key.clone(), seq);
+        self.bytes += record.text.len();
         self.held.push_back(Held {
             record,
             waiting: Some((key, waiting)),
@@ -104,9 +116,12 @@ impl<K: Hash + Eq + Clone, W, const MAX: usize> HoldBack<K, W, MAX> {
         let Some((_, waiting)) = held.waiting.take() else {
             return false;
         };
+        let before = held.record.text.len();
         finish(&mut held.record, waiting);
+        self.bytes = (self.bytes + held.record.text.len()).saturating_sub(before);
         self.pending.remove(key);
         self.drain(out);
+        self.bound(out);
         true
     }
 
@@ -142,14 +157,16 @@ impl<K: Hash + Eq + Clone, W, const MAX: usize> HoldBack<K, W, MAX> {
         while self.held.front().is_some_and(|h| h.waiting.is_none()) {
             if let Some(held) = self.held.pop_front() {
                 self.base += 1;
+                self.bytes = self.bytes.saturating_sub(held.record.text.len());
                 out.push(held.record);
             }
         }
     }
 
-    /// Keep at most `MAX` records by giving up on the oldest waits.
+    /// Keep at most `MAX` records and `MAX_BYTES` bytes of text by giving up
+    /// on the oldest waits (their records leave as they are, unfinished).
     fn bound(&mut self, out: &mut Vec<Record>) {
-        while self.held.len() > MAX {
+        while self.held.len() > MAX || (self.bytes > MAX_BYTES && !self.held.is_empty()) {
             if let Some(front) = self.held.front_mut() {
                 if let Some((key, _)) = front.waiting.take() {
                     if self.pending.get(&key) == Some(&self.base) {
@@ -277,6 +294,32 @@ mod tests {
         assert!(q.held.is_empty() && q.pending.is_empty());
         // A bound wait that is then completed finds nothing to finish.
         assert!(!q.complete(&2, &mut out, |_, _| unreachable!()));
+    }
+
+    #[test]
+    fn held_text_is_bounded_in_bytes_too() {
+        // At most 100 records but 64 bytes of text: long lines behind calls
+        // that never resume give up the oldest waits long before 100 records.
+        let mut q = HoldBack::<u32, &str, 100, 64>::default();
+        let mut out = Vec::new();
+        let long = |line: u64| Record {
+            text: format!("{line:>20}"),
+            ..record(line)
+        };
+        for key in 0..10u32 {
+            q.push_waiting(key, long(u64::from(key) + 1), "never resumed", &mut out);
+            assert!(q.bytes <= 64, "{} bytes held", q.bytes);
+            assert_eq!(q.bytes, q.held.iter().map(|h| h.record.text.len()).sum::<usize>());
+        }
+        // The oldest left first, unfinished, in order; the newest still wait.
+        assert_eq!(lines(&out), (1..=7).collect::<Vec<_>>());
+        assert!(q.waiting(&9).is_some() && q.waiting(&0).is_none());
+        // A completion that makes a record longer is bounded as well.
+        assert!(q.complete(&9, &mut out, |r, _| r.text.push_str(&"x".repeat(100))));
+        assert!(q.bytes <= 64);
+        q.finish(&mut out);
+        assert_eq!(lines(&out), (1..=10).collect::<Vec<_>>());
+        assert_eq!(q.bytes, 0);
     }
 
     #[test]

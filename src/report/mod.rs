@@ -224,6 +224,16 @@ pub struct Selection {
     pub before: usize,
     /// Context records after each anomaly.
     pub after: usize,
+    /// Whether anomalies' contexts may overlap, each anomaly carrying its
+    /// whole context even when a neighbouring anomaly already carries some of
+    /// it (for `--top`, which reorders blocks so that each must stand alone).
+    /// Without it, as grep prints each line once, a record is given once: an
+    /// anomaly's `before` holds only the records since the previous block
+    /// (the previous anomaly and its `after`), at most `before` of them,
+    /// preceded by that block's last record when the two blocks touch (no
+    /// record left out between them), so that a reader can tell they touch.
+    /// Output then grows with the input, not with anomalies × context.
+    pub overlap: bool,
 }
 
 /// Picks the anomalies out of one input's scored records, in input order, and
@@ -232,7 +242,12 @@ pub struct Selection {
 pub struct Selector {
     selection: Selection,
     source: Arc<str>,
+    /// The last records, at most `before`: without `overlap`, only those not
+    /// yet given to an anomaly (as the anomaly or its context).
     recent: VecDeque<ContextLine>,
+    /// Without `overlap`: the last record given to an anomaly's block, while
+    /// no record has been left out since (the next block touches it).
+    touching: Option<ContextLine>,
     /// An anomaly still collecting its after-context.
     open: Option<Anomaly>,
     anomalies: u64,
@@ -255,6 +270,7 @@ impl Selector {
             selection,
             source,
             recent: VecDeque::new(),
+            touching: None,
             open: None,
             anomalies: 0,
             last_event_anomaly: HashMap::new(),
@@ -323,6 +339,7 @@ impl Selector {
         if anomalous {
             self.last_event_anomaly.insert(thread, line);
         }
+        let mut given = anomalous;
         if let Some(open) = &mut self.open {
             if anomalous || open.after.len() >= self.selection.after {
                 self.close(sink)?;
@@ -331,6 +348,7 @@ impl Selector {
                     line,
                     text: text.to_owned(),
                 });
+                given = true;
             }
         }
         if anomalous {
@@ -342,7 +360,7 @@ impl Selector {
                 text: text.to_owned(),
                 score,
                 nearest,
-                before: self.recent.iter().cloned().collect(),
+                before: self.before_context(),
                 after: Vec::new(),
                 window: None,
                 thread,
@@ -355,15 +373,34 @@ impl Selector {
             }
         }
         if self.selection.before > 0 {
-            if self.recent.len() == self.selection.before {
-                self.recent.pop_front();
-            }
-            self.recent.push_back(ContextLine {
+            let record = || ContextLine {
                 line,
                 text: text.to_owned(),
-            });
+            };
+            if self.selection.overlap || !given {
+                if self.recent.len() == self.selection.before {
+                    self.recent.pop_front();
+                    // A record left out: the next block will not touch the last one.
+                    self.touching = None;
+                }
+                self.recent.push_back(record());
+            } else {
+                self.touching = Some(record());
+            }
         }
         Ok(())
+    }
+
+    /// The before-context of an anomaly at the record being read (see
+    /// [`Selection::overlap`]): each record once, unless contexts may overlap.
+    fn before_context(&mut self) -> Vec<ContextLine> {
+        if self.selection.overlap {
+            return self.recent.iter().cloned().collect();
+        }
+        let mut before = Vec::with_capacity(self.recent.len() + 1);
+        before.extend(self.touching.take());
+        before.extend(self.recent.drain(..));
+        before
     }
 
     /// A scored window that ends with the record given last. It is reported when
@@ -593,6 +630,7 @@ mod tests {
             threshold: 0.5,
             before,
             after,
+            overlap: true,
         }
     }
 
@@ -613,6 +651,51 @@ mod tests {
         assert_eq!(found[1].line, 6);
         assert_eq!(lines(&found[1].before), [4, 5]);
         assert_eq!(lines(&found[1].after), [7, 8]);
+    }
+
+    #[test]
+    fn without_overlap_each_record_is_given_once() {
+        let once = |before, after| Selection {
+            overlap: false,
+            ..selection(before, after)
+        };
+        let lines = |c: &Vec<ContextLine>| c.iter().map(|c| c.line).collect::<Vec<_>>();
+        let (found, _) = run(once(2, 2), None, &[0.0, 0.0, 0.0, 0.9, 0.0, 0.9, 0.0, 0.0, 0.0]);
+        assert_eq!(lines(&found[0].before), [2, 3]);
+        assert_eq!(lines(&found[0].after), [5]);
+        // Line 5 went with line 4: only the touching record (5) starts line 6's before.
+        assert_eq!(lines(&found[1].before), [5]);
+        assert_eq!(lines(&found[1].after), [7, 8]);
+        // Blocks apart: no touching record, only what lies between them.
+        let (found, _) = run(once(2, 1), None, &[0.9, 0.0, 0.0, 0.0, 0.0, 0.9]);
+        assert_eq!(lines(&found[0].after), [2]);
+        assert_eq!(lines(&found[1].before), [4, 5]);
+        // -B only, anomalies in a row: the previous anomaly is the touching record.
+        let (found, _) = run(once(3, 0), None, &[0.0, 0.9, 0.9, 0.0, 0.9]);
+        assert_eq!(lines(&found[0].before), [1]);
+        assert_eq!(lines(&found[1].before), [2]);
+        assert_eq!(lines(&found[2].before), [3, 4]);
+    }
+
+    #[test]
+    fn without_overlap_context_grows_with_the_input_not_with_anomalies_times_context() {
+        // Every other record unusual, -C 1000: each anomaly would carry 2,000
+        // records if contexts overlapped (10 million in all).
+        let scores: Vec<f64> = (0..10_000).map(|i| if i % 2 == 0 { 0.9 } else { 0.0 }).collect();
+        let (found, count) = run(
+            Selection {
+                overlap: false,
+                ..selection(1000, 1000)
+            },
+            None,
+            &scores,
+        );
+        assert_eq!(count, 5_000);
+        let given: usize = found.iter().map(|a| 1 + a.before.len() + a.after.len()).sum();
+        assert!(given <= 2 * 10_000, "{given} records given for 10,000");
+        let (found, _) = run(selection(1000, 1000), None, &scores);
+        let overlapping: usize = found.iter().map(|a| 1 + a.before.len() + a.after.len()).sum();
+        assert!(overlapping > 1_000_000, "{overlapping}");
     }
 
     #[test]
