@@ -231,7 +231,9 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("then").args(["learn", "score"])))]
 pub struct TraceArgs {
-    /// Where to write the trace [default: a temporary file with --learn/--score, else trace.strace].
+    /// Where to write the trace, once the command has ended; with --learn/--score, keeps it
+    /// (reports point into it) [default: with --learn/--score a temporary file, deleted
+    /// afterwards; else trace.strace, or trace.gvisor.log with --gvisor].
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -263,6 +265,23 @@ pub struct TraceArgs {
     /// the profile's default action says. strace itself is not filtered.
     #[arg(long, value_name = "PROFILE", conflicts_with = "gvisor")]
     pub seccomp: Option<PathBuf>,
+
+    /// At most N processes and threads at once [default: 1024 with --sandbox or --gvisor, else none; 0: none].
+    #[arg(long, value_name = "N")]
+    pub max_procs: Option<u64>,
+
+    /// At most SIZE of memory (512M, 4G) [default: 4G with --sandbox or --gvisor, else none; 0: none].
+    #[arg(long, value_name = "SIZE", value_parser = crate::trace::parse_size)]
+    pub max_memory: Option<u64>,
+
+    /// Kill the command after TIME (90, 90s, 10m, 1h) [default: 1h with --sandbox or --gvisor, else none; 0: none].
+    #[arg(long, value_name = "TIME", value_parser = crate::trace::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// With --learn: learn the run even if the command failed (a non-zero exit
+    /// status, killed, or stopped by a limit); by default such a run is refused.
+    #[arg(long, requires = "learn")]
+    pub learn_failed: bool,
 
     #[command(flatten)]
     pub output_args: OutputArgs,

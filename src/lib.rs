@@ -31,6 +31,8 @@ pub mod pipeline;
 pub mod read;
 pub mod report;
 pub mod seccomp;
+#[cfg(test)]
+mod testing;
 pub mod trace;
 pub mod vectorize;
 pub mod window;
