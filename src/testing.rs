@@ -6,8 +6,27 @@
 /// tests that did not run. The integration tests' twin is
 /// `tests/common/mod.rs`.
 pub(crate) fn skip(why: &str) {
-    if std::env::var_os("HONK_REQUIRE_ALL").is_some_and(|v| !v.is_empty() && v != "0") {
+    let required = std::env::var_os("HONK_REQUIRE_ALL").is_some_and(|v| !v.is_empty() && v != "0");
+    skip_unless_required(required, why);
+}
+
+fn skip_unless_required(required: bool, why: &str) {
+    if required {
         panic!("HONK_REQUIRE_ALL is set, and this test cannot run: {why}");
     }
     eprintln!("skipping: {why}");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[should_panic(expected = "HONK_REQUIRE_ALL is set, and this test cannot run: no frobnicator")]
+    fn a_skip_fails_when_every_test_must_run() {
+        super::skip_unless_required(true, "no frobnicator");
+    }
+
+    #[test]
+    fn a_skip_passes_otherwise() {
+        super::skip_unless_required(false, "no frobnicator");
+    }
 }

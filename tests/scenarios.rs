@@ -7,6 +7,8 @@
 //! injected action and raise at most a few false alarms on the held-out run.
 //! Needs strace: without it the test says so and skips (CI installs it).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -72,7 +74,7 @@ fn diff_json(baselines: &[PathBuf], target: &Path) -> Vec<Value> {
 #[test]
 fn every_injected_action_is_flagged_and_false_alarms_stay_few() {
     if let Err(why) = strace_works() {
-        eprintln!("skipping the scenario suite: {why}");
+        common::skip(&format!("the scenario suite: {why}"));
         return;
     }
     let mut scenarios: Vec<PathBuf> = std::fs::read_dir(repo().join("scenarios"))
