@@ -348,7 +348,7 @@ fn resolve(program: &OsStr) -> Result<PathBuf, TraceError> {
 /// into `<unfinished ...>` and `<... execve resumed>` starts at its first half.
 fn cut(trace: &mut File, execs: usize, out: &mut dyn Write) -> io::Result<bool> {
     fn pid(line: &[u8]) -> &[u8] {
-        line.split(|&b| b == b' ').next().unwrap_or(b"")
+        line.trim_ascii_start().split(|&b| b == b' ').next().unwrap_or(b"")
     }
     let mut reader = io::BufReader::new(&mut *trace);
     let mut line = Vec::new();

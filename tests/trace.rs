@@ -146,7 +146,9 @@ fn a_command_cannot_forge_its_trace_in_any_mode() {
                 .any(|a| a["text"].as_str().is_some_and(|t| t.contains("/etc/shadow"))),
             "{mode:?}: {found:?}"
         );
-        // And the trace kept with -o is the real one, not the planted file.
+        // Reports point into the trace kept with -o...
+        assert!(found.iter().all(|a| a["source"] == "t.trace"), "{mode:?}: {found:?}");
+        // ...which is the real one, not the planted file.
         let kept = fs::read(dir.path().join("t.trace")).unwrap();
         assert_ne!(kept, clean, "{mode:?}");
         assert!(String::from_utf8_lossy(&kept).contains("/etc/shadow"), "{mode:?}");
