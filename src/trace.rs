@@ -95,11 +95,11 @@ pub enum TraceError {
     Spawn(&'static str, #[source] io::Error),
     #[error("cannot hold the trace in a temporary file")]
     Scratch(#[source] io::Error),
-    #[error("`{command}` never started (strace's exit status {status}; its message, above, says why): {why}")]
+    #[error("no trace of `{command}` running ({status}): {why}")]
     NotStarted {
         command: String,
         status: ExitStatus,
-        why: &'static str,
+        why: String,
     },
     #[error(
         "runsc left no strace log for `{command}` (exit status {status}; its message, above, says \
@@ -267,20 +267,15 @@ pub fn trace(request: &Request, output: &Path) -> Result<Traced, TraceError> {
             cmd.stdin(Stdio::inherit()).stdout(stdout);
             let status = guard.run(cmd, isolation)?;
             let mut scratch = scratch;
-            scratch.seek(io::SeekFrom::Start(0)).map_err(TraceError::Read)?;
-            let started = keep(output, |out| cut(&mut scratch, execs, out))?;
-            if !started {
-                let why = if std::fs::metadata(output).is_ok_and(|m| m.len() == 0) && execs == 1 {
-                    "strace wrote no trace (ptrace may be forbidden: containers often drop CAP_SYS_PTRACE)"
-                } else {
-                    "no execve of it succeeded"
-                };
+            // Nothing is written (nor an existing -o replaced) unless the command started.
+            let Some(start) = start_of(&mut scratch, execs).map_err(TraceError::Read)? else {
                 return Err(TraceError::NotStarted {
                     command: describe(request.command),
                     status,
-                    why,
+                    why: why_not_started(&mut scratch, matches!(isolation, Isolation::Sandbox { .. })),
                 });
-            }
+            };
+            keep(output, |out| copy_from(&mut scratch, &start, out))?;
             Ok(guard.finish(status))
         }
     }
@@ -347,18 +342,37 @@ fn resolve(program: &OsStr) -> Result<PathBuf, TraceError> {
 /// Lines are `PID TIME call`, as strace `-f -o` writes them; an `execve` split
 /// into `<unfinished ...>` and `<... execve resumed>` starts at its first half.
 fn cut(trace: &mut File, execs: usize, out: &mut dyn Write) -> io::Result<bool> {
-    fn pid(line: &[u8]) -> &[u8] {
-        line.trim_ascii_start().split(|&b| b == b' ').next().unwrap_or(b"")
-    }
+    let Some(start) = start_of(trace, execs)? else {
+        return Ok(false);
+    };
+    copy_from(trace, &start, out)?;
+    Ok(true)
+}
+
+/// Where the command's part of a strace trace starts: its first line, and the
+/// processes that ran before the command (left out).
+struct Start {
+    line: u64,
+    before: Vec<Vec<u8>>,
+}
+
+/// A strace line's process id.
+fn pid(line: &[u8]) -> &[u8] {
+    line.trim_ascii_start().split(|&b| b == b' ').next().unwrap_or(b"")
+}
+
+/// Find the `execs`-th successful `execve` (see [`cut`]); `None` if there is none.
+fn start_of(trace: &mut File, execs: usize) -> io::Result<Option<Start>> {
+    trace.seek(io::SeekFrom::Start(0))?;
     let mut reader = io::BufReader::new(&mut *trace);
     let mut line = Vec::new();
     let mut seen: Vec<Vec<u8>> = Vec::new();
     let mut unfinished: Vec<(Vec<u8>, u64)> = Vec::new();
     let (mut index, mut count) = (0u64, 0usize);
-    let found = loop {
+    loop {
         line.clear();
         if reader.read_until(b'\n', &mut line)? == 0 {
-            break None;
+            return Ok(None);
         }
         let text = line.trim_ascii_end();
         let who = pid(text).to_vec();
@@ -377,35 +391,81 @@ fn cut(trace: &mut File, execs: usize, out: &mut dyn Write) -> io::Result<bool> 
         if let Some(start) = start {
             count += 1;
             if count == execs {
-                break Some((start, who));
+                seen.retain(|p| *p != who);
+                return Ok(Some(Start {
+                    line: start,
+                    before: seen,
+                }));
             }
         }
         if !seen.contains(&who) {
             seen.push(who);
         }
         index += 1;
-    };
-    let Some((start, command)) = found else {
-        return Ok(false);
-    };
-    seen.retain(|p| *p != command);
-    drop(reader);
+    }
+}
+
+/// Copy the command's part of the trace, from `start` on, to `out`.
+fn copy_from(trace: &mut File, start: &Start, out: &mut dyn Write) -> io::Result<()> {
     trace.seek(io::SeekFrom::Start(0))?;
     let mut reader = io::BufReader::new(&mut *trace);
     let mut out = io::BufWriter::new(out);
-    let mut index = 0u64;
+    let (mut line, mut index) = (Vec::new(), 0u64);
     loop {
         line.clear();
         if reader.read_until(b'\n', &mut line)? == 0 {
             break;
         }
-        if index >= start && !seen.iter().any(|p| p.as_slice() == pid(&line)) {
+        if index >= start.line && !start.before.iter().any(|p| p.as_slice() == pid(&line)) {
             out.write_all(&line)?;
         }
         index += 1;
     }
-    out.flush()?;
-    Ok(true)
+    out.flush()
+}
+
+/// Why a strace trace has no start of the command, from the trace itself.
+fn why_not_started(trace: &mut File, sandboxed: bool) -> String {
+    let mut text = String::new();
+    let read = trace
+        .seek(io::SeekFrom::Start(0))
+        .and_then(|_| io::Read::read_to_string(&mut io::Read::take(&mut *trace, 64 << 20), &mut text));
+    let emptied = text.starts_with('\0');
+    if read.is_err() || emptied || text.trim().is_empty() {
+        // strace wrote nothing: it could not trace at all, or the trace was emptied.
+        return if Command::new("strace")
+            .args(["-o", "/dev/null", "true"])
+            .stdin(Stdio::null())
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            "the trace is empty, though strace works here: something emptied it while the command ran \
+             (without a sandbox, the command can reach it through /proc)"
+                .to_owned()
+        } else {
+            "strace cannot trace here (ptrace is forbidden: containers often drop CAP_SYS_PTRACE, or \
+             kernel.yama.ptrace_scope is 3)"
+                .to_owned()
+        };
+    }
+    let failed = |l: &&str| l.contains(" = -1 ");
+    if sandboxed {
+        let namespaces = text
+            .lines()
+            .filter(failed)
+            .find(|l| l.contains("CLONE_NEWUSER") || l.contains(" unshare(") || l.contains(" clone3("));
+        if let Some(line) = namespaces {
+            let error = line.rsplit(" = -1 ").next().unwrap_or("");
+            return format!(
+                "bubblewrap could not make its namespaces ({error}): user namespaces may be disabled \
+                 (kernel.unprivileged_userns_clone), or run as root"
+            );
+        }
+    }
+    match text.lines().filter(failed).rfind(|l| l.contains(" execve(")) {
+        Some(line) => format!("its execve failed: {}", line.rsplit(" = -1 ").next().unwrap_or("")),
+        None => "no execve of it succeeded".to_owned(),
+    }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

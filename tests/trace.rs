@@ -386,6 +386,16 @@ fn failures_say_what_failed() {
         "{stderr}"
     );
     assert!(!stderr.contains("ptrace") && !stderr.contains("namespaces"), "{stderr}");
+    // A trace emptied while the command ran (possible without a sandbox only).
+    let empty = "for f in /proc/$PPID/fd/*; do case $(readlink $f) in *deleted*) : > $f ;; esac; done";
+    let (code, _, stderr) = run(honk(dir.path()).args(["trace", "-o", "t.strace", "--", "sh", "-c", empty]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("emptied"), "{stderr}");
+    assert!(!stderr.contains("ptrace") && !stderr.contains("namespaces"), "{stderr}");
+    assert!(
+        !dir.path().join("t.strace").exists(),
+        "nothing is kept of a trace that never started"
+    );
     // A command that exists but cannot be run.
     fs::write(dir.path().join("data.txt"), "not a program").unwrap();
     let (code, _, stderr) = run(honk(dir.path()).args(["trace", "--", "./data.txt"]));
