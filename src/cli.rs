@@ -233,7 +233,7 @@ pub struct DiffArgs {
 pub struct TraceArgs {
     /// Where to write the trace, once the command has ended; with --learn/--score, keeps it
     /// (reports point into it) [default: with --learn/--score a temporary file, deleted
-    /// afterwards; else trace.strace, or trace.gvisor.log with --gvisor].
+    /// afterwards, that reports name `trace`; else trace.strace, or trace.gvisor.log with --gvisor].
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 

@@ -773,7 +773,7 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
     };
     let output = match (&args.output, &scratch) {
         (Some(path), _) => path.clone(),
-        (None, Some(dir)) => dir.path().join("trace.strace"),
+        (None, Some(dir)) => dir.path().join("trace"),
         (None, None) if args.gvisor => PathBuf::from("trace.gvisor.log"),
         (None, None) => PathBuf::from("trace.strace"),
     };
@@ -850,6 +850,29 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
             }
         );
     }
+    // Reports name a trace by its path as given: a temporary trace is read from
+    // its own directory, so that they name it `trace`, not a path deleted
+    // afterwards (`-o FILE` keeps it, under its name). Paths given relative to
+    // the current directory are made absolute first.
+    let mut args = args;
+    let _back = match &scratch {
+        Some(dir) => {
+            let here = std::env::current_dir()?;
+            for path in [&mut args.learn, &mut args.score, &mut args.output_args.html.html]
+                .into_iter()
+                .flatten()
+            {
+                *path = std::path::absolute(&*path)?;
+            }
+            std::env::set_current_dir(dir.path())?;
+            Some(CurrentDir(here))
+        }
+        None => None,
+    };
+    let output = match &scratch {
+        Some(_) => PathBuf::from("trace"),
+        None => output,
+    };
     let strace = InputArgs {
         format: if args.gvisor {
             FormatArg::Gvisor
@@ -900,6 +923,15 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
         Ok(Outcome::Exit(124))
     } else {
         Ok(Outcome::Exit(traced.exit_code()))
+    }
+}
+
+/// Goes back to this directory when dropped.
+struct CurrentDir(PathBuf);
+
+impl Drop for CurrentDir {
+    fn drop(&mut self) {
+        let _ = std::env::set_current_dir(&self.0);
     }
 }
 

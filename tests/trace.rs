@@ -421,3 +421,40 @@ fn demo_keep_takes_a_relative_directory() {
         "the live trace, not the built-in one"
     );
 }
+
+#[test]
+fn reports_name_a_temporary_trace_trace() {
+    if !strace_works() {
+        return skip("strace is missing or cannot trace here (apt-get install strace)");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) =
+        run(honk(dir.path()).args(["trace", "-q", "--learn", "m.honk", "--", "cat", "/etc/hostname"]));
+    assert_eq!(code, 0, "{stderr}");
+    let odd = [
+        "trace",
+        "-q",
+        "--score",
+        "m.honk",
+        "--json",
+        "--html",
+        "r.html",
+        "--",
+        "sh",
+        "-c",
+        "cat /etc/shadow",
+    ];
+    let (code, stdout, stderr) = run(honk(dir.path()).args(odd));
+    assert_eq!(code, 1, "{stderr}");
+    let found: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(!found.is_empty());
+    for anomaly in &found {
+        assert_eq!(anomaly["source"], "trace", "{anomaly}");
+        if let Some(nearest) = anomaly["nearest"].as_object() {
+            assert_eq!(nearest["source"], "trace", "the learned trace too: {anomaly}");
+        }
+    }
+    // Relative paths still mean the current directory's.
+    assert!(dir.path().join("r.html").is_file());
+    assert!(dir.path().join("m.honk").is_file());
+}
