@@ -55,7 +55,9 @@
 //! otherwise memory by `RLIMIT_AS` (not with gVisor, whose runtime needs a
 //! large address space) and processes by `RLIMIT_NPROC` (which the kernel
 //! does not enforce for root). A limit that cannot be enforced is reported as
-//! such. On time-out honk kills the run's cgroup, or its process group.
+//! such. On time-out honk kills the run's cgroup; without one, the run's
+//! process group, which is then its own (so such a run cannot read the
+//! terminal, and a process that leaves the group escapes the kill).
 //!
 //! Each of these claims has a test below or in `tests/trace.rs`.
 //!
@@ -697,7 +699,13 @@ impl Guard {
             .flat_map(|c| c.joins.iter().map(AsRawFd::as_raw_fd))
             .collect();
         let (address_space, nproc) = (self.address_space, self.nproc);
-        cmd.process_group(0);
+        // At the time limit the run's cgroup is killed; without one, its
+        // process group, which must then be its own (and so not the terminal's
+        // foreground: such a run cannot read the terminal).
+        let own_group = self.limits.timeout.is_some() && self.cgroup.is_none();
+        if own_group {
+            cmd.process_group(0);
+        }
         // SAFETY: between fork and exec the hook only makes the write and
         // setrlimit system calls, on descriptors and values prepared before
         // the fork; it allocates nothing.
@@ -735,16 +743,17 @@ impl Guard {
         let threads = started(&mut child);
         let (done, wait) = mpsc::channel::<()>();
         let killer = self.limits.timeout.map(|timeout| {
-            let group = i32::try_from(child.id()).unwrap_or(0);
+            let pid = i32::try_from(child.id()).unwrap_or(0);
+            let group = if own_group { -pid } else { pid };
             let dirs = self.cgroup.as_ref().map(|c| c.dirs.clone()).unwrap_or_default();
             std::thread::spawn(move || {
                 if wait.recv_timeout(timeout) != Err(mpsc::RecvTimeoutError::Timeout) {
                     return false;
                 }
-                if group > 0 {
-                    // SAFETY: signals the run's own process group, which still
-                    // exists: its leader has not been waited for.
-                    unsafe { libc::kill(-group, libc::SIGKILL) };
+                if pid > 0 {
+                    // SAFETY: signals the child (or its process group), which
+                    // still exists: it has not been waited for.
+                    unsafe { libc::kill(group, libc::SIGKILL) };
                 }
                 kill_all(&dirs);
                 true
