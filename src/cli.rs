@@ -87,6 +87,15 @@ pub enum Command {
     /// your files. With --gvisor it runs in a gVisor sandbox (runsc do, as root):
     /// no network, writes to an overlay that is thrown away, but the host's files
     /// are readable. --seccomp PROFILE enforces a profile from `honk seccomp`.
+    ///
+    /// The command cannot change its trace: strace writes it to a file with no
+    /// name, copied to -o once the run has ended (without a sandbox a command can
+    /// still reach it through /proc). Sandboxes limit processes, memory and time
+    /// (--max-procs, --max-memory, --timeout).
+    ///
+    /// Exit status: the command's, as strace gives it (124 if killed at
+    /// --timeout), or 2 if honk failed; with --learn or --score, theirs. --learn
+    /// refuses a run that failed, unless --learn-failed.
     Trace(TraceArgs),
 
     /// Measure detection quality on labelled data: ROC AUC, detection rates, F1.
@@ -250,9 +259,10 @@ pub struct TraceArgs {
     #[arg(long)]
     pub gvisor: bool,
 
-    /// Run strace and the command in a bubblewrap sandbox: new user, pid, mount,
-    /// network, IPC and UTS namespaces, the host's files read-only, a scratch
-    /// tmpfs on /tmp, no network. The command can still read what your user can.
+    /// Run the command in a bubblewrap sandbox (traced from outside): new user, pid,
+    /// mount, network, IPC and UTS namespaces, the host's files read-only (the
+    /// current directory too, kept), a scratch tmpfs on /tmp, no network. The
+    /// command can still read what your user can.
     #[arg(long, conflicts_with = "gvisor")]
     pub sandbox: bool,
 
