@@ -611,11 +611,15 @@ pub struct OutputArgs {
     #[arg(short = 'C', long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10_000))]
     pub context: Option<u32>,
 
-    /// Report only the N highest-scoring anomalies, highest first.
+    /// Report only the N highest-scoring incidents (groups of anomalies that are one event), highest first.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub top: Option<u64>,
 
-    /// Print JSON Lines, one object per anomaly: {"source", "line", "score", "text", "nearest": {"source", "line", "text"} | null}.
+    /// Records printed under each incident; 0 prints them all (JSON always has them all).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub records: u64,
+
+    /// Print JSON Lines, one object per incident, anomaly and policy violation, each with a "type": an anomaly is {"type": "anomaly", "source", "line", "score", "text", "nearest": {"source", "line", "text"} | null, "incident", "new"}.
     #[arg(long)]
     pub json: bool,
 

@@ -10,6 +10,7 @@
 //! - [`normalize`]: keep the words that carry meaning, drop those that vary at random.
 //! - [`vectorize`]: hash the words into sparse L2-normalized vectors (the hashing trick).
 //! - [`window`]: windows of a thread's consecutive events, scored besides single events.
+//! - [`template`]: words that vary between known-good runs, replaced by `<*>` in keys.
 //! - [`index`]: exact k-nearest-neighbour cosine search over the baseline.
 //! - [`model`]: the baseline on disk.
 //! - [`report`]: the sinks that print scored records for people and programs.
@@ -31,6 +32,7 @@ pub mod pipeline;
 pub mod read;
 pub mod report;
 pub mod seccomp;
+pub mod template;
 #[cfg(test)]
 mod testing;
 pub mod trace;

@@ -24,7 +24,7 @@ use honk::report::human::{escape, HumanPrinter};
 use honk::report::json::JsonPrinter;
 use honk::report::page::{InputRow, PageBuilder};
 use honk::report::progress::Progress;
-use honk::report::{thousands, Anomaly, Collect, Discard, Selection, Sink, Summary, Tee, Top};
+use honk::report::{thousands, Anomaly, Collect, Discard, Incidents, Selection, Sink, Summary, Tee};
 use honk::trace::Isolation;
 use honk::vectorize::{Tokenizer, DEFAULT_N_FEATURES};
 use honk::{demo, inspect, normalize, seccomp};
@@ -1119,12 +1119,9 @@ fn score_against(
     let printer: Box<dyn Sink> = if output.json {
         Box::new(JsonPrinter::new(stdout, before > 0 || after > 0))
     } else {
-        Box::new(HumanPrinter::new(stdout, use_color(output.color), top.is_none()))
+        Box::new(HumanPrinter::new(stdout, use_color(output.color), top.is_none()).records_per_incident(output.records))
     };
-    let mut sink: Box<dyn Sink> = match top {
-        Some(n) => Box::new(Top::new(n, printer)),
-        None => printer,
-    };
+    let mut sink = Incidents::new(printer, top);
     let progress = Progress::new(!quiet, "scoring", pipeline::total_bytes(inputs));
     let options = ScoreOptions {
         k: output.k as usize,
@@ -1134,10 +1131,14 @@ fn score_against(
     };
     let mut page = PageBuilder::default();
     let (summary, stats) = if output.html.html.is_some() {
-        let mut both = Tee(sink.as_mut(), &mut page);
+        let mut both = Tee(&mut sink, &mut page);
         pipeline::score(&baseline, inputs, &options, &mut both, &progress)?
     } else {
-        pipeline::score(&baseline, inputs, &options, sink.as_mut(), &progress)?
+        pipeline::score(&baseline, inputs, &options, &mut sink, &progress)?
+    };
+    let summary = Summary {
+        incidents: sink.count(),
+        ..summary
     };
     progress.finish();
     if let Some(path) = &output.html.html {
@@ -1224,7 +1225,9 @@ fn print_summary(summary: &Summary, stats: &[InputStats], started: Instant) {
     let mut err = io::stderr().lock();
     let _ = writeln!(
         err,
-        "honk: {} {} above {} in {} records ({} unique) from {}; baseline {} records ({} unique); k {}; {:.2} s",
+        "honk: {} {} in {} {} above {} in {} records ({} unique) from {}; baseline {} records ({} unique); k {}; {:.2} s",
+        thousands(summary.incidents),
+        if summary.incidents == 1 { "incident" } else { "incidents" },
         thousands(summary.anomalies),
         if summary.anomalies == 1 { "anomaly" } else { "anomalies" },
         summary.threshold,

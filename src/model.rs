@@ -49,7 +49,8 @@
 //!   ([`ModelError::NewerVersion`]) rather than as corrupt, and so are files
 //!   of an older format ([`ModelError::OlderVersion`]: learn them again).
 //!
-//! Format versions: 1 had no syscall tally; 2 adds [`Model::syscalls`].
+//! Format versions: 1 had no syscall tally; 2 adds [`Model::syscalls`]; 3 adds
+//! [`Model::words`], the runs each candidate parameter word appeared in.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -59,13 +60,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::template::Vocabulary;
 use crate::vectorize::Tokenizer;
 
 /// The eight bytes every model file starts with.
 pub const MAGIC: &[u8; 8] = b"HONKMODL";
 
 /// The model format this honk writes, and the newest it reads.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 
 /// The most a payload may decompress to. A larger payload is reported as
 /// corrupt: it bounds the memory a hostile file can make us allocate.
@@ -141,6 +143,10 @@ pub struct Model {
     /// The system calls of the baseline (and the audit or sysdig events), by
     /// name, with how many records made each. Empty for text logs.
     pub syscalls: BTreeMap<String, u64>,
+    /// For each word that can be a parameter of a run (see [`crate::template`]),
+    /// how many of the sources it appeared in: a word of one run only is
+    /// templated away when keys are compared.
+    pub words: Vocabulary,
 }
 
 /// Where the model being read or written lives, for error messages.
@@ -211,6 +217,7 @@ impl Model {
             sources: Vec::new(),
             entries: Vec::new(),
             syscalls: BTreeMap::new(),
+            words: Vocabulary::new(),
         }
     }
 
@@ -317,6 +324,11 @@ impl Model {
         for (name, count) in other.syscalls {
             let tally = self.syscalls.entry(name).or_default();
             *tally = tally.saturating_add(count);
+        }
+        // The two models' sources are different runs, so their run counts add.
+        for (word, runs) in other.words {
+            let tally = self.words.entry(word).or_default();
+            *tally = tally.saturating_add(runs);
         }
         for mut entry in other.entries {
             if let Some(&i) = position.get(&entry.key) {
@@ -573,6 +585,9 @@ mod tests {
             syscalls: [("openat".to_string(), 4), ("read".to_string(), 9)]
                 .into_iter()
                 .collect(),
+            words: [("proj_orion".to_string(), 1), ("main.rs".to_string(), 2)]
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -637,8 +652,13 @@ mod tests {
                 entry("oom killer invoked", 0, 3, 2),
             ],
             syscalls: BTreeMap::new(),
+            words: [("main.rs".to_string(), 1), ("proj_vega".to_string(), 1)]
+                .into_iter()
+                .collect(),
         };
         older.merge(newer).unwrap();
+        assert_eq!(older.words.get("main.rs"), Some(&3), "runs add up");
+        assert_eq!(older.words.get("proj_vega"), Some(&1));
 
         assert_eq!(older.sources.len(), 3);
         assert_eq!(older.sources[2].path, "/var/log/b.log");
@@ -1025,6 +1045,7 @@ mod tests {
                 sources,
                 entries,
                 syscalls: BTreeMap::new(),
+                words: Vocabulary::new(),
             }
         })
     }

@@ -15,14 +15,16 @@ use rayon::prelude::*;
 
 use crate::index::{Index, Scratch};
 use crate::model::{Entry, Model, ModelError, Settings, Source, Window};
-use crate::normalize;
+use crate::normalize::{self, Roots};
 use crate::parse::{self, Format, Record};
 use crate::read::{Input, Lines, ReadError};
 use crate::report::progress::Progress;
 use crate::report::sketch::Sketch;
 use crate::report::{
-    Collect, InputProfile, Nearest, Selection, Selector, Sink, Summary, Violation, PROFILED_VIOLATIONS,
+    Collect, Explanation, InputProfile, Nearest, Selection, Selector, Sink, Summary, Violation, NOVEL_TOKENS,
+    PROFILED_VIOLATIONS,
 };
+use crate::template::{self, Templater};
 use crate::vectorize::{SparseVec, Vectorizer};
 use crate::window::{Span, Windower};
 
@@ -116,9 +118,14 @@ pub fn read_records(
     })
 }
 
-/// The keys of a chunk of records, computed on all cores.
-fn keys_of(records: &[Record]) -> Vec<String> {
-    records.par_iter().map(normalize::key_of).collect()
+/// The keys of a chunk of records, computed on all cores, after `roots` has
+/// seen the chunk (so a run's places found anywhere in a chunk apply to all of it).
+fn keys_of(records: &[Record], roots: &mut Roots) -> Vec<String> {
+    for record in records {
+        roots.observe(record);
+    }
+    let roots = &*roots;
+    records.par_iter().map(|r| normalize::key_in(r, roots)).collect()
 }
 
 /// Sum of the sizes of the inputs that are files, if all are.
@@ -152,6 +159,9 @@ pub fn learn(
             let tally = model.syscalls.entry(name).or_default();
             *tally = tally.saturating_add(count);
         }
+        // Each input is one run: its words count once, before its keys are
+        // folded into the model's.
+        template::count_run(&mut model.words, entries.iter().map(|e| e.key.as_str()));
         let source = model.sources.len() as u32;
         for mut entry in entries {
             match positions.get(&entry.key) {
@@ -206,8 +216,9 @@ fn learn_input(input: &Input, forced: Option<Format>, window: Window, progress: 
         }
     };
     let mut windower = Windower::new(window);
+    let mut roots = Roots::new();
     let stat = read_records(input, forced, progress, |chunk| {
-        for (record, key) in chunk.iter().zip(keys_of(chunk)) {
+        for (record, key) in chunk.iter().zip(keys_of(chunk, &mut roots)) {
             if let Some(name) = record.syscall_name() {
                 match syscalls.get_mut(name) {
                     Some(count) => *count += 1,
@@ -255,27 +266,42 @@ pub fn trace_events(input: &Input, forced: Option<Format>, progress: &Progress) 
     Ok(events)
 }
 
-/// A model made searchable: its vectors in an index, its keys in a table.
+/// A model made searchable: its keys, with the words that vary between its
+/// runs templated away, as vectors in an index and in a table.
 pub struct Baseline {
     model: Model,
     sources: Vec<Arc<str>>,
     vectorizer: Vectorizer,
     index: Index,
+    /// Templated key → position in the index.
     exact: HashMap<String, u32>,
+    /// Index position → the model entry it stands for (the first entry whose
+    /// key templates to it).
+    entry_of: Vec<u32>,
+    /// Every token of the templated keys: what the baseline has seen.
+    tokens: HashSet<String>,
 }
 
 impl Baseline {
-    /// Vectorize every entry of `model` (on all cores) and index them.
+    /// Template every entry's key, vectorize the distinct results (on all
+    /// cores) and index them.
     pub fn new(model: Model) -> Baseline {
         let vectorizer = Vectorizer::new(model.settings.n_features, model.settings.tokenizer);
-        let vectors: Vec<SparseVec> = model.entries.par_iter().map(|e| vectorizer.vectorize(&e.key)).collect();
+        let templater = Templater::new(&model.words, model.sources.len());
+        let mut exact: HashMap<String, u32> = HashMap::with_capacity(model.entries.len());
+        let mut keys: Vec<String> = Vec::with_capacity(model.entries.len());
+        let mut entry_of: Vec<u32> = Vec::with_capacity(model.entries.len());
+        for (i, entry) in model.entries.iter().enumerate() {
+            let key = templater.apply(&entry.key);
+            if !exact.contains_key(key.as_ref()) {
+                exact.insert(key.to_string(), keys.len() as u32);
+                keys.push(key.into_owned());
+                entry_of.push(i as u32);
+            }
+        }
+        let vectors: Vec<SparseVec> = keys.par_iter().map(|k| vectorizer.vectorize(k)).collect();
         let index = Index::new(vectors);
-        let exact = model
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.key.clone(), i as u32))
-            .collect();
+        let tokens = keys.iter().flat_map(|k| k.split(' ')).map(str::to_owned).collect();
         let sources = model.sources.iter().map(|s| Arc::from(s.path.as_str())).collect();
         Baseline {
             model,
@@ -283,7 +309,39 @@ impl Baseline {
             vectorizer,
             index,
             exact,
+            entry_of,
+            tokens,
         }
+    }
+
+    /// The tokens of `key`, as compared, that no baseline key has: what is new
+    /// in it, in order, each once, at most [`NOVEL_TOKENS`].
+    pub fn novel(&self, key: &str) -> Vec<String> {
+        let key = self.template(key);
+        let mut novel: Vec<String> = Vec::new();
+        for token in key.split(' ') {
+            if novel.len() >= NOVEL_TOKENS {
+                break;
+            }
+            if !token.is_empty() && !self.tokens.contains(token) && !novel.iter().any(|t| t == token) {
+                novel.push(token.to_owned());
+            }
+        }
+        novel
+    }
+
+    /// Why a key scored as it did: its nearest baseline record and its new tokens.
+    pub fn explain(&self, key: &str, scored: Scored) -> Explanation {
+        Explanation {
+            nearest: scored.nearest.and_then(|id| self.nearest(id)),
+            novel: self.novel(key),
+        }
+    }
+
+    /// `key` as the baseline compares it: with the words that vary between
+    /// the baseline's runs templated away.
+    pub fn template<'k>(&self, key: &'k str) -> std::borrow::Cow<'k, str> {
+        Templater::new(&self.model.words, self.model.sources.len()).apply(key)
     }
 
     /// The model behind this baseline.
@@ -306,11 +364,13 @@ impl Baseline {
                 nearest: None,
             };
         }
+        let key = self.template(key);
+        let key = key.as_ref();
         if k == 1 {
-            if let Some(&id) = self.exact.get(key) {
+            if let Some(&at) = self.exact.get(key) {
                 return Scored {
                     score: 0.0,
-                    nearest: Some(id),
+                    nearest: self.entry_of.get(at as usize).copied(),
                 };
             }
         }
@@ -323,11 +383,14 @@ impl Baseline {
             };
         }
         let score = neighbours.iter().map(|n| n.distance).sum::<f64>() / neighbours.len() as f64;
-        let nearest = neighbours.first().filter(|n| n.distance < 1.0).map(|n| n.id);
+        let nearest = neighbours
+            .first()
+            .filter(|n| n.distance < 1.0)
+            .and_then(|n| self.entry_of.get(n.id as usize).copied());
         Scored { score, nearest }
     }
 
-    /// The baseline record an entry id stands for.
+    /// The baseline record a model entry id stands for.
     pub fn nearest(&self, id: u32) -> Option<Nearest> {
         let entry = self.model.entries.get(id as usize)?;
         Some(Nearest {
@@ -447,8 +510,9 @@ fn score_input(
     let threshold = options.selection.threshold;
     let mut windower = Windower::new(baseline.model.settings.window);
     let window_events = baseline.model.settings.window.size as usize;
+    let mut roots = Roots::new();
     let stats = read_records(input, options.format, progress, |chunk| {
-        let keys = keys_of(chunk);
+        let keys = keys_of(chunk, &mut roots);
         let spans: Vec<Option<Span>> = if windower.enabled() {
             chunk.iter().zip(&keys).map(|(r, k)| windower.push(r, k)).collect()
         } else {
@@ -483,7 +547,9 @@ fn score_input(
         };
         for (i, (record, key)) in chunk.iter().zip(&keys).enumerate() {
             let result = cache.get(key.as_str()).copied().unwrap_or(unscored);
-            let outside = |name: &&str| !policy.is_empty() && !policy.contains_key(*name);
+            // `restart_syscall` is the kernel resuming an interrupted call, made
+            // whenever a signal lands at the wrong moment: not a program's choice.
+            let outside = |name: &&str| !policy.is_empty() && *name != "restart_syscall" && !policy.contains_key(*name);
             if let Some(name) = record.syscall_name().filter(outside) {
                 if let Some(seen) = violations.get_mut(name) {
                     seen.0 += 1;
@@ -504,7 +570,7 @@ fn score_input(
                     record.pid,
                     &record.text,
                     result.score,
-                    || result.nearest.and_then(|id| baseline.nearest(id)),
+                    || baseline.explain(key, result),
                     sink,
                 )
                 .map_err(Error::Output)?;
@@ -518,7 +584,7 @@ fn score_input(
                         span,
                         window_events,
                         result.score,
-                        || result.nearest.and_then(|id| baseline.nearest(id)),
+                        || baseline.explain(&span.key, result),
                         sink,
                     )
                     .map_err(Error::Output)?;

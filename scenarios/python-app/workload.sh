@@ -1,5 +1,9 @@
-# A Python program: read a JSON config, keep records in SQLite, write a report.
+# A Python program: read a JSON config and orders, keep them in SQLite, write a
+# report; then byte-compile it, as a package install would.
+set -eu
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
-printf '{"items": [3, 1, 2], "name": "demo"}\n' > config.json
-"$py" -S "$SCENARIO/app.py"
+"$py" "$SCENARIO/app.py"
+cp "$SCENARIO/app.py" app.py
+"$py" -m compileall -q app.py
+"$py" -c 'import json, sys; print(len(json.load(open("out/report.json"))["totals"]))'

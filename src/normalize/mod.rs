@@ -18,14 +18,23 @@
 
 pub mod audit;
 pub mod gvisor;
+pub mod roots;
 pub mod strace;
 pub mod sysdig;
 pub mod text;
 
+use std::borrow::Cow;
+
 use crate::parse::{Dialect, Kind, Record};
+pub use roots::Roots;
 
 /// Version of the normalization rules; a model records the version that made its keys.
-pub const VERSION: u32 = 1;
+///
+/// 2: paths under a run's own places are rebased (`$CWD`, `~`, `$TMP`); an fd's
+/// path counts where it was opened, not on every call on it; the standard
+/// streams' targets and socket inodes are dropped; ports count twice; more
+/// generated names are masked.
+pub const VERSION: u32 = 2;
 
 /// Most tokens kept from one record; the rest of a very long record is ignored.
 pub const MAX_TOKENS: usize = 64;
@@ -33,12 +42,18 @@ pub const MAX_TOKENS: usize = 64;
 /// Most bytes kept from one token.
 const MAX_TOKEN_BYTES: usize = 256;
 
-/// Write the key of `record` into `key` (cleared first).
+/// Write the key of `record` into `key` (cleared first), with no run's roots known.
 pub fn normalize(record: &Record, key: &mut String) {
+    normalize_in(record, &Roots::new(), key);
+}
+
+/// Write the key of `record` into `key` (cleared first), with paths under the
+/// run's `roots` rebased onto them.
+pub fn normalize_in(record: &Record, roots: &Roots, key: &mut String) {
     key.clear();
     let text = record.text.as_str();
     let part = |range: &std::ops::Range<usize>| text.get(range.clone()).unwrap_or("");
-    let mut out = Tokens::new(key);
+    let mut out = Tokens::with_roots(key, roots);
     match &record.kind {
         Kind::Text => text::normalize(text, &mut out),
         Kind::Syscall { name, args, result } => strace::syscall(part(name), part(args), part(result), &mut out),
@@ -68,17 +83,46 @@ pub fn key_of(record: &Record) -> String {
     key
 }
 
+/// The key of a record of a run whose places are `roots`, as a new string.
+pub fn key_in(record: &Record, roots: &Roots) -> String {
+    let mut key = String::new();
+    normalize_in(record, roots, &mut key);
+    key
+}
+
+/// No roots: what [`Tokens::new`] rebases paths onto.
+static NO_ROOTS: Roots = Roots {
+    work: None,
+    home: None,
+    temps: Vec::new(),
+};
+
 /// Appends tokens to a key: space-separated, no whitespace inside a token, capped
 /// in count and length so a hostile line costs bounded work downstream.
 pub struct Tokens<'a> {
     key: &'a mut String,
     count: usize,
+    roots: &'a Roots,
 }
 
 impl<'a> Tokens<'a> {
     /// Tokens written to `key`, which should be empty.
     pub fn new(key: &'a mut String) -> Self {
-        Tokens { key, count: 0 }
+        Tokens {
+            key,
+            count: 0,
+            roots: &NO_ROOTS,
+        }
+    }
+
+    /// Tokens written to `key`, with paths rebased onto a run's `roots`.
+    pub fn with_roots(key: &'a mut String, roots: &'a Roots) -> Self {
+        Tokens { key, count: 0, roots }
+    }
+
+    /// `path` relative to the run's root it lies under, or as it is.
+    pub fn rebase<'p>(&self, path: &'p str) -> Cow<'p, str> {
+        self.roots.rebase(path)
     }
 
     /// Whether the token budget is spent.
@@ -188,6 +232,13 @@ pub fn mask_component(component: &str, in_tmp: bool, out: &mut String) {
         out.push('N');
         return;
     }
+    if in_tmp {
+        if let Some(kept) = tempfile_prefix(component) {
+            out.push_str(kept);
+            out.push('*');
+            return;
+        }
+    }
     // mktemp-style names: a `tmp` prefix, then random characters after a separator
     // (`tmp.kG3x9A`, git's `tmp_obj_teh467`).
     let random_tail = component
@@ -244,21 +295,47 @@ fn mask_run(run: &str, in_tmp: bool) -> &str {
     }
 }
 
-/// How many separate runs of digits there are (`a8f3k29d0q`: 4; `sha256sum`: 1).
-/// Mask every component of a path (see [`mask_component`]).
+/// Python's `tempfile` names in a temporary directory: an optional prefix, then
+/// eight characters of `[a-z0-9_]` (`tmpz2nrhwlf`, `jsonapp-arhpyrih`,
+/// `3_zniumv`). Returns the prefix to keep (`tmp`, `jsonapp-`, ``).
+fn tempfile_prefix(component: &str) -> Option<&str> {
+    const RANDOM: usize = 8;
+    let random = |s: &str| {
+        s.len() == RANDOM
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    };
+    if component.len() == RANDOM {
+        // No prefix at all: only with a digit or `_`, which words rarely have.
+        return (random(component) && component.bytes().any(|b| !b.is_ascii_lowercase())).then_some("");
+    }
+    let (prefix, tail) = component.split_at(component.len().checked_sub(RANDOM)?);
+    let separated = prefix.ends_with(['-', '.', '_']) || prefix == "tmp";
+    (separated && random(tail)).then_some(prefix)
+}
+
+/// Mask every component of a path (see [`mask_component`]); also git's object
+/// directories (`.git/objects/a7`), named by the first two hex digits of a hash.
 pub fn mask_path(path: &str) -> String {
     let mut whole = String::with_capacity(path.len());
     let mut in_tmp = false;
+    let mut parent = "";
     for (i, component) in path.split('/').enumerate() {
         if i > 0 {
             whole.push('/');
         }
-        mask_component(component, in_tmp, &mut whole);
+        if parent == "objects" && component.len() == 2 && component.bytes().all(|b| b.is_ascii_hexdigit()) {
+            whole.push('*');
+        } else {
+            mask_component(component, in_tmp, &mut whole);
+        }
         in_tmp = matches!(component, "tmp" | "shm" | "TMP" | "temp" | "Temp");
+        parent = component;
     }
     whole
 }
 
+/// How many separate runs of digits there are (`a8f3k29d0q`: 4; `sha256sum`: 1).
 fn digit_groups(run: &str) -> usize {
     let b = run.as_bytes();
     (0..b.len())
@@ -348,6 +425,19 @@ mod tests {
         assert_eq!(masked("ccrVKK2c.cdtor.c"), "*.cdtor.c");
         assert_eq!(masked("tmpab3k_9xq"), "tmpab3k_9xq");
         assert_eq!(masked("tmpab3k9xqz"), "*");
+        let tmp = |name: &str| mask_path(&format!("/tmp/{name}"));
+        // Python's tempfile, with and without a prefix.
+        assert_eq!(tmp("tmpz2nrhwlf"), "/tmp/tmp*");
+        assert_eq!(tmp("tmpabcdefgh"), "/tmp/tmp*");
+        assert_eq!(tmp("jsonapp-arhpyrih"), "/tmp/jsonapp-*");
+        assert_eq!(tmp("3_zniumv"), "/tmp/*");
+        assert_eq!(tmp("workload"), "/tmp/workload");
+        assert_eq!(tmp("build-log"), "/tmp/build-log");
+        // Git's object directories.
+        assert_eq!(mask_path(".git/objects/a7"), ".git/objects/*");
+        assert_eq!(mask_path(".git/objects/de/tmp_obj_Agho95"), ".git/objects/*/tmp_obj_*");
+        assert_eq!(mask_path(".git/objects/pack"), ".git/objects/pack");
+        assert_eq!(mask_path("/usr/lib/de"), "/usr/lib/de");
         for name in [
             "Makefile",
             "DataNode.java",

@@ -22,6 +22,14 @@ const ARGV_STRINGS: usize = 16;
 
 /// Tokens of a system call.
 pub fn syscall(name: &str, args: &str, result: &str, out: &mut Tokens) {
+    if name == "restart_syscall" {
+        // `restart_syscall(<... resuming interrupted futex ...>)`: the kernel
+        // finishing the call a signal interrupted; that call is what happened.
+        let resumed = args.split_whitespace().skip_while(|w| *w != "interrupted").nth(1);
+        out.push(resumed.unwrap_or(name));
+        push_result(result, out);
+        return;
+    }
     out.push(name);
     let role = Role::of(name);
     Scanner::new(args, role).run(out);
@@ -113,6 +121,20 @@ struct Scanner<'a> {
     role: Role,
     /// Strings seen so far in execve's argv.
     argv_seen: usize,
+    /// What the call's fd is, as far as its decoration says.
+    fd_kind: FdKind,
+}
+
+/// What an fd refers to, from its `-y`/`-yy` decoration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FdKind {
+    /// No decoration (a trace made without `-y`): unknown.
+    Unknown,
+    /// A standard stream, a file, a pipe: what flows through it is the run's
+    /// data (file contents, output), not behaviour.
+    Data,
+    /// A socket or another kernel object: what goes over it is a protocol.
+    Channel,
 }
 
 impl<'a> Scanner<'a> {
@@ -123,6 +145,7 @@ impl<'a> Scanner<'a> {
             pos: 0,
             role,
             argv_seen: 0,
+            fd_kind: FdKind::Unknown,
         }
     }
 
@@ -167,7 +190,7 @@ impl<'a> Scanner<'a> {
                     let number = self.number();
                     if self.bytes.get(self.pos) == Some(&b'<') {
                         let decoration = self.decoration();
-                        push_decoration(decoration, out);
+                        self.on_decoration(number, decoration, at, out);
                     } else {
                         on_number(number, at, out);
                     }
@@ -195,6 +218,13 @@ impl<'a> Scanner<'a> {
                             self.pos = self.skip_spaces_from(self.pos) + 1;
                         }
                         Some(b'(') => pending_func = ident,
+                        // `AT_FDCWD</work/dir>`: the current directory, which the
+                        // run's roots already account for; not behaviour.
+                        Some(b'<') if self.bytes.get(self.pos) == Some(&b'<') => {
+                            out.push(ident);
+                            let _ = self.decoration();
+                            field = "";
+                        }
                         _ => {
                             out.push(ident);
                             field = "";
@@ -230,10 +260,51 @@ impl<'a> Scanner<'a> {
             }
             Role::Exec { .. } => {}
             Role::Paths(mask) if at.depth == 0 && at.arg < 32 && mask & (1 << at.arg) != 0 => push_path(&s, out),
+            // The contents of a file, a pipe or a standard stream are the run's
+            // data: which file was opened already counted. Words on a socket
+            // are a protocol's and stay.
+            Role::Buffer if self.fd_kind == FdKind::Data => {
+                // Only that it is an executable, which says what kind of file it is.
+                if raw.starts_with("\\177ELF") || raw.starts_with("\\x7fELF") {
+                    out.push("ELF");
+                }
+            }
             Role::Buffer => push_buffer(raw, &s, out),
             _ if looks_like_path(&s) => push_path(&s, out),
             _ => push_words(&s, OTHER_STRING_WORDS, out),
         }
+    }
+
+    /// An fd with its `-y`/`-yy` decoration (`3</etc/passwd>`, `5<TCP:[...]>`).
+    ///
+    /// Where a file was opened is behaviour, once: the path of an fd counts only
+    /// where it names the directory a path argument is relative to (the `dirfd`
+    /// of `openat` and friends, or the file itself with `AT_EMPTY_PATH`), not
+    /// again on every read, write, ioctl and close, where one new file name would
+    /// make each call on it look new. Sockets, pipes and other kinds keep their
+    /// kind (and a socket its addresses). Where the standard streams point is
+    /// how the run was started, not what it does: their decorations are dropped.
+    fn on_decoration(&mut self, fd: &str, inside: &str, at: At, out: &mut Tokens) {
+        if at.depth == 0 && at.arg == 0 {
+            let channel = ["TCP", "UDP", "UNIX", "NETLINK", "RAW", "PACKET"]
+                .iter()
+                .any(|kind| inside.starts_with(kind));
+            self.fd_kind = if channel { FdKind::Channel } else { FdKind::Data };
+        }
+        if matches!(fd, "0" | "1" | "2") {
+            return;
+        }
+        let dirfd = match self.role {
+            Role::Paths(mask) => at.depth == 0 && at.arg < 31 && mask & (1 << (at.arg + 1)) != 0,
+            _ => false,
+        };
+        if inside.starts_with('/') {
+            if dirfd {
+                push_path(inside, out);
+            }
+            return;
+        }
+        push_decoration(inside, out);
     }
 
     /// The raw contents of a quoted string starting at `pos`; moves past it and
@@ -322,6 +393,8 @@ impl<'a> Scanner<'a> {
 
 fn on_number(number: &str, at: At, out: &mut Tokens) {
     if at.func == "htons" || at.func == "ntohs" {
+        // Which port a program talks to weighs what which file it opens does.
+        out.push_pair("port=", number);
         out.push_pair("port=", number);
     } else if is_file_mode(number) {
         // Permission bits say what a program asks for (0600 vs 0777); they do not vary per run.
@@ -365,6 +438,10 @@ fn push_decoration(inside: &str, out: &mut Tokens) {
     let (kind, rest) = inside.split_once(':').unwrap_or((inside, ""));
     push_words(kind, 1, out);
     let rest = rest.trim_start_matches('[').trim_end_matches(']');
+    if !rest.contains(':') && rest.bytes().all(|b| b.is_ascii_digit()) {
+        // An inode number (`TCP:[41801]`, `pipe:[34008]`): it differs every time.
+        return;
+    }
     if kind.starts_with("TCP") || kind.starts_with("UDP") {
         for end in rest.split("->") {
             // `127.0.0.1:22` or `[::1]:22`: the address, without the port, which is
@@ -388,7 +465,7 @@ pub fn push_path(path: &str, out: &mut Tokens) {
     if path.is_empty() {
         return;
     }
-    let whole = mask_path(path);
+    let whole = mask_path(&out.rebase(path));
     out.push(&whole);
     out.push(&whole);
     for component in whole.split('/') {
@@ -408,7 +485,7 @@ pub fn push_path(path: &str, out: &mut Tokens) {
 /// The program an `execve` runs: its path alone, weighted like a path's whole
 /// token; its directories say little (most programs live in `/usr/bin`).
 pub(super) fn push_program(path: &str, out: &mut Tokens) {
-    let whole = mask_path(path);
+    let whole = mask_path(&out.rebase(path));
     out.push(&whole);
     out.push(&whole);
 }
@@ -428,10 +505,26 @@ fn push_buffer(raw: &str, unescaped: &str, out: &mut Tokens) {
     let chars = unescaped.chars().count().max(1);
     // Mostly escapes, or a short buffer with any: random bytes (a hash, a key,
     // an index entry), whose letters make words only by chance.
-    if escapes * 4 > chars || (escapes > 0 && chars < 32) {
+    if escapes * 4 > chars || (escapes > 0 && chars < 32) || looks_encoded(unescaped) {
         return;
     }
     push_words(unescaped, BUFFER_WORDS, out);
+}
+
+/// Whether text starts like base64 or another encoding of random bytes: a long
+/// run of letters and digits that mixes upper case, lower case and digits,
+/// which prose, code and configuration do not have. Its letters make words
+/// only by chance (`Fg`, `oWyWwy`).
+fn looks_encoded(text: &str) -> bool {
+    const LONG_RUN: usize = 16;
+    let head = text.get(..text.len().min(256)).unwrap_or(text);
+    head.split(|c: char| !c.is_ascii_alphanumeric()).any(|run| {
+        let b = run.as_bytes();
+        b.len() >= LONG_RUN
+            && b.iter().any(u8::is_ascii_uppercase)
+            && b.iter().any(u8::is_ascii_lowercase)
+            && b.iter().any(u8::is_ascii_digit)
+    })
 }
 
 /// One `execve` argument: a path, an option, or words (a `sh -c` script).
@@ -554,7 +647,7 @@ mod tests {
             r#"3, {sa_family=AF_INET, sin_port=htons(22), sin_addr=inet_addr("127.0.0.1")}, 16"#,
             "-1 ECONNREFUSED (Connection refused)",
         );
-        assert_eq!(k, "connect AF_INET port=22 127.0.0.1 ECONNREFUSED");
+        assert_eq!(k, "connect AF_INET port=22 port=22 127.0.0.1 ECONNREFUSED");
         let k = key(
             "connect",
             r#"3, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110"#,
@@ -589,11 +682,119 @@ mod tests {
     }
 
     #[test]
-    fn fd_decorations_give_paths_and_peers() {
-        let k = key("read", r#"3</etc/passwd>, "", 4096"#, "0");
-        assert_eq!(k, "read /etc/passwd /etc/passwd etc passwd");
+    fn an_fd_path_counts_where_it_was_opened_not_on_every_call() {
+        // One new input name must not make every call on its fd new.
+        for (args, result) in [
+            (
+                r#"3</tmp/w/src/pavo_133.txt>, TCGETS, 0x7ffd"#,
+                "-1 ENOTTY (Inappropriate ioctl for device)",
+            ),
+            (
+                r#"3</tmp/w/src/draco_394.txt>, TCGETS, 0x7ffd"#,
+                "-1 ENOTTY (Inappropriate ioctl for device)",
+            ),
+        ] {
+            assert_eq!(key("ioctl", args, result), "ioctl TCGETS ENOTTY");
+        }
+        assert_eq!(
+            key("close", "3</tmp/jsonapp-arhpyrih/rec_delta_310.json>", "0"),
+            "close"
+        );
+        let k = key("openat", r#"AT_FDCWD, "/etc/passwd", O_RDONLY"#, "3</etc/passwd>");
+        assert_eq!(k, "openat AT_FDCWD /etc/passwd /etc/passwd etc passwd O_RDONLY");
+        // The directory an *at call's path is relative to still counts.
+        let k = key(
+            "newfstatat",
+            r#"3</etc/shadow>, "", {st_mode=S_IFREG|0640}, AT_EMPTY_PATH"#,
+            "0",
+        );
+        assert_eq!(
+            k,
+            "newfstatat /etc/shadow /etc/shadow etc shadow S_IFREG 0640 AT_EMPTY_PATH"
+        );
+    }
+
+    #[test]
+    fn standard_streams_and_the_current_directory_are_not_behaviour() {
+        assert_eq!(
+            key("ioctl", "1</tmp/w/other.log>, TCGETS, 0x7ffd", "-1 ENOTTY (x)"),
+            key("ioctl", "1</dev/null<char 1:3>>, TCGETS, 0x7ffd", "-1 ENOTTY (x)")
+        );
+        assert_eq!(key("write", r#"2<pipe:[4242]>, "x", 1"#, "1"), "write");
+        let k = key("openat", r#"AT_FDCWD</tmp/tmp.UEsGhSDNFd>, "Makefile", O_RDONLY"#, "3");
+        assert_eq!(k, "openat AT_FDCWD Makefile Makefile O_RDONLY");
+    }
+
+    #[test]
+    fn sockets_keep_peers_not_inodes() {
         let k = key("write", r#"4<TCP:[127.0.0.1:41234->127.0.0.1:22]>, "x", 1"#, "1");
         assert_eq!(k, "write TCP 127.0.0.1 127.0.0.1");
+        assert_eq!(key("close", "5<TCP:[41801]>", "0"), key("close", "5<TCP:[40797]>", "0"));
+        assert_eq!(key("close", "5<TCP:[41801]>", "0"), "close TCP");
+    }
+
+    #[test]
+    fn data_in_files_and_pipes_has_no_words_but_protocols_do() {
+        let read = |fd: &str| key("read", &format!(r#"{fd}, "slate thistle topaz cedar\n", 4096"#), "25");
+        assert_eq!(read("4</tmp/w/project/olive.txt>"), "read");
+        assert_eq!(read("0<pipe:[214252]>"), "read");
+        assert_eq!(read("1</dev/pts/0>"), "read");
+        assert_eq!(
+            read("5<TCP:[127.0.0.1:41234->127.0.0.1:22]>"),
+            "read TCP 127.0.0.1 127.0.0.1 slate thistle topaz"
+        );
+        assert_eq!(
+            read("3"),
+            "read slate thistle topaz",
+            "without -y the fd could be anything"
+        );
+    }
+
+    #[test]
+    fn encoded_buffers_have_no_words() {
+        let k = key(
+            "read",
+            r#"3, "EbbSu28wmrkOfwIOlZLgE5zovV5Mh5y1SP8LpuHKlfsiGp0q6psjlIa3aKKOZkjYQH/Fg+oWyWwy
+", 4096"#,
+            "77",
+        );
+        assert_eq!(k, "read");
+        // Prose and configuration keep theirs.
+        let k = key(
+            "read",
+            r#"3, "[core]
+	repositoryformatversion = 0
+", 4096"#,
+            "40",
+        );
+        assert_eq!(k, "read core repositoryformatversion");
+    }
+
+    #[test]
+    fn paths_under_a_runs_places_agree_between_runs() {
+        use crate::normalize::Roots;
+        let keyed = |work: &str, home: &str, path: &str| {
+            let roots = Roots {
+                work: Some(work.to_owned()),
+                home: Some(home.to_owned()),
+                temps: Vec::new(),
+            };
+            let mut k = String::new();
+            let args = format!(r#"AT_FDCWD</x>, "{path}", O_RDONLY"#);
+            syscall("openat", &args, "3", &mut Tokens::with_roots(&mut k, &roots));
+            k
+        };
+        let a = keyed("/tmp/tmp.AAAA", "/tmp/h1", "/tmp/tmp.AAAA/src/main.c");
+        let b = keyed("/srv/ci/job-77", "/tmp/h2", "/srv/ci/job-77/src/main.c");
+        assert_eq!(a, b);
+        assert_eq!(
+            a,
+            "openat AT_FDCWD $CWD/src/main.c $CWD/src/main.c $CWD src main.c O_RDONLY"
+        );
+        let a = keyed("/tmp/tmp.AAAA", "/tmp/h1", "/tmp/h1/.ssh/authorized_keys");
+        let b = keyed("/w", "/home/ci", "/home/ci/.ssh/authorized_keys");
+        assert_eq!(a, b);
+        assert!(a.contains(" ~/.ssh/authorized_keys "), "{a}");
     }
 
     #[test]
@@ -622,6 +823,19 @@ mod tests {
         let mut k = String::new();
         exit("killed by SIGSEGV (core dumped)", &mut Tokens::new(&mut k));
         assert_eq!(k, "+++ killed by SIGSEGV core dumped");
+    }
+
+    #[test]
+    fn a_restarted_call_is_the_call_it_resumes() {
+        assert_eq!(
+            key(
+                "restart_syscall",
+                "<... resuming interrupted futex ...>",
+                "-1 ETIMEDOUT (Connection timed out)"
+            ),
+            "futex ETIMEDOUT"
+        );
+        assert_eq!(key("restart_syscall", "<...>", "0"), "restart_syscall");
     }
 
     #[test]

@@ -5,6 +5,13 @@
 //!   ~ baseline.strace:812  openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3
 //! ```
 //!
+//! Grouped into incidents ([`super::incident`]), each incident starts with a
+//! header, and only its first few records follow (`records_per_incident`):
+//!
+//! ```text
+//! target.strace:1360-1402  0.87  incident 2: 14 records, threads 1583 1584; new: /etc/shadow shadow cat
+//! ```
+//!
 //! System calls the baseline never made follow the anomalies, one line each:
 //!
 //! ```text
@@ -19,7 +26,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use super::{Anomaly, Sink, Summary, WindowInfo};
+use super::{thousands, Anomaly, Incident, Sink, Summary, WindowInfo};
 
 const RESET: &str = "\x1b[0m";
 const SOURCE: &str = "\x1b[35m";
@@ -27,6 +34,7 @@ const LINE: &str = "\x1b[32m";
 const SCORE: &str = "\x1b[1;31m";
 const DIM: &str = "\x1b[2m";
 const NEAREST: &str = "\x1b[36m";
+const BOLD: &str = "\x1b[1m";
 
 /// Prints anomalies for people.
 pub struct HumanPrinter<W: Write> {
@@ -36,6 +44,11 @@ pub struct HumanPrinter<W: Write> {
     in_order: bool,
     /// The last record printed: (source, line), to merge overlapping context.
     last: Option<(Arc<str>, u64)>,
+    /// Records printed per incident (0: all).
+    per_incident: u64,
+    /// The incident being printed: its id and records, and how many came so far.
+    incident: Option<(u64, u64)>,
+    seen: u64,
 }
 
 impl<W: Write> HumanPrinter<W> {
@@ -47,7 +60,17 @@ impl<W: Write> HumanPrinter<W> {
             color,
             in_order,
             last: None,
+            per_incident: 0,
+            incident: None,
+            seen: 0,
         }
+    }
+
+    /// Print at most `n` records of each incident (0: all of them); the rest
+    /// are counted in one line.
+    pub fn records_per_incident(mut self, n: u64) -> Self {
+        self.per_incident = n;
+        self
     }
 
     fn paint(&self, color: &'static str) -> (&'static str, &'static str) {
@@ -137,7 +160,69 @@ impl<W: Write> HumanPrinter<W> {
 }
 
 impl<W: Write> Sink for HumanPrinter<W> {
+    /// An incident's header: where it starts and ends, its size, its highest
+    /// score, its threads and what is new in it.
+    fn incident(&mut self, i: &Incident) -> io::Result<()> {
+        let (s, r) = self.paint(SOURCE);
+        let (l, _) = self.paint(LINE);
+        let (sc, _) = self.paint(SCORE);
+        let (b, _) = self.paint(BOLD);
+        if self.last.is_some() {
+            writeln!(self.out)?;
+        }
+        let span = if i.last_line > i.line {
+            format!("{}-{}", i.line, i.last_line)
+        } else {
+            i.line.to_string()
+        };
+        let records = if i.records == 1 {
+            "1 record".to_string()
+        } else {
+            format!("{} records", thousands(i.records))
+        };
+        let threads = match i.threads.len() {
+            0 => String::new(),
+            1 => format!(", thread {}", i.threads[0]),
+            _ => format!(
+                ", threads {}",
+                i.threads.iter().map(u32::to_string).collect::<Vec<_>>().join(" ")
+            ),
+        };
+        let new = if i.new.is_empty() {
+            String::new()
+        } else {
+            format!("; new: {}", escape(&i.new.join(" ")))
+        };
+        writeln!(
+            self.out,
+            "{s}{}{r}:{l}{span}{r}  {sc}{:.2}{r}  {b}incident {}{r}: {records}{threads}{new}",
+            escape(&i.source),
+            i.score,
+            i.id
+        )?;
+        self.incident = Some((i.id, i.records));
+        self.seen = 0;
+        self.last = None;
+        Ok(())
+    }
+
     fn anomaly(&mut self, a: &Anomaly) -> io::Result<()> {
+        if let Some((id, records)) = self.incident.filter(|_| self.per_incident > 0) {
+            self.seen += 1;
+            if self.seen > self.per_incident {
+                if self.seen == records {
+                    let (d, r) = self.paint(DIM);
+                    let more = records - self.per_incident;
+                    writeln!(
+                        self.out,
+                        "  {d}... and {} more {} of incident {id} (--records 0 shows all){r}",
+                        thousands(more),
+                        if more == 1 { "record" } else { "records" }
+                    )?;
+                }
+                return Ok(());
+            }
+        }
         if let Some(w) = &a.window {
             return self.window(a, w);
         }
@@ -187,6 +272,9 @@ impl<W: Write> Sink for HumanPrinter<W> {
         let (source_color, reset) = self.paint(SOURCE);
         let (score_color, _) = self.paint(SCORE);
         let (line_color, _) = self.paint(LINE);
+        if self.incident.is_some() && summary.violations > 0 {
+            writeln!(self.out)?;
+        }
         for input in summary.per_input.iter().filter(|i| !i.violations.is_empty()) {
             for v in &input.violations {
                 writeln!(
@@ -250,6 +338,8 @@ mod tests {
             after: after.iter().map(ctx).collect(),
             window: None,
             thread: None,
+            novel: Vec::new(),
+            incident: None,
         }
     }
 

@@ -8,17 +8,28 @@
 //! `"window": {"last_line", "events", "thread"}`, and its `text` (and its
 //! nearest's) is the window's events, one per line, as `LINE<TAB>text`.
 //!
+//! Every row says what it is in `"type"`: `"incident"`, `"anomaly"` or
+//! `"policy"` (`select(.type == "incident")` in jq).
+//!
+//! Anomalies come grouped into incidents ([`super::incident`]): each
+//! incident's row comes just before its anomalies':
+//! `{"type": "incident", "id": int, "source": str, "line": int (its first
+//! record), "last_line": int, "records": int, "score": float (its highest),
+//! "threads": [int], "new": [str], "text": str (its first record),
+//! "nearest": {...} | null}`. `new` lists tokens of its records (as honk
+//! compares them, normalized) that the baseline never had. An anomaly's row
+//! then also has `"incident": int` and its own `"new"`.
+//!
 //! After the anomalies, one object per system call the target made and the
 //! baseline never did (a policy violation, whatever its score):
-//! `{"source": str, "line": int (the first call), "policy": "syscall outside
-//! the baseline", "syscall": str, "count": int}`. Tell the two apart by the
-//! `policy` key (`select(.policy)` in jq).
+//! `{"type": "policy", "source": str, "line": int (the first call), "policy":
+//! "syscall outside the baseline", "syscall": str, "count": int}`.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Anomaly, ContextLine, Nearest, Sink, Summary, WindowInfo};
+use super::{Anomaly, ContextLine, Incident, Nearest, Sink, Summary, WindowInfo};
 
 /// Prints anomalies as JSON Lines.
 pub struct JsonPrinter<W: Write> {
@@ -35,6 +46,7 @@ impl<W: Write> JsonPrinter<W> {
 
 #[derive(Serialize)]
 struct Line<'a> {
+    r#type: &'static str,
     source: &'a str,
     line: u64,
     score: f64,
@@ -46,6 +58,25 @@ struct Line<'a> {
     after: Option<&'a [ContextLine]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     window: Option<&'a WindowInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    incident: Option<u64>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    new: &'a [String],
+}
+
+#[derive(Serialize)]
+struct IncidentLine<'a> {
+    r#type: &'static str,
+    id: u64,
+    source: &'a str,
+    line: u64,
+    last_line: u64,
+    records: u64,
+    score: f64,
+    threads: &'a [u32],
+    new: &'a [String],
+    text: &'a str,
+    nearest: Option<&'a Nearest>,
 }
 
 /// Scores are distances in [0, 1]; six decimals are more than any threshold needs.
@@ -56,6 +87,7 @@ fn round(score: f64) -> f64 {
 impl<W: Write> Sink for JsonPrinter<W> {
     fn anomaly(&mut self, a: &Anomaly) -> io::Result<()> {
         let line = Line {
+            r#type: "anomaly",
             source: &a.source,
             line: a.line,
             score: round(a.score),
@@ -64,6 +96,26 @@ impl<W: Write> Sink for JsonPrinter<W> {
             before: self.context.then_some(a.before.as_slice()),
             after: self.context.then_some(a.after.as_slice()),
             window: a.window.as_ref(),
+            incident: a.incident,
+            new: &a.novel,
+        };
+        serde_json::to_writer(&mut self.out, &line)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn incident(&mut self, i: &Incident) -> io::Result<()> {
+        let line = IncidentLine {
+            r#type: "incident",
+            id: i.id,
+            source: &i.source,
+            line: i.line,
+            last_line: i.last_line,
+            records: i.records,
+            score: round(i.score),
+            threads: &i.threads,
+            new: &i.new,
+            text: &i.text,
+            nearest: i.nearest.as_ref(),
         };
         serde_json::to_writer(&mut self.out, &line)?;
         self.out.write_all(b"\n")
@@ -73,6 +125,7 @@ impl<W: Write> Sink for JsonPrinter<W> {
         for input in &summary.per_input {
             for v in &input.violations {
                 let line = PolicyLine {
+                    r#type: "policy",
                     source: &input.source,
                     line: v.line,
                     policy: "syscall outside the baseline",
@@ -90,6 +143,7 @@ impl<W: Write> Sink for JsonPrinter<W> {
 /// A system call the baseline never made, after the anomalies.
 #[derive(Serialize)]
 struct PolicyLine<'a> {
+    r#type: &'static str,
     source: &'a str,
     line: u64,
     policy: &'static str,
@@ -115,12 +169,14 @@ mod tests {
             after: vec![],
             window: None,
             thread: None,
+            novel: Vec::new(),
+            incident: None,
         };
         printer.anomaly(&anomaly).unwrap();
         let out = String::from_utf8(printer.out).unwrap();
         assert_eq!(
             out,
-            "{\"source\":\"t.log\",\"line\":3,\"score\":0.123457,\"text\":\"<script>\\u001b\",\"nearest\":null}\n"
+            "{\"type\":\"anomaly\",\"source\":\"t.log\",\"line\":3,\"score\":0.123457,\"text\":\"<script>\\u001b\",\"nearest\":null}\n"
         );
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod html;
 pub mod human;
+pub mod incident;
 pub mod json;
 pub mod page;
 pub mod progress;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::window::Span;
+pub use incident::{Incident, Incidents};
 
 /// The baseline record a target record was found nearest to.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -56,7 +58,15 @@ pub struct Anomaly {
     pub window: Option<WindowInfo>,
     /// The thread (or process) of the record, when the format names one.
     pub thread: Option<u32>,
+    /// Tokens of the record (as compared) that the baseline never had, in
+    /// order, at most [`NOVEL_TOKENS`]: what is new in it.
+    pub novel: Vec<String>,
+    /// The incident it belongs to, once [`Incidents`] has grouped it.
+    pub incident: Option<u64>,
 }
+
+/// New tokens kept per anomaly.
+pub const NOVEL_TOKENS: usize = 8;
 
 /// What is special about a window anomaly.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -76,6 +86,8 @@ pub struct Summary {
     pub records: u64,
     pub unique: u64,
     pub anomalies: u64,
+    /// Groups of anomalies that are one event ([`Incidents`]); 0 until grouped.
+    pub incidents: u64,
     pub threshold: f64,
     pub k: usize,
     pub baseline_records: u64,
@@ -155,6 +167,10 @@ pub fn thousands(n: u64) -> String {
 pub trait Sink {
     /// One anomaly, in the order the selector releases them.
     fn anomaly(&mut self, anomaly: &Anomaly) -> io::Result<()>;
+    /// An incident, just before its anomalies (only downstream of [`Incidents`]).
+    fn incident(&mut self, _incident: &Incident) -> io::Result<()> {
+        Ok(())
+    }
     /// The run is over.
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
 }
@@ -167,6 +183,10 @@ impl Sink for Tee<'_> {
         self.0.anomaly(anomaly)?;
         self.1.anomaly(anomaly)
     }
+    fn incident(&mut self, incident: &Incident) -> io::Result<()> {
+        self.0.incident(incident)?;
+        self.1.incident(incident)
+    }
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         self.0.finish(summary)?;
         self.1.finish(summary)
@@ -177,9 +197,19 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     fn anomaly(&mut self, anomaly: &Anomaly) -> io::Result<()> {
         (**self).anomaly(anomaly)
     }
+    fn incident(&mut self, incident: &Incident) -> io::Result<()> {
+        (**self).incident(incident)
+    }
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         (**self).finish(summary)
     }
+}
+
+/// Why an anomaly is one: its nearest baseline record and what is new in it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Explanation {
+    pub nearest: Option<Nearest>,
+    pub novel: Vec<String>,
 }
 
 /// What the selector keeps and how much context it attaches.
@@ -268,15 +298,15 @@ impl Selector {
         self.anomalies
     }
 
-    /// The next scored record of the input, from `thread`. `nearest` is only
-    /// called for anomalies.
+    /// The next scored record of the input, from `thread`. `explain` (the
+    /// nearest baseline record and the new tokens) is only called for anomalies.
     pub fn record(
         &mut self,
         line: u64,
         thread: Option<u32>,
         text: &str,
         score: f64,
-        nearest: impl FnOnce() -> Option<Nearest>,
+        explain: impl FnOnce() -> Explanation,
         sink: &mut dyn Sink,
     ) -> io::Result<()> {
         let anomalous = score > self.selection.threshold;
@@ -302,16 +332,19 @@ impl Selector {
         }
         if anomalous {
             self.anomalies += 1;
+            let Explanation { nearest, novel } = explain();
             self.open = Some(Anomaly {
                 source: self.source.clone(),
                 line,
                 text: text.to_owned(),
                 score,
-                nearest: nearest(),
+                nearest,
                 before: self.recent.iter().cloned().collect(),
                 after: Vec::new(),
                 window: None,
                 thread,
+                novel,
+                incident: None,
             });
             if self.selection.after == 0 {
                 self.close(sink)?;
@@ -337,7 +370,7 @@ impl Selector {
         span: &Span,
         events: usize,
         score: f64,
-        nearest: impl FnOnce() -> Option<Nearest>,
+        explain: impl FnOnce() -> Explanation,
         sink: &mut dyn Sink,
     ) -> io::Result<()> {
         self.note_score(score);
@@ -362,12 +395,13 @@ impl Selector {
         if let Some(t) = span.thread {
             self.threads.entry(t).or_default().1 += 1;
         }
+        let Explanation { nearest, novel } = explain();
         sink.anomaly(&Anomaly {
             source: self.source.clone(),
             line: span.first_line,
             text: span.text.clone(),
             score,
-            nearest: nearest(),
+            nearest,
             before: Vec::new(),
             after: Vec::new(),
             window: Some(WindowInfo {
@@ -376,6 +410,8 @@ impl Selector {
                 thread: span.thread,
             }),
             thread: span.thread,
+            novel,
+            incident: None,
         })
     }
 
@@ -528,7 +564,14 @@ mod tests {
         };
         for (i, &score) in scores.iter().enumerate() {
             selector
-                .record(i as u64 + 1, None, &format!("line {}", i + 1), score, || None, sink)
+                .record(
+                    i as u64 + 1,
+                    None,
+                    &format!("line {}", i + 1),
+                    score,
+                    Explanation::default,
+                    sink,
+                )
                 .unwrap();
         }
         selector.end(sink).unwrap();
@@ -582,7 +625,7 @@ mod tests {
         let mut sink = Collect::default();
         for (line, thread, score) in [(1, 7, 0.1), (2, 7, 0.9), (3, 8, 0.0), (4, 7, 0.6), (5, 8, 0.2)] {
             selector
-                .record(line, Some(thread), "x", score, || None, &mut sink)
+                .record(line, Some(thread), "x", score, Explanation::default, &mut sink)
                 .unwrap();
         }
         let profile = selector.profile();

@@ -353,6 +353,8 @@ mod tests {
                 thread: Some(9),
             }),
             thread: Some(9),
+            novel: Vec::new(),
+            incident: None,
         }
     }
 
