@@ -57,9 +57,25 @@ fn honk() -> Command {
 #[derive(Debug)]
 struct Run {
     code: i32,
+    /// Standard output without the incident headers of human output (and the
+    /// blank lines and "... and N more" lines around them): the record blocks.
     stdout: String,
+    /// Standard output as it was.
+    full_stdout: String,
     raw_stdout: Vec<u8>,
     stderr: String,
+}
+
+/// Whether a line of human output belongs to the incident layer: a header
+/// (`SOURCE:LINE[-LAST]  SCORE  incident N: ...`), a blank line between
+/// incidents, or the count of records not shown.
+fn incident_layer(line: &str) -> bool {
+    if line.is_empty() || line.starts_with("  ... and ") {
+        return true;
+    }
+    let mut parts = line.splitn(3, "  ");
+    let (_, score, rest) = (parts.next(), parts.next(), parts.next());
+    score.is_some_and(|s| s.parse::<f64>().is_ok()) && rest.is_some_and(|r| r.starts_with("incident "))
 }
 
 /// Runs the command and checks what every run must satisfy: it exited (no
@@ -76,9 +92,16 @@ fn run(cmd: &mut Command) -> Run {
         (0..=2).contains(&code),
         "exit status {code} is not 0, 1 or 2; stderr: {stderr}"
     );
+    let full_stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stdout = full_stdout
+        .lines()
+        .filter(|l| !incident_layer(l))
+        .map(|l| format!("{l}\n"))
+        .collect();
     Run {
         code,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stdout,
+        full_stdout,
         raw_stdout: out.stdout,
         stderr,
     }
@@ -105,7 +128,7 @@ fn all_json_lines(stdout: &str) -> Vec<Value> {
 fn json_lines(stdout: &str) -> Vec<Value> {
     all_json_lines(stdout)
         .into_iter()
-        .filter(|v| v.get("policy").is_none())
+        .filter(|v| v.get("type").is_none_or(|t| t == "anomaly"))
         .collect()
 }
 
@@ -115,7 +138,7 @@ fn assert_json_shape(v: &Value, context: bool) {
     let obj = v.as_object().unwrap();
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    let mut expected = vec!["line", "nearest", "score", "source", "text"];
+    let mut expected = vec!["incident", "line", "nearest", "new", "score", "source", "text", "type"];
     if context {
         expected.extend(["after", "before"]);
     }
@@ -406,16 +429,81 @@ fn human_context_is_grep_like() {
     assert_eq!(r.code, 1);
     let mixed = fixture_text("mixed.log");
     let original: Vec<&str> = mixed.lines().collect();
-    let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(lines[0], format!("mixed.log-3-        {}", original[2]));
-    assert!(lines[1].starts_with("mixed.log:4  0."), "{}", lines[1]);
-    assert_eq!(lines[2], format!("  ~ baseline.log:4  {USB_BASELINE_LINE}"));
-    assert_eq!(lines[3], format!("mixed.log-5-        {}", original[4]));
-    // Line 5 is also line 7's before-context: printed once, no separator.
-    assert!(lines[4].starts_with("mixed.log:7  1.00  "), "{}", lines[4]);
-    assert_eq!(lines[5], "  ~ (no baseline line shares a word with it)");
-    assert_eq!(lines[6], format!("mixed.log-8-        {}", original[7]));
-    assert_eq!(lines.len(), 7, "{}", r.stdout);
+    let lines: Vec<&str> = r.full_stdout.lines().collect();
+    // Lines 4 and 7 share nothing new: two incidents, each a header and its block.
+    assert!(lines[0].starts_with("mixed.log:4  0."), "{}", lines[0]);
+    assert!(lines[0].contains("  incident 1: 1 record; new: "), "{}", lines[0]);
+    assert_eq!(lines[1], format!("mixed.log-3-        {}", original[2]));
+    assert!(lines[2].starts_with("mixed.log:4  0."), "{}", lines[2]);
+    assert_eq!(lines[3], format!("  ~ baseline.log:4  {USB_BASELINE_LINE}"));
+    assert_eq!(lines[4], format!("mixed.log-5-        {}", original[4]));
+    assert_eq!(lines[5], "");
+    assert!(
+        lines[6].starts_with("mixed.log:7  1.00  incident 2: 1 record; new: "),
+        "{}",
+        lines[6]
+    );
+    // Line 5 is also line 7's before-context: a new incident's block is whole.
+    assert_eq!(lines[7], format!("mixed.log-5-        {}", original[4]));
+    assert!(lines[8].starts_with("mixed.log:7  1.00  "), "{}", lines[8]);
+    assert_eq!(lines[9], "  ~ (no baseline line shares a word with it)");
+    assert_eq!(lines[10], format!("mixed.log-8-        {}", original[7]));
+    assert_eq!(lines.len(), 11, "{}", r.full_stdout);
+}
+
+#[test]
+fn an_incident_is_told_once_with_its_highest_records() {
+    // Twelve records that are new only because of one new name: one incident.
+    let dir = TempDir::new().unwrap();
+    let base: String = (0..20).map(|i| format!("worker {i} handled request ok\n")).collect();
+    let target: String = (0..12)
+        .map(|i| {
+            format!(
+                "worker {i} handled request quarantined malware{}\n",
+                if i == 7 { " payload" } else { "" }
+            )
+        })
+        .collect();
+    fs::write(dir.path().join("base.log"), base).unwrap();
+    fs::write(dir.path().join("target.log"), target).unwrap();
+    let r = run(honk_in(dir.path()).args(["diff", "--color", "never", "--records", "2", "base.log", "target.log"]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines: Vec<&str> = r.full_stdout.lines().collect();
+    assert!(lines[0].starts_with("target.log:1-12  "), "{}", r.full_stdout);
+    assert!(
+        lines[0].contains("  incident 1: 12 records; new: quarantined malware payload"),
+        "{}",
+        lines[0]
+    );
+    // The two records that tell most, in line order: the first (the first to
+    // bring its new words) and line 8, the only one with a third.
+    assert!(lines[1].starts_with("target.log:1  "), "{}", r.full_stdout);
+    assert!(lines[3].starts_with("target.log:8  "), "{}", r.full_stdout);
+    assert_eq!(
+        lines[5],
+        "  ... and 10 more records of incident 1 (--records 0 shows all)"
+    );
+    assert_eq!(lines.len(), 6, "{}", r.full_stdout);
+    assert!(
+        r.stderr.contains("honk: 1 incident in 12 anomalies above 0.3"),
+        "{}",
+        r.stderr
+    );
+
+    let all = run(honk_in(dir.path()).args(["diff", "--records", "0", "base.log", "target.log"]));
+    assert_eq!(all.stdout.lines().filter(|l| l.starts_with("target.log:")).count(), 12);
+
+    let json = run(honk_in(dir.path()).args(["diff", "--json", "base.log", "target.log"]));
+    let rows = all_json_lines(&json.stdout);
+    assert_eq!(rows.len(), 13, "an incident row and its twelve anomalies");
+    assert_eq!(rows[0]["type"], "incident");
+    assert_eq!(rows[0]["id"], 1);
+    assert_eq!(rows[0]["records"], 12);
+    assert_eq!(rows[0]["line"], 1);
+    assert_eq!(rows[0]["last_line"], 12);
+    assert_eq!(rows[0]["new"], serde_json::json!(["quarantined", "malware", "payload"]));
+    assert!(rows[1..].iter().all(|r| r["type"] == "anomaly" && r["incident"] == 1));
+    assert_eq!(rows[8]["new"], serde_json::json!(["quarantined", "malware", "payload"]));
 }
 
 #[test]
@@ -1318,8 +1406,8 @@ fn color_always_paints_and_never_does_not() {
     // Stripped of its escapes, it is the plain output.
     let plain = run_args(&["diff", "--color", "never", "baseline.log", "target.log"]);
     assert!(!plain.raw_stdout.contains(&0x1b), "{:?}", plain.stdout);
-    let stripped = regex_lite_strip(&r.stdout);
-    assert_eq!(stripped, plain.stdout);
+    let stripped = regex_lite_strip(&r.full_stdout);
+    assert_eq!(stripped, plain.full_stdout);
 
     // auto, with stdout not a terminal: no colour.
     let auto = run_args(&["diff", "--color", "auto", "baseline.log", "target.log"]);
@@ -1531,12 +1619,19 @@ fn demo_embedded_finds_the_compromise() {
     assert!(r.stdout.contains("4444"));
     assert!(r.stderr.contains("honk demo:"), "epilogue on stderr: {}", r.stderr);
 
+    // --top counts incidents: the payload is one (its processes are linked by
+    // what they do new), with all its records.
     let r = run_args(&["demo", "--embedded", "--json", "--top", "3", "-q"]);
     assert_eq!(r.code, 1);
+    let rows = all_json_lines(&r.stdout);
+    let incidents: Vec<&Value> = rows.iter().filter(|v| v["type"] == "incident").collect();
+    assert!((1..=3).contains(&incidents.len()), "{}", r.stdout);
     let found = json_lines(&r.stdout);
-    assert_eq!(found.len(), 3);
+    let records: u64 = incidents.iter().map(|i| i["records"].as_u64().unwrap()).sum();
+    assert_eq!(found.len() as u64, records);
     for v in &found {
         assert_json_shape(v, false);
+        assert!(incidents.iter().any(|i| i["id"] == v["incident"]), "{v}");
     }
 }
 
@@ -1632,11 +1727,20 @@ fn top_with_context_prints_every_block_whole() {
     assert_eq!(lines[0], format!("mixed.log-5-        {}", original[4]));
     assert!(lines[1].starts_with("mixed.log:7  "));
     assert_eq!(lines[3], format!("mixed.log-8-        {}", original[7]));
-    // Then a separator, and line 4's block with its before-context (line 3).
-    // Today line 3 is silently dropped (8 >= 3 counts as "already printed").
-    assert_eq!(lines[4], "--", "{}", r.stdout);
-    assert_eq!(lines[5], format!("mixed.log-3-        {}", original[2]), "{}", r.stdout);
-    assert!(lines[6].starts_with("mixed.log:4  "));
+    // Then line 4's incident, its block whole with its before-context (line 3).
+    assert_eq!(
+        lines[4],
+        format!("mixed.log-3-        {}", original[2]),
+        "{}",
+        r.full_stdout
+    );
+    assert!(lines[5].starts_with("mixed.log:4  "));
+    // Incidents are numbered in file order, whatever order --top prints them in.
+    assert!(
+        r.full_stdout.contains("\n\nmixed.log:4  0.35  incident 1: "),
+        "{}",
+        r.full_stdout
+    );
 }
 
 #[test]

@@ -208,21 +208,39 @@ impl<W: Write> Sink for HumanPrinter<W> {
 
     fn anomaly(&mut self, a: &Anomaly) -> io::Result<()> {
         if let Some((id, records)) = self.incident.filter(|_| self.per_incident > 0) {
+            // The incident's highest-scoring records, in line order.
             self.seen += 1;
-            if self.seen > self.per_incident {
-                if self.seen == records {
-                    let (d, r) = self.paint(DIM);
-                    let more = records - self.per_incident;
-                    writeln!(
-                        self.out,
-                        "  {d}... and {} more {} of incident {id} (--records 0 shows all){r}",
-                        thousands(more),
-                        if more == 1 { "record" } else { "records" }
-                    )?;
+            let shown = u64::from(a.rank) <= self.per_incident;
+            if self.seen == records && records > self.per_incident {
+                if shown {
+                    self.record(a)?;
                 }
+                let (d, r) = self.paint(DIM);
+                let more = records - self.per_incident;
+                return writeln!(
+                    self.out,
+                    "  {d}... and {} more {} of incident {id} (--records 0 shows all){r}",
+                    thousands(more),
+                    if more == 1 { "record" } else { "records" }
+                );
+            }
+            if !shown {
                 return Ok(());
             }
         }
+        self.record(a)
+    }
+
+    /// System calls the baseline never made, after the anomalies: a category
+    /// of their own, however close each call is to something in the baseline.
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.violations(summary)
+    }
+}
+
+impl<W: Write> HumanPrinter<W> {
+    /// One anomaly's block.
+    fn record(&mut self, a: &Anomaly) -> io::Result<()> {
         if let Some(w) = &a.window {
             return self.window(a, w);
         }
@@ -266,9 +284,7 @@ impl<W: Write> Sink for HumanPrinter<W> {
         Ok(())
     }
 
-    /// System calls the baseline never made, after the anomalies: a category
-    /// of their own, however close each call is to something in the baseline.
-    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+    fn violations(&mut self, summary: &Summary) -> io::Result<()> {
         let (source_color, reset) = self.paint(SOURCE);
         let (score_color, _) = self.paint(SCORE);
         let (line_color, _) = self.paint(LINE);
@@ -340,6 +356,7 @@ mod tests {
             thread: None,
             novel: Vec::new(),
             incident: None,
+            rank: 0,
         }
     }
 

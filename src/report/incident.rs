@@ -196,6 +196,9 @@ impl<S: Sink> Incidents<S> {
                 continue;
             };
             let mut anomalies = group.anomalies;
+            for (rank, at) in telling_order(&anomalies).into_iter().enumerate() {
+                anomalies[at].rank = u32::try_from(rank + 1).unwrap_or(u32::MAX);
+            }
             for a in &mut anomalies {
                 a.incident = Some(incident.id);
             }
@@ -262,6 +265,44 @@ impl<S: Sink> Incidents<S> {
     }
 }
 
+/// The order in which an incident's records tell most about it (indices into
+/// `anomalies`). Records that bring a new place or peer (a path or a port the
+/// baseline never had) rank before others, and higher scores before lower;
+/// in that order come first the best record of each thread (each process's
+/// part of the story), then each record that adds a new token not yet told,
+/// then the rest.
+fn telling_order(anomalies: &[Anomaly]) -> Vec<usize> {
+    let place = |a: &Anomaly| a.novel.iter().any(|t| t.contains('/') || t.starts_with("port="));
+    let mut order: Vec<usize> = (0..anomalies.len()).collect();
+    order.sort_by(|&x, &y| {
+        let (a, b) = (&anomalies[x], &anomalies[y]);
+        place(b)
+            .cmp(&place(a))
+            .then(b.score.total_cmp(&a.score))
+            .then(x.cmp(&y))
+    });
+    let mut told: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut threads: std::collections::HashSet<Option<u32>> = std::collections::HashSet::new();
+    let mut picked = vec![false; anomalies.len()];
+    let mut out = Vec::with_capacity(anomalies.len());
+    for &at in &order {
+        if threads.insert(anomalies[at].thread) {
+            told.extend(anomalies[at].novel.iter().map(String::as_str));
+            picked[at] = true;
+            out.push(at);
+        }
+    }
+    for &at in &order {
+        if !picked[at] && anomalies[at].novel.iter().any(|t| !told.contains(t.as_str())) {
+            told.extend(anomalies[at].novel.iter().map(String::as_str));
+            picked[at] = true;
+            out.push(at);
+        }
+    }
+    out.extend(order.into_iter().filter(|&at| !picked[at]));
+    out
+}
+
 impl<S: Sink> Sink for Incidents<S> {
     fn anomaly(&mut self, anomaly: &Anomaly) -> io::Result<()> {
         self.add(anomaly)
@@ -308,6 +349,7 @@ mod tests {
             thread: Some(thread),
             novel: novel.iter().map(|s| s.to_string()).collect(),
             incident: None,
+            rank: 0,
         }
     }
 

@@ -60,7 +60,6 @@ struct Line<'a> {
     window: Option<&'a WindowInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     incident: Option<u64>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
     new: &'a [String],
 }
 
@@ -171,12 +170,13 @@ mod tests {
             thread: None,
             novel: Vec::new(),
             incident: None,
+            rank: 0,
         };
         printer.anomaly(&anomaly).unwrap();
         let out = String::from_utf8(printer.out).unwrap();
         assert_eq!(
             out,
-            "{\"type\":\"anomaly\",\"source\":\"t.log\",\"line\":3,\"score\":0.123457,\"text\":\"<script>\\u001b\",\"nearest\":null}\n"
+            "{\"type\":\"anomaly\",\"source\":\"t.log\",\"line\":3,\"score\":0.123457,\"text\":\"<script>\\u001b\",\"nearest\":null,\"new\":[]}\n"
         );
     }
 }

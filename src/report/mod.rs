@@ -63,6 +63,9 @@ pub struct Anomaly {
     pub novel: Vec<String>,
     /// The incident it belongs to, once [`Incidents`] has grouped it.
     pub incident: Option<u64>,
+    /// Its rank by score within its incident (1: the highest; earlier first
+    /// on ties), once grouped; 0 before.
+    pub rank: u32,
 }
 
 /// New tokens kept per anomaly.
@@ -345,6 +348,7 @@ impl Selector {
                 thread,
                 novel,
                 incident: None,
+                rank: 0,
             });
             if self.selection.after == 0 {
                 self.close(sink)?;
@@ -412,6 +416,7 @@ impl Selector {
             thread: span.thread,
             novel,
             incident: None,
+            rank: 0,
         })
     }
 

@@ -355,6 +355,7 @@ mod tests {
             thread: Some(9),
             novel: Vec::new(),
             incident: None,
+            rank: 0,
         }
     }
 
