@@ -699,6 +699,11 @@ impl Guard {
             .flat_map(|c| c.joins.iter().map(AsRawFd::as_raw_fd))
             .collect();
         let (address_space, nproc) = (self.address_space, self.nproc);
+        // While the run goes on, honk outlives a Ctrl-C (which reaches the
+        // run too), so that it still keeps the trace and removes the cgroup;
+        // the run gets the dispositions honk had.
+        let interrupts = Interrupts::ignore();
+        let dispositions = interrupts.before;
         // At the time limit the run's cgroup is killed; without one, its
         // process group, which must then be its own (and so not the terminal's
         // foreground: such a run cannot read the terminal).
@@ -706,11 +711,16 @@ impl Guard {
         if own_group {
             cmd.process_group(0);
         }
-        // SAFETY: between fork and exec the hook only makes the write and
-        // setrlimit system calls, on descriptors and values prepared before
-        // the fork; it allocates nothing.
+        // SAFETY: between fork and exec the hook only makes the signal, write
+        // and setrlimit system calls, on descriptors and values prepared
+        // before the fork; it allocates nothing.
         unsafe {
             cmd.pre_exec(move || {
+                for (signal, disposition) in dispositions {
+                    if disposition != libc::SIG_ERR {
+                        libc::signal(signal, disposition);
+                    }
+                }
                 for &fd in &joins {
                     // "0" moves the writer into the cgroup.
                     if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
@@ -776,6 +786,31 @@ impl Guard {
             timed_out: self.timed_out,
             hit: self.cgroup.as_ref().map(Cgroup::hits).unwrap_or_default(),
             unenforced: std::mem::take(&mut self.unenforced),
+        }
+    }
+}
+
+/// SIGINT and SIGQUIT ignored by honk until dropped; `before` holds what they were.
+struct Interrupts {
+    before: [(libc::c_int, libc::sighandler_t); 2],
+}
+
+impl Interrupts {
+    fn ignore() -> Interrupts {
+        // SAFETY: setting a signal to be ignored installs no handler code.
+        let before =
+            [libc::SIGINT, libc::SIGQUIT].map(|signal| (signal, unsafe { libc::signal(signal, libc::SIG_IGN) }));
+        Interrupts { before }
+    }
+}
+
+impl Drop for Interrupts {
+    fn drop(&mut self) {
+        for (signal, disposition) in self.before {
+            if disposition != libc::SIG_ERR {
+                // SAFETY: puts back the disposition `ignore` found.
+                unsafe { libc::signal(signal, disposition) };
+            }
         }
     }
 }

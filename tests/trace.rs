@@ -458,3 +458,44 @@ fn reports_name_a_temporary_trace_trace() {
     assert!(dir.path().join("r.html").is_file());
     assert!(dir.path().join("m.honk").is_file());
 }
+
+#[test]
+fn an_interrupt_ends_the_run_and_honk_still_cleans_up() {
+    if !strace_works() {
+        return skip("strace is missing or cannot trace here (apt-get install strace)");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // The command sends SIGINT to its process group, as Ctrl-C does: honk's
+    // (a group of its own, so that this test is not in it).
+    use std::os::unix::process::CommandExt;
+    let mut cmd = honk(dir.path());
+    cmd.process_group(0).args([
+        "trace",
+        "--max-procs",
+        "100",
+        "-o",
+        "t.strace",
+        "--",
+        "sh",
+        "-c",
+        "kill -INT 0; echo survived",
+    ]);
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "honk exits as the command did: {stderr}");
+    assert!(stderr.contains("honk: traced"), "{stderr}");
+    let trace = fs::read_to_string(dir.path().join("t.strace")).unwrap();
+    assert!(trace.contains("killed by SIGINT"), "the trace is kept: {trace}");
+    // Its cgroup, if it made one, is gone.
+    let prefix = format!("honk-{pid}-");
+    let left: Vec<_> = walkdir::WalkDir::new("/sys/fs/cgroup")
+        .max_depth(6)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_dir() && e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path().display().to_string())
+        .collect();
+    assert!(left.is_empty(), "cgroups left behind: {left:?}");
+}
