@@ -234,6 +234,15 @@ pub fn trace(request: &Request, output: &Path) -> Result<Traced, TraceError> {
     if let Isolation::Sandbox { .. } = request.isolation {
         resolve(OsStr::new("bwrap")).map_err(|_| TraceError::NoBwrap)?;
     }
+    // Where the trace goes must exist before the command runs, not after.
+    if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            return Err(TraceError::Write {
+                path: output.display().to_string(),
+                source: io::Error::new(io::ErrorKind::NotFound, format!("no directory {}", parent.display())),
+            });
+        }
+    }
     let mut guard = Guard::new(&request.limits, request.isolation);
     let cwd = std::env::current_dir().map_err(|e| TraceError::Spawn("the command (no current directory)", e))?;
     let stdout = if request.stdout_to_stderr {

@@ -396,6 +396,11 @@ fn failures_say_what_failed() {
         !dir.path().join("t.strace").exists(),
         "nothing is kept of a trace that never started"
     );
+    // An -o in no directory: said before the command runs.
+    let (code, _, stderr) = run(honk(dir.path()).args(["trace", "-o", "no/such/dir/t", "--", "touch", "ran"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no directory no/such/dir"), "{stderr}");
+    assert!(!dir.path().join("ran").exists(), "the command ran");
     // A command that exists but cannot be run.
     fs::write(dir.path().join("data.txt"), "not a program").unwrap();
     let (code, _, stderr) = run(honk(dir.path()).args(["trace", "--", "./data.txt"]));
