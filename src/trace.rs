@@ -59,6 +59,10 @@
 //! process group, which is then its own (so such a run cannot read the
 //! terminal, and a process that leaves the group escapes the kill).
 //!
+//! While a run goes on honk ignores SIGINT and SIGQUIT (the run gets the
+//! dispositions honk had), so that a Ctrl-C ends the run and honk still keeps
+//! the trace and removes the cgroup.
+//!
 //! Each of these claims has a test below or in `tests/trace.rs`.
 //!
 //! This module starts processes; it does not parse or score their traces.
