@@ -90,6 +90,15 @@ pub enum Command {
     /// your files. With --gvisor it runs in a gVisor sandbox (runsc do, as root):
     /// no network, writes to an overlay that is thrown away, but the host's files
     /// are readable. --seccomp PROFILE enforces a profile from `honk seccomp`.
+    ///
+    /// The command cannot change its trace: strace writes it to a file with no
+    /// name, copied to -o once the run has ended (without a sandbox a command can
+    /// still reach it through /proc). Sandboxes limit processes, memory and time
+    /// (--max-procs, --max-memory, --timeout).
+    ///
+    /// Exit status: the command's, as strace gives it (124 if killed at
+    /// --timeout), or 2 if honk failed; with --learn or --score, theirs. --learn
+    /// refuses a run that failed, unless --learn-failed.
     Trace(TraceArgs),
 
     /// Measure detection quality on labelled data: ROC AUC, detection rates, F1.
@@ -248,7 +257,9 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("then").args(["learn", "score"])))]
 pub struct TraceArgs {
-    /// Where to write the trace [default: a temporary file with --learn/--score, else trace.strace].
+    /// Where to write the trace, once the command has ended; with --learn/--score, keeps it
+    /// (reports point into it) [default: with --learn/--score a temporary file, deleted
+    /// afterwards, that reports name `trace`; else trace.strace, or trace.gvisor.log with --gvisor].
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -265,9 +276,10 @@ pub struct TraceArgs {
     #[arg(long)]
     pub gvisor: bool,
 
-    /// Run strace and the command in a bubblewrap sandbox: new user, pid, mount,
-    /// network, IPC and UTS namespaces, the host's files read-only, a scratch
-    /// tmpfs on /tmp, no network. The command can still read what your user can.
+    /// Run the command in a bubblewrap sandbox (traced from outside): new user, pid,
+    /// mount, network, IPC and UTS namespaces, the host's files read-only (the
+    /// current directory too, kept), a scratch tmpfs on /tmp, no network. The
+    /// command can still read what your user can.
     #[arg(long, conflicts_with = "gvisor")]
     pub sandbox: bool,
 
@@ -280,6 +292,23 @@ pub struct TraceArgs {
     /// the profile's default action says. strace itself is not filtered.
     #[arg(long, value_name = "PROFILE", conflicts_with = "gvisor")]
     pub seccomp: Option<PathBuf>,
+
+    /// At most N processes and threads at once [default: 1024 with --sandbox or --gvisor, else none; 0: none].
+    #[arg(long, value_name = "N")]
+    pub max_procs: Option<u64>,
+
+    /// At most SIZE of memory (512M, 4G) [default: 4G with --sandbox or --gvisor, else none; 0: none].
+    #[arg(long, value_name = "SIZE", value_parser = crate::trace::parse_size)]
+    pub max_memory: Option<u64>,
+
+    /// Kill the command after TIME (90, 90s, 10m, 1h) [default: 1h with --sandbox or --gvisor, else none; 0: none].
+    #[arg(long, value_name = "TIME", value_parser = crate::trace::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// With --learn: learn the run even if the command failed (a non-zero exit
+    /// status, killed, or stopped by a limit); by default such a run is refused.
+    #[arg(long, requires = "learn")]
+    pub learn_failed: bool,
 
     #[command(flatten)]
     pub output_args: OutputArgs,

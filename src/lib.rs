@@ -33,6 +33,8 @@ pub mod read;
 pub mod report;
 pub mod seccomp;
 pub mod template;
+#[cfg(test)]
+mod testing;
 pub mod trace;
 pub mod vectorize;
 pub mod window;

@@ -34,6 +34,8 @@ use honk::{demo, inspect, normalize, seccomp};
 enum Outcome {
     Clean,
     Anomalies,
+    /// `honk trace` without --learn/--score: the command's own exit status, as strace gives it.
+    Exit(u8),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Clean) => ExitCode::from(0),
         Ok(Outcome::Anomalies) => ExitCode::from(1),
+        Ok(Outcome::Exit(code)) => ExitCode::from(code),
         Err(err) if is_broken_pipe(&err) => {
             // The reader went away (`honk ... | head`): we were printing anomalies.
             ExitCode::from(1)
@@ -842,7 +845,7 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
     };
     let output = match (&args.output, &scratch) {
         (Some(path), _) => path.clone(),
-        (None, Some(dir)) => dir.path().join("trace.strace"),
+        (None, Some(dir)) => dir.path().join("trace"),
         (None, None) if args.gvisor => PathBuf::from("trace.gvisor.log"),
         (None, None) => PathBuf::from("trace.strace"),
     };
@@ -851,48 +854,67 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
     }
     // With a profile, strace runs honk's launcher, which installs the filter and
     // becomes the command; the launcher's own calls are cut from the trace.
-    let profile = args.seccomp.as_deref().map(std::fs::canonicalize).transpose()?;
-    let command = match &profile {
+    let profile = args
+        .seccomp
+        .as_deref()
+        .map(|p| std::fs::canonicalize(p).with_context(|| format!("cannot read {}", p.display())))
+        .transpose()?;
+    let launcher: Vec<std::ffi::OsString> = match &profile {
         Some(profile) => {
             let text =
                 std::fs::read_to_string(profile).with_context(|| format!("cannot read {}", profile.display()))?;
             seccomp::read_profile(&text).with_context(|| profile.display().to_string())?;
-            let mut launcher: Vec<std::ffi::OsString> = vec![
+            vec![
                 std::env::current_exe()?.into(),
                 "__seccomp-exec".into(),
                 "--profile".into(),
                 profile.clone().into(),
                 "--".into(),
-            ];
-            launcher.extend(args.command.iter().cloned());
-            launcher
+            ]
         }
-        None => args.command.clone(),
+        None => Vec::new(),
     };
+    let isolation = match (args.sandbox, args.gvisor) {
+        (true, _) => Isolation::Sandbox { network: args.net },
+        (_, true) => Isolation::Gvisor { network: args.net },
+        _ => Isolation::None,
+    };
+    // Sandboxes have limits by default; 0 lifts one.
+    let defaults = match isolation {
+        Isolation::None => honk::trace::Limits::default(),
+        _ => honk::trace::Limits::SANDBOX,
+    };
+    let limits = honk::trace::Limits {
+        procs: args.max_procs.or(defaults.procs).filter(|&n| n > 0),
+        memory: args.max_memory.or(defaults.memory).filter(|&n| n > 0),
+        timeout: args.timeout.or(defaults.timeout).filter(|t| !t.is_zero()),
+    };
+    let visible: Vec<&Path> = profile.iter().map(PathBuf::as_path).collect();
     // With --score, honk's report is what is on standard output, so the
     // command's goes to standard error; --learn does the same, so that a run
     // learned and a run scored write to the same kind of descriptor and their
     // traces agree.
-    let stdout_to_stderr = chained;
-    let status = if args.gvisor {
-        honk::trace::gvisor(&command, &output, args.net, stdout_to_stderr)?
-    } else {
-        let isolation = if args.sandbox {
-            Isolation::Sandbox { network: args.net }
-        } else {
-            Isolation::None
-        };
-        let visible: Vec<&Path> = profile.iter().map(PathBuf::as_path).collect();
-        honk::trace::strace(&command, &output, isolation, &visible, stdout_to_stderr)?
+    let request = honk::trace::Request {
+        command: &args.command,
+        launcher: &launcher,
+        isolation,
+        visible: &visible,
+        stdout_to_stderr: chained,
+        limits,
     };
-    if args.seccomp.is_some() {
-        honk::trace::drop_launcher(&output)?;
+    let traced = honk::trace::trace(&request, &output)?;
+    for what in &traced.unenforced {
+        eprintln!("honk: warning: not enforced: {what}");
+    }
+    let command: Vec<_> = args.command.iter().map(|a| a.to_string_lossy()).collect();
+    let command = command.join(" ");
+    if traced.timed_out || !traced.hit.is_empty() {
+        eprintln!("honk: `{command}` {}", traced.why());
     }
     if !quiet {
-        let command: Vec<_> = args.command.iter().map(|a| a.to_string_lossy()).collect();
         eprintln!(
-            "honk: traced `{}` ({status}){}",
-            command.join(" "),
+            "honk: traced `{command}` ({}){}",
+            traced.status,
             if scratch.is_some() {
                 String::new()
             } else {
@@ -900,6 +922,29 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
             }
         );
     }
+    // Reports name a trace by its path as given: a temporary trace is read from
+    // its own directory, so that they name it `trace`, not a path deleted
+    // afterwards (`-o FILE` keeps it, under its name). Paths given relative to
+    // the current directory are made absolute first.
+    let mut args = args;
+    let _back = match &scratch {
+        Some(dir) => {
+            let here = std::env::current_dir()?;
+            for path in [&mut args.learn, &mut args.score, &mut args.output_args.html.html]
+                .into_iter()
+                .flatten()
+            {
+                *path = std::path::absolute(&*path)?;
+            }
+            std::env::set_current_dir(dir.path())?;
+            Some(CurrentDir(here))
+        }
+        None => None,
+    };
+    let output = match &scratch {
+        Some(_) => PathBuf::from("trace"),
+        None => output,
+    };
     let strace = InputArgs {
         format: if args.gvisor {
             FormatArg::Gvisor
@@ -908,6 +953,13 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
         },
     };
     if let Some(model) = args.learn {
+        if traced.failed() && !args.learn_failed {
+            bail!(
+                "not learning `{command}`: it {}; a baseline is made of runs that went well \
+                 (--learn-failed learns it anyway)",
+                traced.why()
+            );
+        }
         let no_change = ModelArgs {
             tokenizer: None,
             features: None,
@@ -924,7 +976,7 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
             quiet,
         )
     } else if let Some(model) = args.score {
-        score(
+        let outcome = score(
             ScoreArgs {
                 model,
                 targets: vec![output],
@@ -932,9 +984,26 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
                 output: args.output_args,
             },
             quiet,
-        )
+        )?;
+        // A run stopped at a limit did not do all it meant to: that is unusual in itself.
+        if traced.timed_out || !traced.hit.is_empty() {
+            return Ok(Outcome::Anomalies);
+        }
+        Ok(outcome)
+    } else if traced.timed_out {
+        // As timeout(1) does.
+        Ok(Outcome::Exit(124))
     } else {
-        Ok(Outcome::Clean)
+        Ok(Outcome::Exit(traced.exit_code()))
+    }
+}
+
+/// Goes back to this directory when dropped.
+struct CurrentDir(PathBuf);
+
+impl Drop for CurrentDir {
+    fn drop(&mut self) {
+        let _ = std::env::set_current_dir(&self.0);
     }
 }
 

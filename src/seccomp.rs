@@ -1168,7 +1168,7 @@ mod tests {
             Ok(status) if status.success() => Some(strace_names(&std::fs::read_to_string(&out).unwrap())),
             Ok(status) => panic!("strace {program:?} failed: {status}"),
             Err(e) => {
-                eprintln!("skipped: strace is not installed ({e})");
+                crate::testing::skip(&format!("strace is not installed ({e})"));
                 None
             }
         }
@@ -1224,7 +1224,7 @@ mod tests {
             .is_ok_and(|s| s.success());
         // SAFETY: geteuid has no preconditions.
         if !runc_ok || unsafe { libc::geteuid() } != 0 {
-            eprintln!("skipped: needs runc and root");
+            crate::testing::skip("needs runc and root");
             return;
         }
         let Some(names) = strace_of(&["/bin/true"]) else { return };
@@ -1238,7 +1238,7 @@ mod tests {
             let to = rootfs.join(file.trim_start_matches('/'));
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
             if std::fs::copy(file, &to).is_err() {
-                eprintln!("skipped: no {file} to copy into the container");
+                crate::testing::skip(&format!("no {file} to copy into the container"));
                 return;
             }
         }

@@ -7,6 +7,8 @@
 //! down: a drop below them is a regression, not noise (the evaluation is
 //! deterministic).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -18,7 +20,7 @@ fn adfa() -> Option<PathBuf> {
     if root.join("Training_Data_Master").is_dir() {
         Some(root)
     } else {
-        eprintln!("skipping: ADFA-LD is not at {}", root.display());
+        common::skip(&format!("ADFA-LD is not at {}", root.display()));
         None
     }
 }

@@ -36,6 +36,8 @@
 //! could leave auditd and the rules behind (`auditctl -D -k honk-live`,
 //! `auditctl -e 0`, `kill $(cat /run/auditd.pid)` undo it).
 
+mod common;
+
 use std::fs;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -64,7 +66,7 @@ fn an_audit_log_made_now_is_parsed_and_scored() {
     let tools = match preflight() {
         Ok(tools) => tools,
         Err(why) => {
-            eprintln!("audit_live: SKIPPED: {why}");
+            common::skip(&format!("audit_live: {why}"));
             return;
         }
     };

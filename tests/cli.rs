@@ -14,6 +14,8 @@
 //! - `base.strace` / `unfinished.strace`: a tiny `strace -f` trace and one with
 //!   an anomalous `<unfinished ...>` / `<... resumed>` pair starting on line 2.
 
+mod common;
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -1318,7 +1320,7 @@ fn no_arguments_at_all_is_a_usage_error() {
 fn unwritable_output_is_trouble() {
     let full = Path::new("/dev/full");
     if !full.exists() {
-        return;
+        return common::skip("no /dev/full");
     }
     let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("honk"))
         .current_dir(fixtures())
@@ -1791,7 +1793,7 @@ fn strace_works() -> bool {
 #[test]
 fn trace_learns_then_scores_a_real_command() {
     if !strace_works() {
-        eprintln!("skipping: strace is missing or cannot trace here (apt-get install strace)");
+        common::skip("strace is missing or cannot trace here (apt-get install strace)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -1966,7 +1968,10 @@ fn diff_finds_the_secret_read_in_every_syscall_format() {
     // quiet against itself, in text and in JSON.
     let captures = repo().join("../shared/data/sysdig-captures");
     if !captures.join("curl_google.txt").exists() {
-        eprintln!("skipping the sysdig part: no shared captures at {}", captures.display());
+        common::skip(&format!(
+            "the sysdig part: no shared captures at {}",
+            captures.display()
+        ));
         return;
     }
     for capture in ["curl_google.txt", "curl_google.jsonl"] {

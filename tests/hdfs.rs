@@ -8,6 +8,8 @@
 //! chosen from the baseline alone (the largest leave-one-out score), so the F1
 //! checked here is one a user could have had without the test labels.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -21,7 +23,7 @@ fn hdfs() -> Option<PathBuf> {
     {
         Some(root)
     } else {
-        eprintln!("skipping: the HDFS sessions are not at {}", root.display());
+        common::skip(&format!("the HDFS sessions are not at {}", root.display()));
         None
     }
 }

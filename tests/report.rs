@@ -5,6 +5,8 @@
 //! screenshot must not be blank. Without Chromium the browser part prints why
 //! and is skipped (CI installs Debian's `chromium`).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -79,7 +81,7 @@ fn run_chromium(browser: &str, page: &Path, args: &[String]) -> (String, String)
 /// Loads the report in Chromium: no script error, the parts there, a screenshot with content.
 fn check_in_browser(page: &Path, must_have: &[&str]) {
     let Some(browser) = chromium() else {
-        eprintln!("skipping the browser check: no chromium installed (apt-get install chromium)");
+        common::skip("the browser check: no chromium installed (apt-get install chromium)");
         return;
     };
     let (dom, log) = run_chromium(browser, page, &["--dump-dom".to_string()]);

@@ -11,11 +11,15 @@
 //! a few false alarms.
 //!
 //! Needs strace (and the scenarios' programs, listed in their `requires`
-//! files): without them the test says why and skips, unless the environment
-//! variable CI is set, where a skip is a failure.
+//! files): without them the test says why and skips, unless `HONK_REQUIRE_ALL`
+//! or `CI` is set (tests/common/mod.rs), where a skip is a failure.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use common::skip;
 
 use assert_cmd::cargo::CommandCargoExt;
 use regex::Regex;
@@ -40,14 +44,6 @@ const TRACE_MISSING_PROGRAM: i32 = 3;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Skip with a reason, or fail when running in CI, where nothing may be skipped.
-fn skip(why: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("CI is set, so the scenario suite may not be skipped: {why}");
-    }
-    eprintln!("skipping: {why}");
 }
 
 fn strace_works() -> Result<(), String> {
@@ -121,7 +117,7 @@ struct NormalRun {
 #[test]
 fn every_injected_action_is_flagged_and_false_alarms_stay_few() {
     if let Err(why) = strace_works() {
-        skip(&why);
+        skip(&format!("the scenario suite: {why}"));
         return;
     }
     let mut scenarios: Vec<PathBuf> = std::fs::read_dir(repo().join("scenarios"))

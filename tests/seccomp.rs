@@ -6,6 +6,8 @@
 //! bundle run by `runsc --oci-seccomp`. Tests whose tool is missing (strace,
 //! bubblewrap, runsc as root) say so and skip; CI installs them.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -56,7 +58,7 @@ fn learn_and_profile(dir: &Path, name: &str, extra: &[&str]) -> std::path::PathB
 #[test]
 fn a_profile_from_a_traced_workload_is_enforced() {
     if !strace_works() {
-        eprintln!("skipping: strace cannot trace here (apt-get install strace; ptrace allowed)");
+        common::skip("strace cannot trace here (apt-get install strace; ptrace allowed)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -136,7 +138,7 @@ fn the_profile_is_enforced_in_the_sandbox_too() {
             &["--ro-bind", "/", "/", "--unshare-user", "--unshare-net", "true"],
         )
     {
-        eprintln!("skipping: needs strace and bubblewrap with user namespaces (apt-get install bubblewrap)");
+        common::skip("needs strace and bubblewrap with user namespaces (apt-get install bubblewrap)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -181,7 +183,7 @@ fn the_oci_form_loads_in_a_gvisor_bundle() {
             .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
     });
     if !strace_works() || !root || !works("runsc", &["--version"]) {
-        eprintln!("skipping: needs strace, runsc (apt-get install runsc) and root");
+        common::skip("needs strace, runsc (apt-get install runsc) and root");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -246,7 +248,7 @@ fn a_text_model_has_no_profile_and_sysdig_events_are_left_out() {
     // A sysdig capture names events that are not system calls (procexit, switch...).
     let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/sysdig-captures/curl_google.txt");
     if !capture.is_file() {
-        eprintln!("skipping the sysdig part: {} is absent", capture.display());
+        common::skip(&format!("the sysdig part: {} is absent", capture.display()));
         return;
     }
     let out = honk(dir.path(), &["learn", "-q", "-o", "s.honk", capture.to_str().unwrap()]);

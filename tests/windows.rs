@@ -2,6 +2,8 @@
 //! catches it, line scoring cannot. Traced for real with strace (skipped, with
 //! the reason printed, where strace or python3 is missing).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -71,7 +73,7 @@ fn diff(args: &[&str], base: &Path, target: &Path) -> (i32, Vec<Value>) {
 #[test]
 fn an_unusual_order_of_ordinary_calls_is_caught_by_windows_only() {
     let Some(python) = python() else {
-        eprintln!("skipping: no python3 at /usr/bin or /usr/local/bin");
+        common::skip("no python3 at /usr/bin or /usr/local/bin");
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
@@ -80,7 +82,7 @@ fn an_unusual_order_of_ordinary_calls_is_caught_by_windows_only() {
     let (base, attack) = (dir.path().join("normal.strace"), dir.path().join("attack.strace"));
     if let Err(why) = trace(&python, &script, "normal", &base).and_then(|()| trace(&python, &script, "attack", &attack))
     {
-        eprintln!("skipping: {why}");
+        common::skip(&why);
         return;
     }
 

@@ -55,7 +55,9 @@ pub fn prepare(embedded: bool, keep: Option<&Path>, log: &mut dyn Write) -> io::
     let (dir, path) = match keep {
         Some(path) => {
             std::fs::create_dir_all(path)?;
-            (None, path.to_path_buf())
+            // Absolute: the workload runs in a directory of its own, where a
+            // relative path would name something else.
+            (None, std::fs::canonicalize(path)?)
         }
         None => {
             let dir = tempfile::Builder::new().prefix("honk-demo-").tempdir()?;
@@ -106,11 +108,16 @@ fn trace_live(dir: &Path, baseline: &Path, target: &Path) -> Result<(), String> 
             .current_dir(&work)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+            .stderr(Stdio::piped())
+            .output();
         match status {
-            Ok(s) if s.success() => {}
-            Ok(s) => return Err(format!("strace exited with {s} (is ptrace allowed here?)")),
+            Ok(out) if out.status.success() => {}
+            Ok(out) => {
+                // strace's own complaint, if it made one, says why.
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                let why = stderr.lines().rfind(|l| l.starts_with("strace:")).unwrap_or("");
+                return Err(format!("strace of the {mode} run exited with {}: {why}", out.status));
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err("strace is not installed (apt-get install strace)".to_owned())
             }

@@ -840,15 +840,15 @@ I0101 00:00:00.000004       7 strace.go:570] [   1:   1] sh E write(0x1 host:[1]
                 .map(|dir| dir.join("runsc"))
                 .find(|p| p.is_file())
         }) else {
-            println!("skipped: runsc is not installed (apt-get install runsc)");
+            crate::testing::skip("runsc is not installed (apt-get install runsc)");
             return;
         };
         if !is_root() {
-            println!("skipped: runsc do needs root here");
+            crate::testing::skip("runsc do needs root here");
             return;
         }
         let Ok(dir) = tempfile::tempdir() else {
-            println!("skipped: no temporary directory");
+            crate::testing::skip("no temporary directory");
             return;
         };
         let mut debug_log = dir.path().as_os_str().to_owned();
@@ -870,7 +870,7 @@ I0101 00:00:00.000004       7 strace.go:570] [   1:   1] sh E write(0x1 host:[1]
             .stderr(Stdio::piped())
             .spawn();
         let Ok(mut child) = child else {
-            println!("skipped: runsc did not start");
+            crate::testing::skip("runsc did not start");
             return;
         };
         let started = Instant::now();
@@ -892,7 +892,7 @@ I0101 00:00:00.000004       7 strace.go:570] [   1:   1] sh E write(0x1 host:[1]
             if let Some(mut pipe) = child.stderr.take() {
                 let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
             }
-            println!("skipped: runsc could not run a sandbox here ({status:?}): {stderr}");
+            crate::testing::skip(&format!("runsc could not run a sandbox here ({status:?}): {stderr}"));
             return;
         }
         let boot = std::fs::read_dir(dir.path())

@@ -347,7 +347,7 @@ mod tests {
         if root.join("Training_Data_Master").is_dir() {
             Some(root)
         } else {
-            eprintln!("skipped: ADFA-LD is not at {ADFA}");
+            crate::testing::skip(&format!("ADFA-LD is not at {ADFA}"));
             None
         }
     }
@@ -567,7 +567,7 @@ mod tests {
     fn detection_rejects_strace_fixtures() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/strace");
         let Ok(entries) = std::fs::read_dir(&dir) else {
-            eprintln!("skipped: no {}", dir.display());
+            crate::testing::skip(&format!("no {}", dir.display()));
             return;
         };
         let mut checked = 0;
@@ -590,7 +590,7 @@ mod tests {
         for name in ["HDFS/HDFS_2k.log", "BGL/BGL_2k.log", "Linux/Linux_2k.log"] {
             let path = root.join(name);
             let Ok(text) = std::fs::read_to_string(&path) else {
-                eprintln!("skipped: cannot read {}", path.display());
+                crate::testing::skip(&format!("cannot read {}", path.display()));
                 continue;
             };
             let mut lines = 0;
@@ -659,7 +659,7 @@ mod tests {
         // setxattr, 6 lsetxattr) is no process's behaviour, while i386's is.
         let Some(root) = adfa() else { return };
         let Ok(list) = std::fs::read_to_string(root.join("ADFA-LD+Syscall+List.txt")) else {
-            eprintln!("skipped: no list file");
+            crate::testing::skip("ADFA-LD has no ADFA-LD+Syscall+List.txt");
             return;
         };
         let defined = |name: &str, n: u32| list.lines().any(|l| l.trim_end() == format!("#define __NR_{name} {n}"));

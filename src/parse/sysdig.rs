@@ -796,7 +796,7 @@ mod tests {
         match std::fs::read_to_string(&path) {
             Ok(text) => Some(text),
             Err(e) => {
-                eprintln!("skipping: cannot read {}: {e}", path.display());
+                crate::testing::skip(&format!("cannot read {}: {e}", path.display()));
                 None
             }
         }
@@ -1005,11 +1005,11 @@ mod tests {
             match out {
                 Ok(out) if out.status.success() => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
                 Ok(out) => {
-                    eprintln!("skipping: sysdig failed: {}", String::from_utf8_lossy(&out.stderr));
+                    crate::testing::skip(&format!("sysdig failed: {}", String::from_utf8_lossy(&out.stderr)));
                     None
                 }
                 Err(e) => {
-                    eprintln!("skipping: cannot run sysdig: {e}");
+                    crate::testing::skip(&format!("cannot run sysdig: {e}"));
                     None
                 }
             }
