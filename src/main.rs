@@ -837,6 +837,8 @@ fn seccomp_exec(profile: &Path, command: &[std::ffi::OsString]) -> Result<Outcom
 }
 
 fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
+    // Where the command runs, before anything here changes directory.
+    let run_context = honk::normalize::Roots::of_this_process();
     let chained = args.learn.is_some() || args.score.is_some();
     let scratch = if args.output.is_none() && chained {
         Some(tempfile::Builder::new().prefix("honk-trace-").tempdir()?)
@@ -952,6 +954,10 @@ fn trace(args: TraceArgs, quiet: bool) -> Result<Outcome> {
             FormatArg::Strace
         },
     };
+    if args.learn.is_some() || args.score.is_some() {
+        // The run's places are known here for sure: the trace need not be read for them.
+        honk::normalize::Roots::seed(run_context);
+    }
     if let Some(model) = args.learn {
         if traced.failed() && !args.learn_failed {
             bail!(

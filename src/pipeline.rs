@@ -216,7 +216,7 @@ fn learn_input(input: &Input, forced: Option<Format>, window: Window, progress: 
         }
     };
     let mut windower = Windower::new(window);
-    let mut roots = Roots::new();
+    let mut roots = Roots::for_input();
     let stat = read_records(input, forced, progress, |chunk| {
         for (record, key) in chunk.iter().zip(keys_of(chunk, &mut roots)) {
             if let Some(name) = record.syscall_name() {
@@ -510,7 +510,7 @@ fn score_input(
     let threshold = options.selection.threshold;
     let mut windower = Windower::new(baseline.model.settings.window);
     let window_events = baseline.model.settings.window.size as usize;
-    let mut roots = Roots::new();
+    let mut roots = Roots::for_input();
     let stats = read_records(input, options.format, progress, |chunk| {
         let keys = keys_of(chunk, &mut roots);
         let spans: Vec<Option<Span>> = if windower.enabled() {

@@ -20,6 +20,10 @@
 //!   directory, with `mkdir(..., 0700)` or `O_CREAT|O_EXCL` (what `mkdtemp`,
 //!   `mkstemp`, `mktemp` and Python's `tempfile` do).
 //!
+//! `honk trace --learn/--score` knows the run's context for sure and seeds it
+//! ([`Roots::seed`], [`Roots::of_this_process`]); a trace read later from a file
+//! has the inference above.
+//!
 //! This module only finds roots and rebases paths; it does not mask or weigh.
 
 use std::borrow::Cow;
@@ -76,10 +80,46 @@ pub struct Roots {
     pub temps: Vec<String>,
 }
 
+/// Places known before reading starts (see [`Roots::seed`]).
+static SEED: std::sync::OnceLock<Roots> = std::sync::OnceLock::new();
+
 impl Roots {
     /// No roots known: paths are masked as they are.
     pub fn new() -> Roots {
         Roots::default()
+    }
+
+    /// The places every input read from now on starts with: for a trace honk
+    /// made itself (`honk trace --learn/--score`), the run's own context, known
+    /// for sure rather than inferred. Set once per process; later calls are ignored.
+    pub fn seed(roots: Roots) {
+        let _ = SEED.set(roots);
+    }
+
+    /// The roots an input starts with: the [`Roots::seed`], or none.
+    pub fn for_input() -> Roots {
+        SEED.get().cloned().unwrap_or_default()
+    }
+
+    /// The context of this process, as a command it runs inherits it: its
+    /// current directory, `HOME`, and `TMPDIR` when that is a directory of its
+    /// own (not `/tmp`).
+    pub fn of_this_process() -> Roots {
+        let mut roots = Roots::new();
+        if let Some(dir) = std::env::current_dir().ok().and_then(|d| d.to_str().map(str::to_owned)) {
+            roots.set_work(&dir);
+        }
+        roots.home = std::env::var("HOME")
+            .ok()
+            .filter(|h| h.starts_with('/') && h.len() > 1 && !is_system_dir(h))
+            .map(|h| h.trim_end_matches('/').to_owned());
+        if let Ok(tmp) = std::env::var("TMPDIR") {
+            let tmp = tmp.trim_end_matches('/');
+            if tmp.starts_with('/') && !matches!(tmp, "" | "/tmp" | "/var/tmp") && !is_system_dir(tmp) {
+                roots.temps.push(tmp.to_owned());
+            }
+        }
+        roots
     }
 
     /// Learn what a record tells about the run's places.
@@ -315,6 +355,18 @@ mod tests {
         // The work directory is more specific than home.
         assert_eq!(roots.rebase("/home/bob/build/x.c"), "$CWD/x.c");
         assert_eq!(roots.rebase("/home/bob/.profile"), "~/.profile");
+    }
+
+    #[test]
+    fn this_process_gives_its_directory_and_home() {
+        let roots = Roots::of_this_process();
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(roots.work.as_deref(), cwd.to_str());
+        if let Ok(home) = std::env::var("HOME") {
+            if home != "/" {
+                assert_eq!(roots.home.as_deref(), Some(home.trim_end_matches('/')));
+            }
+        }
     }
 
     #[test]

@@ -31,9 +31,58 @@ pub fn syscall(name: &str, args: &str, result: &str, out: &mut Tokens) {
         return;
     }
     out.push(name);
+    if on_standard_stream(args) {
+        // Where the standard streams point (a terminal, a file, a pipe,
+        // /dev/null) is how the run was started, not what it does; so are
+        // the file type and flags a call on them reports, and whether a
+        // terminal ioctl succeeds. What the program asks for stays.
+        for arg in top_level_args(args).skip(1) {
+            if arg
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'|')
+            {
+                for flag in arg.split('|') {
+                    if flag.bytes().any(|b| b.is_ascii_uppercase()) {
+                        out.push(flag);
+                    }
+                }
+            }
+        }
+        return;
+    }
     let role = Role::of(name);
     Scanner::new(args, role).run(out);
     push_result(result, out);
+}
+
+/// Whether a call's first argument is a standard stream with its `-y` decoration (`1</dev/pts/0>`).
+fn on_standard_stream(args: &str) -> bool {
+    let b = args.as_bytes();
+    b.len() > 2 && matches!(b[0], b'0' | b'1' | b'2') && b[1] == b'<'
+}
+
+/// The top-level arguments of a call, trimmed: commas inside brackets, braces,
+/// decorations and strings do not split.
+fn top_level_args(args: &str) -> impl Iterator<Item = &str> {
+    let b = args.as_bytes();
+    let (mut depth, mut start, mut i, mut quoted) = (0usize, 0usize, 0usize, false);
+    let mut parts = Vec::new();
+    while i < b.len() {
+        match b[i] {
+            b'\\' if quoted => i += 1,
+            b'"' => quoted = !quoted,
+            b'(' | b'[' | b'{' | b'<' if !quoted => depth += 1,
+            b')' | b']' | b'}' | b'>' if !quoted => depth = depth.saturating_sub(1),
+            b',' if !quoted && depth == 0 => {
+                parts.push(args.get(start..i).unwrap_or("").trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    parts.push(args.get(start..).unwrap_or("").trim());
+    parts.into_iter()
 }
 
 /// Tokens of a signal line body, e.g. `SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, ...}`.
@@ -711,6 +760,37 @@ mod tests {
         assert_eq!(
             k,
             "newfstatat /etc/shadow /etc/shadow etc shadow S_IFREG 0640 AT_EMPTY_PATH"
+        );
+    }
+
+    #[test]
+    fn what_a_standard_stream_is_does_not_count() {
+        let stat = |decoration: &str, mode: &str| {
+            key(
+                "newfstatat",
+                &format!(
+                    r#"1<{decoration}>, "", {{st_mode={mode}|0666, st_rdev=makedev(0x1, 0x3), ...}}, AT_EMPTY_PATH"#
+                ),
+                "0",
+            )
+        };
+        assert_eq!(stat("/dev/null<char 1:3>", "S_IFCHR"), stat("pipe:[4242]", "S_IFIFO"));
+        assert_eq!(stat("/dev/null<char 1:3>", "S_IFCHR"), "newfstatat AT_EMPTY_PATH");
+        assert_eq!(
+            key("ioctl", "2</dev/pts/0<char 136:0>>, TCGETS, {c_iflag=ICRNL}", "0"),
+            key(
+                "ioctl",
+                "2</tmp/w/err.log>, TCGETS, 0x7ffd",
+                "-1 ENOTTY (Inappropriate ioctl for device)"
+            )
+        );
+        assert_eq!(
+            key(
+                "fcntl",
+                "1</dev/null<char 1:3>>, F_GETFL",
+                "0x8001 (flags O_WRONLY|O_LARGEFILE)"
+            ),
+            "fcntl F_GETFL"
         );
     }
 
