@@ -12,8 +12,8 @@
 //! same `$CWD/<*>/src/main.rs`. A file extension is kept (`<*>.txt`).
 //!
 //! What a candidate is, and is not:
-//! - the components of paths under the run's own places (`$CWD`, `~`, `$TMP`)
-//!   and of relative paths, and single words (program arguments, words of a
+//! - the components of paths under the run's work directory and temporary
+//!   places (`$CWD`, `$TMP`) and of relative paths (not home's: see [`own_path`]), and single words (program arguments, words of a
 //!   data buffer, path components pushed on their own);
 //! - never the call's name, a constant (`O_RDONLY`, `ENOENT`), an option
 //!   (`-c`), a `name=value` token (`port=4444`), an address, a word shorter
@@ -107,11 +107,13 @@ pub fn words(key: &str, mut each: impl FnMut(&str)) {
 }
 
 /// Whether a path token lies in the run's own places or is relative.
+///
+/// Not home: a home is where persistence is planted (`~/.config/cron/...`,
+/// `~/.bashrc`), and a run's own home is already rebased to `~`, so its paths
+/// agree between runs without templates.
 fn own_path(token: &str) -> bool {
-    !token.starts_with('/')
-        || [roots::WORK, roots::HOME, roots::TEMP]
-            .iter()
-            .any(|root| token.starts_with(root))
+    !(token.starts_with('/') || token.starts_with(roots::HOME))
+        || [roots::WORK, roots::TEMP].iter().any(|root| token.starts_with(root))
 }
 
 /// Whether one word or path component can be a parameter.
@@ -193,16 +195,25 @@ impl<'a> Templater<'a> {
         // Components replaced in a path: the same word on its own (a path's
         // components follow it as tokens) is replaced too.
         let mut replaced: Vec<&str> = Vec::new();
+        let mut templated: Vec<String> = Vec::new();
+        // Components of paths that are never templated (outside the run's
+        // places, or home's): the same words on their own stay too.
+        let mut kept: Vec<&str> = Vec::new();
         for token in tokens {
-            let rewritten = self.token(token, &mut replaced);
+            let rewritten = self.token(token, &mut replaced, &mut kept);
             if let Cow::Owned(new) = rewritten {
                 let out = out.get_or_insert_with(|| {
                     let mut s = String::with_capacity(key.len());
                     s.push_str(&key[..done]);
                     s
                 });
-                out.push(' ');
-                out.push_str(&new);
+                // A templated token once: how many parameters a call has (a
+                // list of input files) varies between runs as their names do.
+                if !templated.contains(&new) {
+                    out.push(' ');
+                    out.push_str(&new);
+                    templated.push(new);
+                }
             } else if let Some(out) = out.as_mut() {
                 out.push(' ');
                 out.push_str(token);
@@ -215,9 +226,13 @@ impl<'a> Templater<'a> {
         }
     }
 
-    fn token<'t>(&self, token: &'t str, replaced: &mut Vec<&'t str>) -> Cow<'t, str> {
+    fn token<'t>(&self, token: &'t str, replaced: &mut Vec<&'t str>, kept: &mut Vec<&'t str>) -> Cow<'t, str> {
         if token.contains('/') {
             if !own_path(token) {
+                // Its components follow it as tokens: they stay too.
+                if kept.len() < 64 {
+                    kept.extend(token.split('/').filter(|c| candidate(c)).take(64 - kept.len()));
+                }
                 return token.into();
             }
             let mut out = String::with_capacity(token.len());
@@ -244,7 +259,7 @@ impl<'a> Templater<'a> {
             } else {
                 token.into()
             }
-        } else if replaced.contains(&token) || self.varies(token) {
+        } else if replaced.contains(&token) || (self.varies(token) && !kept.contains(&token)) {
             let mut out = String::new();
             placeholder(token, &mut out);
             out.into()
@@ -311,7 +326,7 @@ mod tests {
         let t = Templater::new(&v, 2);
         let target =
             "openat AT_FDCWD $CWD/proj_lyra/src/main.rs $CWD/proj_lyra/src/main.rs $CWD proj_lyra src main.rs O_RDONLY";
-        let templated = "openat AT_FDCWD $CWD/<*>/src/main.rs $CWD/<*>/src/main.rs $CWD <*> src main.rs O_RDONLY";
+        let templated = "openat AT_FDCWD $CWD/<*>/src/main.rs $CWD <*> src main.rs O_RDONLY";
         assert_eq!(t.apply(target), templated);
         assert_eq!(
             t.apply("openat AT_FDCWD $CWD/proj_orion/src/main.rs $CWD/proj_orion/src/main.rs $CWD proj_orion src main.rs O_RDONLY"),
@@ -319,9 +334,14 @@ mod tests {
         );
         assert_eq!(
             t.apply("execve ./target/debug/proj_vega ./target/debug/proj_vega"),
-            "execve ./target/debug/<*> ./target/debug/<*>"
+            "execve ./target/debug/<*>"
         );
         assert_eq!(t.apply("read $CWD/src/pavo_133.txt"), "read $CWD/src/<*>.txt");
+        // However many parameters a call has, each templated token counts once.
+        assert_eq!(
+            t.apply("execve /usr/bin/grep /usr/bin/grep -h $CWD/src/a_one.txt $CWD/src/b_two.txt $CWD/src/c_three.txt"),
+            "execve /usr/bin/grep /usr/bin/grep -h $CWD/src/<*>.txt"
+        );
     }
 
     #[test]
@@ -331,6 +351,7 @@ mod tests {
         for key in [
             "openat AT_FDCWD /etc/shadow /etc/shadow etc shadow O_RDONLY",
             "openat AT_FDCWD ~/.ssh/authorized_keys ~/.ssh/authorized_keys ~ .ssh authorized_keys O_WRONLY",
+            "openat AT_FDCWD ~/.config/cron/update ~/.config/cron/update ~ .config cron O_WRONLY O_CREAT",
             "execve /usr/bin/sh /usr/bin/sh -c id",
             "connect AF_INET port=4444 port=4444 127.0.0.1 ECONNREFUSED",
             "openat AT_FDCWD /usr/lib/evil.so /usr/lib/evil.so",
@@ -356,7 +377,7 @@ mod tests {
         let t = Templater::new(&v, 2);
         assert_eq!(
             t.apply("openat logs/opal/opal.log logs/opal/opal.log logs opal opal.log"),
-            "openat logs/<*>/<*>.log logs/<*>/<*>.log logs <*> <*>.log"
+            "openat logs/<*>/<*>.log logs <*> <*>.log"
         );
         assert_eq!(t.apply("write opal walnut"), "write opal walnut");
         // A fixed name under a per-run directory stays.
