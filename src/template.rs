@@ -207,9 +207,11 @@ impl<'a> Templater<'a> {
                     s.push_str(&key[..done]);
                     s
                 });
-                // A templated token once: how many parameters a call has (a
-                // list of input files) varies between runs as their names do.
-                if !templated.contains(&new) {
+                // A templated token at most twice (a path's whole token is
+                // pushed twice, for its weight): how many parameters a call
+                // has (a list of input files) varies between runs as their
+                // names do.
+                if templated.iter().filter(|t| **t == new).count() < 2 {
                     out.push(' ');
                     out.push_str(&new);
                     templated.push(new);
@@ -326,7 +328,7 @@ mod tests {
         let t = Templater::new(&v, 2);
         let target =
             "openat AT_FDCWD $CWD/proj_lyra/src/main.rs $CWD/proj_lyra/src/main.rs $CWD proj_lyra src main.rs O_RDONLY";
-        let templated = "openat AT_FDCWD $CWD/<*>/src/main.rs $CWD <*> src main.rs O_RDONLY";
+        let templated = "openat AT_FDCWD $CWD/<*>/src/main.rs $CWD/<*>/src/main.rs $CWD <*> src main.rs O_RDONLY";
         assert_eq!(t.apply(target), templated);
         assert_eq!(
             t.apply("openat AT_FDCWD $CWD/proj_orion/src/main.rs $CWD/proj_orion/src/main.rs $CWD proj_orion src main.rs O_RDONLY"),
@@ -334,13 +336,14 @@ mod tests {
         );
         assert_eq!(
             t.apply("execve ./target/debug/proj_vega ./target/debug/proj_vega"),
-            "execve ./target/debug/<*>"
+            "execve ./target/debug/<*> ./target/debug/<*>"
         );
         assert_eq!(t.apply("read $CWD/src/pavo_133.txt"), "read $CWD/src/<*>.txt");
-        // However many parameters a call has, each templated token counts once.
+        // However many parameters a call has, a templated token counts as
+        // often as one path's (twice).
         assert_eq!(
             t.apply("execve /usr/bin/grep /usr/bin/grep -h $CWD/src/a_one.txt $CWD/src/b_two.txt $CWD/src/c_three.txt"),
-            "execve /usr/bin/grep /usr/bin/grep -h $CWD/src/<*>.txt"
+            "execve /usr/bin/grep /usr/bin/grep -h $CWD/src/<*>.txt $CWD/src/<*>.txt"
         );
     }
 
@@ -377,7 +380,7 @@ mod tests {
         let t = Templater::new(&v, 2);
         assert_eq!(
             t.apply("openat logs/opal/opal.log logs/opal/opal.log logs opal opal.log"),
-            "openat logs/<*>/<*>.log logs <*> <*>.log"
+            "openat logs/<*>/<*>.log logs/<*>/<*>.log logs <*> <*>.log"
         );
         assert_eq!(t.apply("write opal walnut"), "write opal walnut");
         // A fixed name under a per-run directory stays.
