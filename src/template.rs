@@ -17,7 +17,7 @@
 //!   data buffer, path components pushed on their own);
 //! - never the call's name, a constant (`O_RDONLY`, `ENOENT`), an option
 //!   (`-c`), a `name=value` token (`port=4444`), an address, a word shorter
-//!   than four characters (`sh`, `id`, `nc`), a component of an absolute
+//!   than three characters (`sh`, `id`, `nc`), a component of an absolute
 //!   path elsewhere (`/etc/<new>` stays new), or a name that is sensitive
 //!   wherever it appears ([`SENSITIVE`]).
 //!
@@ -32,8 +32,9 @@ use crate::normalize::roots;
 /// What a parameter becomes.
 pub const PLACEHOLDER: &str = "<*>";
 
-/// Shortest word that can be a parameter.
-const MIN_WORD: usize = 4;
+/// Shortest word that can be a parameter: people name things `app`, `api`,
+/// `web`; two letters (`sh`, `id`, `nc`) are commands, never parameters.
+const MIN_WORD: usize = 3;
 
 /// Names that stay themselves however rarely the baseline saw them: reading
 /// or writing them is what an attack looks like.
@@ -76,6 +77,12 @@ pub const SENSITIVE: &[&str] = &[
     "chmod",
     "chown",
     "sudo",
+    "ssh",
+    "scp",
+    "sftp",
+    "ftp",
+    "tcp",
+    "udp",
 ];
 
 /// The vocabulary entries of a key (see the module docs): every candidate
@@ -338,7 +345,8 @@ mod tests {
             t.apply("execve ./target/debug/proj_vega ./target/debug/proj_vega"),
             "execve ./target/debug/<*> ./target/debug/<*>"
         );
-        assert_eq!(t.apply("read $CWD/src/pavo_133.txt"), "read $CWD/src/<*>.txt");
+        // `src` right under the work directory is a place no run had.
+        assert_eq!(t.apply("read $CWD/src/pavo_133.txt"), "read $CWD/<*>/<*>.txt");
         // However many parameters a call has, a templated token counts as
         // often as one path's (twice).
         assert_eq!(
