@@ -351,7 +351,7 @@ mod tests {
         // often as one path's (twice).
         assert_eq!(
             t.apply("execve /usr/bin/grep /usr/bin/grep -h $CWD/src/a_one.txt $CWD/src/b_two.txt $CWD/src/c_three.txt"),
-            "execve /usr/bin/grep /usr/bin/grep -h $CWD/src/<*>.txt $CWD/src/<*>.txt"
+            "execve /usr/bin/grep /usr/bin/grep -h $CWD/<*>/<*>.txt $CWD/<*>/<*>.txt"
         );
     }
 
