@@ -287,7 +287,7 @@ impl Baseline {
     /// cores) and index them.
     pub fn new(model: Model) -> Baseline {
         let vectorizer = Vectorizer::new(model.settings.n_features, model.settings.tokenizer);
-        let templater = Templater::new(&model.words, model.sources.len());
+        let templater = Templater::for_model(&model);
         let mut exact: HashMap<String, u32> = HashMap::with_capacity(model.entries.len());
         let mut keys: Vec<String> = Vec::with_capacity(model.entries.len());
         let mut entry_of: Vec<u32> = Vec::with_capacity(model.entries.len());
@@ -341,7 +341,7 @@ impl Baseline {
     /// `key` as the baseline compares it: with the words that vary between
     /// the baseline's runs templated away.
     pub fn template<'k>(&self, key: &'k str) -> std::borrow::Cow<'k, str> {
-        Templater::new(&self.model.words, self.model.sources.len()).apply(key)
+        Templater::for_model(&self.model).apply(key)
     }
 
     /// The model behind this baseline.

@@ -21,8 +21,9 @@
 //!   path elsewhere (`/etc/<new>` stays new), or a name that is sensitive
 //!   wherever it appears ([`SENSITIVE`]).
 //!
-//! With fewer than two runs nothing varies, so nothing is templated. This
-//! module neither normalizes nor scores; it rewrites keys.
+//! With fewer than two runs nothing varies, so nothing is templated; nor is a
+//! text log's model ([`Templater::for_model`]). This module neither
+//! normalizes nor scores; it rewrites keys.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -153,6 +154,19 @@ impl<'a> Templater<'a> {
             vocabulary,
             enabled: runs >= 2,
         }
+    }
+
+    /// The templater of a model: its words and runs. Only a model of system
+    /// calls is templated: in a text log a word seen in one run is as often
+    /// a new message as a parameter, and nothing (no path, no argument
+    /// position) tells them apart.
+    pub fn for_model(model: &crate::model::Model) -> Templater<'_> {
+        let runs = if model.syscalls.is_empty() {
+            0
+        } else {
+            model.sources.len()
+        };
+        Templater::new(&model.words, runs)
     }
 
     /// Whether anything can be templated (two runs or more).
