@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::{strace_works, works};
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -24,17 +26,6 @@ fn honk(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn works(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
-        .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn strace_works() -> bool {
-    works("strace", &["-f", "-o", "/dev/null", "true"])
 }
 
 /// Learn the workload and write its profile (`extra` options for `honk seccomp`); returns the profile's path.

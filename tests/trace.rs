@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
-use common::skip;
+use common::{skip, strace_works, works};
 use serde_json::Value;
 
 fn honk(dir: &Path) -> Command {
@@ -30,17 +30,6 @@ fn run(cmd: &mut Command) -> (i32, String, String) {
         .code()
         .unwrap_or_else(|| panic!("honk was killed by a signal: {stderr}"));
     (code, String::from_utf8_lossy(&stdout).into_owned(), stderr)
-}
-
-fn works(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
-        .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn strace_works() -> bool {
-    works("strace", &["-f", "-o", "/dev/null", "true"])
 }
 
 fn sandbox_works() -> bool {

@@ -13,3 +13,18 @@ pub fn skip(why: &str) {
     }
     eprintln!("skipping: {why}");
 }
+
+/// Whether `program ARGS...` runs here and succeeds.
+#[allow(dead_code)] // Not every test crate that includes this module asks.
+pub fn works(program: &str, args: &[&str]) -> bool {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Whether strace can trace here (installed, and ptrace allowed).
+#[allow(dead_code)] // Not every test crate that includes this module asks.
+pub fn strace_works() -> bool {
+    works("strace", &["-f", "-o", "/dev/null", "true"])
+}
