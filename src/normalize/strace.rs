@@ -314,7 +314,7 @@ impl<'a> Scanner<'a> {
             // are a protocol's and stay.
             Role::Buffer if self.fd_kind == FdKind::Data => {
                 // Only that it is an executable, which says what kind of file it is.
-                if raw.starts_with("\\177ELF") || raw.starts_with("\\x7fELF") {
+                if is_elf(raw) {
                     out.push("ELF");
                 }
             }
@@ -542,7 +542,7 @@ pub(super) fn push_program(path: &str, out: &mut Tokens) {
 /// The first words of a data buffer, if it is text; binary data (hashes,
 /// compressed or machine data) has no words worth keeping, only an ELF header.
 fn push_buffer(raw: &str, unescaped: &str, out: &mut Tokens) {
-    if raw.starts_with("\\177ELF") || raw.starts_with("\\x7fELF") {
+    if is_elf(raw) {
         out.push("ELF");
         return;
     }
@@ -558,6 +558,11 @@ fn push_buffer(raw: &str, unescaped: &str, out: &mut Tokens) {
         return;
     }
     push_words(unescaped, BUFFER_WORDS, out);
+}
+
+/// Whether a buffer, as strace escapes it, starts with an ELF header.
+fn is_elf(raw: &str) -> bool {
+    raw.starts_with("\\177ELF") || raw.starts_with("\\x7fELF")
 }
 
 /// Whether text starts like base64 or another encoding of random bytes: a long
