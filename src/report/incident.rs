@@ -237,7 +237,9 @@ impl<S: Sink> Incidents<S> {
         let first = anomalies.first()?;
         self.released += 1;
         let mut threads: Vec<u32> = Vec::new();
-        let mut new: Vec<String> = Vec::new();
+        // The first new tokens of each kind, in order of appearance; what tells most first.
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut by_kind: [Vec<&str>; 3] = Default::default();
         for a in anomalies {
             if let Some(t) = a.thread {
                 if threads.len() < LISTED_THREADS && !threads.contains(&t) {
@@ -245,14 +247,21 @@ impl<S: Sink> Incidents<S> {
                 }
             }
             for token in &a.novel {
-                if new.len() < 1024 && !new.contains(token) {
-                    new.push(token.clone());
+                if seen.insert(token) {
+                    let kind = &mut by_kind[usize::from(telling(token))];
+                    if kind.len() < LISTED_TOKENS {
+                        kind.push(token);
+                    }
                 }
             }
         }
-        // What tells most first (a stable sort keeps first appearance within a kind).
-        new.sort_by_key(|t| std::cmp::Reverse(telling(t)));
-        new.truncate(LISTED_TOKENS);
+        let new: Vec<String> = by_kind
+            .iter()
+            .rev()
+            .flatten()
+            .take(LISTED_TOKENS)
+            .map(|t| (*t).to_owned())
+            .collect();
         Some(Incident {
             id: self.released,
             source: first.source.clone(),
