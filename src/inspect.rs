@@ -10,6 +10,7 @@
 //! model instead ([`inspect_model`]): how it was built, the inputs it was
 //! learned from, its counts and its system calls.
 
+use crate::choice::Choice;
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Write};
 
@@ -18,9 +19,9 @@ use serde::Serialize;
 use crate::model::{Model, Settings, Source, FORMAT_VERSION};
 use crate::parse::{Format, Kind};
 use crate::pipeline::{read_records, Error};
+use crate::progress::Progress;
 use crate::read::Input;
 use crate::report::human::escape;
-use crate::report::progress::Progress;
 
 /// Unparsed lines shown per input.
 const EXAMPLES: usize = 5;

@@ -1,26 +1,58 @@
 //! honk finds what is unusual in logs.
 //!
-//! It learns a baseline of normal lines and scores a target against it. The
-//! pipeline, one module per stage:
+//! It learns a baseline of normal records from known-good logs and scores a
+//! target against it: each record is normalized, hashed into a sparse vector
+//! and compared with its nearest neighbours in the baseline. The pipeline, one
+//! module per stage:
 //!
 //! read → parse → normalize → vectorize → index → report
 //!
-//! - [`read`]: open inputs (files, directories, stdin, `.gz`, `.zst`) and yield capped, lossily decoded lines.
+//! - [`read`]: open inputs (files, directories, stdin, `.gz`, `.zst`, zip) and yield capped, lossily decoded lines.
 //! - [`parse`]: detect the format and turn lines into records (one per line or per system call).
 //! - [`normalize`]: keep the words that carry meaning, drop those that vary at random.
 //! - [`vectorize`]: hash the words into sparse L2-normalized vectors (the hashing trick).
 //! - [`window`]: windows of a thread's consecutive events, scored besides single events.
 //! - [`template`]: words that vary between known-good runs, replaced by `<*>` in keys.
 //! - [`index`]: exact k-nearest-neighbour cosine search over the baseline.
-//! - [`model`]: the baseline on disk.
-//! - [`report`]: the sinks that print scored records for people and programs.
+//! - [`model`]: the baseline on disk, and the rules for reading, checking and merging it.
+//! - [`report`]: the sinks that print scored records for people and programs, and the HTML report.
 //!
-//! [`pipeline`] wires the stages together for learning and scoring; [`cli`] is
-//! the command line; [`demo`] makes the traces `honk demo` shows; [`inspect`] tallies what was parsed; [`trace`] runs a command under strace; [`eval`] computes detection metrics.
-//! [`seccomp`] writes a seccomp allow-list profile of the system calls a baseline made;
-//! [`write`] puts the files honk makes (models, reports, profiles) in place atomically.
+//! [`pipeline`] wires the stages together for learning and scoring;
+//! [`commands`] are what the `honk` binary's commands do, as library calls
+//! that take plain settings; [`eval`] measures detection quality on labelled
+//! data; [`trace`] runs a command under strace; [`seccomp`] writes and applies
+//! allow-list profiles; [`inspect`] tallies what was parsed; [`demo`] makes the
+//! traces `honk demo` shows; [`write`] puts files in place atomically;
+//! [`progress`] is how long work reports how far it got; [`choice`] names the
+//! values of settings.
+//!
+//! # Example
+//!
+//! Learn a baseline from two lines and score a third:
+//!
+//! ```
+//! use honk::model::Model;
+//! use honk::commands::ModelChoices;
+//! use honk::pipeline::{self, Baseline, ScoreOptions};
+//! use honk::progress::Progress;
+//! use honk::read::Input;
+//! use honk::report::Collect;
+//!
+//! let normal = Input::text("good.log", "GET /index.html 200\nGET /about.html 200\n");
+//! let (model, _) = pipeline::learn(&[normal], ModelChoices::default().settings(), None, &Progress::hidden())?;
+//! let baseline = Baseline::new(model);
+//!
+//! let target = Input::text("new.log", "GET /index.html 200\nDELETE /admin/users 500\n");
+//! let mut found = Collect::default();
+//! let (summary, _) = pipeline::score(&baseline, &[target], &ScoreOptions::default(), &mut found, &Progress::hidden())?;
+//! assert_eq!(summary.anomalies, 1);
+//! assert_eq!(found.anomalies[0].line, 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+// MISSING_DOCS_TODO
 
-pub mod cli;
+pub mod choice;
+pub mod commands;
 pub mod demo;
 pub mod eval;
 pub mod index;
@@ -29,6 +61,7 @@ pub mod model;
 pub mod normalize;
 pub mod parse;
 pub mod pipeline;
+pub mod progress;
 pub mod read;
 pub mod report;
 pub mod seccomp;

@@ -238,6 +238,44 @@ pub enum ModelError {
     /// (writing it would produce a file that cannot be loaded).
     #[error("invalid model: {reason}")]
     Invalid { reason: String },
+    /// The model's keys were made by other normalization rules than this
+    /// honk's, so they would not match the keys it makes now.
+    #[error(
+        "{origin} was learned with normalizer version {found}, this honk normalizes with \
+         version {expected}; learn it again from its logs"
+    )]
+    Outdated { origin: Origin, found: u32, expected: u32 },
+    /// Settings asked for while adding to a model disagree with how it was built.
+    #[error("{origin} was built with {built}, not {asked}; {advice}")]
+    Differs {
+        origin: Origin,
+        /// How the model was built, as flags (`--tokenizer honk`).
+        built: String,
+        /// What was asked for.
+        asked: String,
+        /// What to do instead.
+        advice: &'static str,
+    },
+}
+
+/// Settings asked for when adding to a model; `None` is "whatever it has".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Requested {
+    /// The tokenizer.
+    pub tokenizer: Option<Tokenizer>,
+    /// The dimension of the hashed vectors.
+    pub features: Option<u32>,
+    /// The windows.
+    pub window: Option<Window>,
+}
+
+/// A window setting as the flags that make it.
+pub fn describe_window(window: Window) -> String {
+    match (window.size, window.args) {
+        (0, _) => "no windows".to_owned(),
+        (n, false) => format!("--window {n}"),
+        (n, true) => format!("--window {n} --window-args"),
+    }
 }
 
 impl Model {
@@ -269,13 +307,73 @@ impl Model {
         decode(bytes, &Origin::Bytes, MAX_DECODED_BYTES)
     }
 
-    /// Reads a model file. Errors name the file.
+    /// Reads a model file made with this honk's normalization rules (a model
+    /// of another normalizer version is refused: its keys would not match).
+    /// Errors name the file. See [`Model::load_any`] for the file checks.
+    pub fn load(path: &Path) -> Result<Model, ModelError> {
+        let model = Model::load_any(path)?;
+        model.check_normalizer(&Origin::File(path.to_path_buf()))?;
+        Ok(model)
+    }
+
+    /// Refuses a model whose keys were made by other normalization rules than
+    /// this honk's ([`crate::normalize::VERSION`]). [`Model::load`] checks it;
+    /// [`Model::from_bytes`] and [`Model::load_any`] do not.
+    pub fn check_normalizer(&self, origin: &Origin) -> Result<(), ModelError> {
+        if self.settings.normalizer != crate::normalize::VERSION {
+            return Err(ModelError::Outdated {
+                origin: origin.clone(),
+                found: self.settings.normalizer,
+                expected: crate::normalize::VERSION,
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses settings, asked for while adding to this model, that disagree
+    /// with how it was built (`origin` names it in the error).
+    pub fn check_requested(&self, asked: &Requested, origin: &Origin) -> Result<(), ModelError> {
+        let differs = |built: String, asked: String, advice| ModelError::Differs {
+            origin: origin.clone(),
+            built,
+            asked,
+            advice,
+        };
+        const NEW: &str = "learn into a new model instead";
+        let ours = &self.settings;
+        if let Some(tokenizer) = asked.tokenizer.filter(|&t| t != ours.tokenizer) {
+            use crate::choice::Choice;
+            return Err(differs(
+                format!("--tokenizer {}", ours.tokenizer.name()),
+                format!("--tokenizer {}", tokenizer.name()),
+                NEW,
+            ));
+        }
+        if let Some(window) = asked.window.filter(|&w| w != ours.window) {
+            return Err(differs(
+                describe_window(ours.window),
+                describe_window(window),
+                "learn into a new model to change windows",
+            ));
+        }
+        if let Some(features) = asked.features.filter(|&f| f != ours.n_features) {
+            return Err(differs(
+                format!("--features {}", ours.n_features),
+                format!("--features {features}"),
+                NEW,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads a model file of any normalizer version (to look at it, as
+    /// `honk inspect` does). Errors name the file.
     ///
     /// Only a regular file is read: a device (`/dev/zero`), a pipe or a
     /// directory is refused before it is opened for reading. The read is
     /// bounded by the file's real size, and a file that does not start with
     /// [`MAGIC`] is refused after its first bytes.
-    pub fn load(path: &Path) -> Result<Model, ModelError> {
+    pub fn load_any(path: &Path) -> Result<Model, ModelError> {
         let origin = Origin::File(path.to_path_buf());
         let io = |action: &'static str| {
             let origin = origin.clone();
@@ -372,76 +470,13 @@ impl Model {
     /// already present only adds its count: the older first occurrence stays
     /// the representative. New keys are appended in `other`'s order.
     ///
-    /// On error `self` is unchanged.
+    /// On error `self` is unchanged. To fold many models into one, a
+    /// [`Merger`] indexes the keys once instead of on every call.
     pub fn merge(&mut self, other: Model) -> Result<(), ModelError> {
-        if self.settings != other.settings {
-            return Err(ModelError::Incompatible {
-                reason: describe_differences(&self.settings, &other.settings),
-            });
-        }
-        // Check everything that can fail before changing anything, so a
-        // failed merge leaves `self` as it was.
-        if let Some((i, e)) = other
-            .entries
-            .iter()
-            .enumerate()
-            .find(|(_, e)| e.source as usize >= other.sources.len())
-        {
-            return Err(ModelError::Invalid {
-                reason: format!(
-                    "entry {i} of the model being merged refers to source {} \
-                     but it has only {} sources",
-                    e.source,
-                    other.sources.len()
-                ),
-            });
-        }
-        // Source indices are u32, so all sources together must fit in one.
-        let fits = self
-            .sources
-            .len()
-            .checked_add(other.sources.len())
-            .is_some_and(|total| u32::try_from(total).is_ok());
-        if !fits {
-            return Err(ModelError::Invalid {
-                reason: format!(
-                    "{} + {} sources are more than a model can hold",
-                    self.sources.len(),
-                    other.sources.len()
-                ),
-            });
-        }
-        // Cannot truncate: it is at most the total, which fits in u32.
-        let offset = self.sources.len() as u32;
-
-        let mut position: HashMap<String, usize> = self
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.key.clone(), i))
-            .collect();
-        self.sources.extend(other.sources);
-        for (name, count) in other.syscalls {
-            let tally = self.syscalls.entry(name).or_default();
-            *tally = tally.saturating_add(count);
-        }
-        // The two models' sources are different runs, so their run counts add.
-        for (word, runs) in other.words {
-            let tally = self.words.entry(word).or_default();
-            *tally = tally.saturating_add(runs);
-        }
-        for mut entry in other.entries {
-            if let Some(&i) = position.get(&entry.key) {
-                let existing = &mut self.entries[i];
-                existing.count = existing.count.saturating_add(entry.count);
-            } else {
-                // Cannot overflow: checked above that offset + other's source
-                // count fits in u32, and entry.source < other's source count.
-                entry.source += offset;
-                position.insert(entry.key.clone(), self.entries.len());
-                self.entries.push(entry);
-            }
-        }
+        Merger::check(self, &other)?;
+        let mut merger = Merger::new(std::mem::replace(self, Model::new(self.settings.clone())));
+        merger.add_checked(other);
+        *self = merger.finish();
         Ok(())
     }
 
@@ -664,6 +699,160 @@ fn decompress(payload: &[u8], limit: u64) -> Result<Vec<u8>, String> {
     Ok(raw)
 }
 
+/// The distinct keys of a baseline as they are gathered: each key once, with
+/// its first occurrence and how often it occurred. The one place where entries
+/// are deduplicated, for one input's records ([`crate::pipeline`]) and for
+/// models folded together ([`Merger`]).
+#[derive(Debug, Default)]
+pub struct Entries {
+    entries: Vec<Entry>,
+    positions: HashMap<String, usize>,
+}
+
+impl Entries {
+    /// Gathered entries, indexed by key (their keys are unique, as in a model).
+    fn of(entries: Vec<Entry>) -> Entries {
+        let positions = entries.iter().enumerate().map(|(i, e)| (e.key.clone(), i)).collect();
+        Entries { entries, positions }
+    }
+
+    /// `count` more occurrences of `key`; the first one seen is kept as the
+    /// representative (its source, line and text).
+    pub fn add(&mut self, key: String, count: u64, first: impl FnOnce() -> (u32, u64, String)) {
+        match self.positions.get(&key) {
+            Some(&at) => {
+                let entry = &mut self.entries[at];
+                entry.count = entry.count.saturating_add(count);
+            }
+            None => {
+                let (source, line, text) = first();
+                self.positions.insert(key.clone(), self.entries.len());
+                self.entries.push(Entry {
+                    key,
+                    source,
+                    line,
+                    text,
+                    count,
+                });
+            }
+        }
+    }
+
+    /// How many distinct keys.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entries, in the order their keys were first seen.
+    pub fn into_vec(self) -> Vec<Entry> {
+        self.entries
+    }
+}
+
+/// Folds baselines into one, in order (see [`Model::merge`]): keys are indexed
+/// once, so adding a model costs its own size, not the whole's.
+#[derive(Debug)]
+pub struct Merger {
+    model: Model,
+    entries: Entries,
+}
+
+impl Merger {
+    /// Starts from `model`.
+    pub fn new(mut model: Model) -> Merger {
+        let entries = Entries::of(std::mem::take(&mut model.entries));
+        Merger { model, entries }
+    }
+
+    /// Adds `other` after what is there; on error nothing changed.
+    pub fn add(&mut self, other: Model) -> Result<(), ModelError> {
+        Merger::check_sizes(&self.model.settings, self.model.sources.len(), &other)?;
+        self.add_checked(other);
+        Ok(())
+    }
+
+    /// The folded model.
+    pub fn finish(mut self) -> Model {
+        self.model.entries = self.entries.into_vec();
+        self.model
+    }
+
+    /// What [`Merger::add`] checks before it changes anything.
+    fn check(ours: &Model, other: &Model) -> Result<(), ModelError> {
+        Merger::check_sizes(&ours.settings, ours.sources.len(), other)
+    }
+
+    fn check_sizes(settings: &Settings, sources: usize, other: &Model) -> Result<(), ModelError> {
+        if *settings != other.settings {
+            return Err(ModelError::Incompatible {
+                reason: describe_differences(settings, &other.settings),
+            });
+        }
+        if let Some((i, e)) = other
+            .entries
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.source as usize >= other.sources.len())
+        {
+            return Err(ModelError::Invalid {
+                reason: format!(
+                    "entry {i} of the model being merged refers to source {} \
+                     but it has only {} sources",
+                    e.source,
+                    other.sources.len()
+                ),
+            });
+        }
+        // Source indices are u32, so all sources together must fit in one.
+        let fits = sources
+            .checked_add(other.sources.len())
+            .is_some_and(|total| u32::try_from(total).is_ok());
+        if !fits {
+            return Err(ModelError::Invalid {
+                reason: format!(
+                    "{} + {} sources are more than a model can hold",
+                    sources,
+                    other.sources.len()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds `other`, which [`Merger::check`] accepted.
+    fn add_checked(&mut self, other: Model) {
+        // Cannot truncate: checked that all sources together fit in u32.
+        let offset = self.model.sources.len() as u32;
+        self.model.sources.extend(other.sources);
+        for (name, count) in other.syscalls {
+            let tally = self.model.syscalls.entry(name).or_default();
+            *tally = tally.saturating_add(count);
+        }
+        // The models' sources are different runs, so their run counts add.
+        for (word, runs) in other.words {
+            let tally = self.model.words.entry(word).or_default();
+            *tally = tally.saturating_add(runs);
+        }
+        for entry in other.entries {
+            // Cannot overflow: offset + other's source count fits in u32, and
+            // entry.source < other's source count.
+            let Entry {
+                key,
+                source,
+                line,
+                text,
+                count,
+            } = entry;
+            self.entries.add(key, count, || (source + offset, line, text));
+        }
+    }
+}
+
 /// A human explanation of how two settings differ, naming both values.
 fn describe_differences(ours: &Settings, theirs: &Settings) -> String {
     let mut diffs = Vec::new();
@@ -703,7 +892,7 @@ mod tests {
         Settings {
             n_features: 1 << 20,
             tokenizer: Tokenizer::Honk,
-            normalizer: 1,
+            normalizer: crate::normalize::VERSION,
             window: Window::default(),
         }
     }
@@ -858,13 +1047,96 @@ mod tests {
     }
 
     #[test]
+    fn load_refuses_a_model_of_another_normalizer_but_load_any_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.honk");
+        let mut old = sample();
+        old.settings.normalizer = crate::normalize::VERSION - 1;
+        old.save(&path).unwrap();
+        let err = Model::load(&path).unwrap_err();
+        assert!(matches!(err, ModelError::Outdated { .. }), "{err:?}");
+        assert!(err.to_string().contains("learn it again from its logs"), "{err}");
+        assert_eq!(Model::load_any(&path).unwrap(), old);
+    }
+
+    #[test]
+    fn requested_settings_must_agree_with_the_model() {
+        let model = sample();
+        let origin = Origin::File(PathBuf::from("m.honk"));
+        let same = Requested {
+            tokenizer: Some(model.settings.tokenizer),
+            features: Some(model.settings.n_features),
+            window: Some(model.settings.window),
+        };
+        model.check_requested(&same, &origin).unwrap();
+        model.check_requested(&Requested::default(), &origin).unwrap();
+        let err = model
+            .check_requested(
+                &Requested {
+                    features: Some(model.settings.n_features + 1),
+                    ..Requested::default()
+                },
+                &origin,
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("was built with --features"), "{err}");
+        let err = model
+            .check_requested(
+                &Requested {
+                    window: Some(Window { size: 3, args: true }),
+                    ..Requested::default()
+                },
+                &origin,
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("--window 3 --window-args"), "{err}");
+    }
+
+    #[test]
+    fn a_merger_folds_models_as_merge_does_one_at_a_time() {
+        let parts: Vec<Model> = (0..4)
+            .map(|i| {
+                let mut m = Model::new(settings());
+                m.sources.push(Source {
+                    path: format!("run{i}"),
+                    records: 3,
+                });
+                for key in ["open a", "read b", &format!("only in {i}")] {
+                    m.entries.push(Entry {
+                        key: key.to_owned(),
+                        source: 0,
+                        line: i + 1,
+                        text: key.to_owned(),
+                        count: 1,
+                    });
+                }
+                m
+            })
+            .collect();
+        let mut one_by_one = Model::new(settings());
+        for part in parts.clone() {
+            one_by_one.merge(part).unwrap();
+        }
+        let mut merger = Merger::new(Model::new(settings()));
+        for part in parts {
+            merger.add(part).unwrap();
+        }
+        let folded = merger.finish();
+        assert_eq!(folded, one_by_one);
+        assert_eq!(folded.sources.len(), 4);
+        assert_eq!(folded.entries.len(), 2 + 4);
+        assert_eq!(folded.entries[0].count, 4);
+        assert_eq!(folded.entries[5].source, 3);
+    }
+
+    #[test]
     fn merge_rejects_incompatible_settings() {
         let mut m = sample();
         let before = m.clone();
         let other = Model::new(Settings {
             n_features: 4096,
             tokenizer: Tokenizer::Sklearn,
-            normalizer: 1,
+            normalizer: crate::normalize::VERSION,
             window: Window::default(),
         });
         let err = m.merge(other).unwrap_err();
@@ -877,11 +1149,16 @@ mod tests {
 
         let err = m
             .merge(Model::new(Settings {
-                normalizer: 2,
+                normalizer: crate::normalize::VERSION + 1,
                 ..settings()
             }))
             .unwrap_err();
-        assert!(err.to_string().contains("normalizer version is 1 here but 2"));
+        let expected = format!(
+            "normalizer version is {} here but {}",
+            crate::normalize::VERSION,
+            crate::normalize::VERSION + 1
+        );
+        assert!(err.to_string().contains(&expected), "{err}");
         assert_eq!(m, before);
     }
 

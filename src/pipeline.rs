@@ -7,18 +7,18 @@
 //! order. This module wires the stages together; it does not parse, normalize,
 //! hash, search or print anything itself.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::index::{Index, Scratch};
-use crate::model::{Entry, Model, ModelError, Settings, Source, Window};
+use crate::model::{Entries, Merger, Model, ModelError, Settings, Source, Window};
 use crate::normalize::{self, Roots};
 use crate::parse::{self, Format, Record};
+use crate::progress::Progress;
 use crate::read::{Input, Lines, ReadError};
-use crate::report::progress::Progress;
 use crate::report::sketch::Sketch;
 use crate::report::{
     Collect, Explanation, InputProfile, Nearest, Selection, Selector, Sink, Summary, Violation, NOVEL_TOKENS,
@@ -142,79 +142,34 @@ pub fn learn(
     progress: &Progress,
 ) -> Result<(Model, Vec<InputStats>), Error> {
     let window = settings.window;
-    let parts: Vec<Result<Learned, Error>> = inputs
+    let parts: Vec<Result<(Model, InputStats), Error>> = inputs
         .par_iter()
-        .map(|input| learn_input(input, forced, window, progress))
+        .map(|input| learn_input(input, &settings, forced, window, progress))
         .collect();
-    let mut model = Model::new(settings);
-    let mut positions: HashMap<String, u32> = HashMap::new();
+    let mut merger = Merger::new(Model::new(settings));
     let mut stats = Vec::with_capacity(inputs.len());
-    for (input, part) in inputs.iter().zip(parts) {
-        let Learned {
-            entries,
-            syscalls,
-            stats: stat,
-        } = part?;
-        for (name, count) in syscalls {
-            let tally = model.syscalls.entry(name).or_default();
-            *tally = tally.saturating_add(count);
-        }
-        // Each input is one run: its words count once, before its keys are
-        // folded into the model's.
-        template::count_run(&mut model.words, entries.iter().map(|e| e.key.as_str()));
-        let source = model.sources.len() as u32;
-        for mut entry in entries {
-            match positions.get(&entry.key) {
-                Some(&at) => {
-                    let kept = &mut model.entries[at as usize];
-                    kept.count = kept.count.saturating_add(entry.count);
-                }
-                None => {
-                    positions.insert(entry.key.clone(), model.entries.len() as u32);
-                    entry.source = source;
-                    model.entries.push(entry);
-                }
-            }
-        }
-        model.sources.push(Source {
-            path: input.name(),
-            records: stat.records,
-        });
+    for part in parts {
+        let (model, stat) = part?;
+        merger.add(model)?;
         stats.push(stat);
     }
-    Ok((model, stats))
+    Ok((merger.finish(), stats))
 }
 
-/// What learning one input found.
-struct Learned {
-    entries: Vec<Entry>,
-    syscalls: HashMap<String, u64>,
-    stats: InputStats,
-}
-
-/// The distinct keys of one input (its records' and, with windows on, its
-/// windows'), each with its first occurrence and count (`source` is left 0 for
-/// the caller to set), and its system calls by name.
-fn learn_input(input: &Input, forced: Option<Format>, window: Window, progress: &Progress) -> Result<Learned, Error> {
-    let mut syscalls: HashMap<String, u64> = HashMap::new();
-    let mut entries: Vec<Entry> = Vec::new();
-    let mut positions: HashMap<String, u32> = HashMap::new();
-    let mut add = |key: String, line: u64, text: &str| match positions.get(&key) {
-        Some(&at) => {
-            let entry = &mut entries[at as usize];
-            entry.count = entry.count.saturating_add(1);
-        }
-        None => {
-            positions.insert(key.clone(), entries.len() as u32);
-            entries.push(Entry {
-                key,
-                source: 0,
-                line,
-                text: text.to_owned(),
-                count: 1,
-            });
-        }
-    };
+/// One input learned alone: a model of one source, with its distinct keys
+/// (its records' and, with windows on, its windows'), each with its first
+/// occurrence and count, its system calls by name, and its words counted as
+/// one run.
+fn learn_input(
+    input: &Input,
+    settings: &Settings,
+    forced: Option<Format>,
+    window: Window,
+    progress: &Progress,
+) -> Result<(Model, InputStats), Error> {
+    let mut syscalls: BTreeMap<String, u64> = BTreeMap::new();
+    let mut entries = Entries::default();
+    let mut add = |key: String, line: u64, text: &str| entries.add(key, 1, || (0, line, text.to_owned()));
     let mut windower = Windower::new(window);
     let mut roots = Roots::for_input();
     let stat = read_records(input, forced, progress, |chunk| {
@@ -235,11 +190,16 @@ fn learn_input(input: &Input, forced: Option<Format>, window: Window, progress: 
         }
         Ok(())
     })?;
-    Ok(Learned {
-        entries,
-        syscalls,
-        stats: stat,
-    })
+    let mut model = Model::new(settings.clone());
+    model.entries = entries.into_vec();
+    model.syscalls = syscalls;
+    // Each input is one run: its words count once.
+    template::count_run(&mut model.words, model.entries.iter().map(|e| e.key.as_str()));
+    model.sources.push(Source {
+        path: input.name(),
+        records: stat.records,
+    });
+    Ok((model, stat))
 }
 
 /// One input as the sequence of what it does, in record order: the syscall
@@ -420,6 +380,24 @@ pub struct ScoreOptions {
     /// Whether each input's profile gets a [`Sketch`] of all its scored
     /// records (for the HTML report's plots).
     pub sketch: bool,
+}
+
+impl Default for ScoreOptions {
+    /// k 1, the format detected, records above
+    /// [`crate::commands::DEFAULT_THRESHOLD`] reported with no context, no sketch.
+    fn default() -> ScoreOptions {
+        ScoreOptions {
+            k: 1,
+            format: None,
+            selection: Selection {
+                threshold: crate::commands::DEFAULT_THRESHOLD,
+                before: 0,
+                after: 0,
+                overlap: false,
+            },
+            sketch: false,
+        }
+    }
 }
 
 /// What scoring one input found.

@@ -62,14 +62,36 @@ pub enum Input {
     /// A file on disk.
     File(PathBuf),
     /// One member of a zip archive.
-    ZipEntry { archive: PathBuf, entry: String },
+    ZipEntry {
+        /// The archive.
+        archive: PathBuf,
+        /// The member's name in it.
+        entry: String,
+    },
+    /// Bytes in memory, under a name of the caller's choosing (a library
+    /// caller's log, a test's lines).
+    Memory {
+        /// How reports name it.
+        name: String,
+        /// The content, read as a file's would be (compressed or not).
+        bytes: std::sync::Arc<[u8]>,
+    },
 }
 
 impl Input {
+    /// An input of `text` in memory, named `name` in reports.
+    pub fn text(name: &str, text: &str) -> Input {
+        Input::Memory {
+            name: name.to_owned(),
+            bytes: std::sync::Arc::from(text.as_bytes()),
+        }
+    }
+
     /// How the input is named in output: the path as given, or `<stdin>`.
     pub fn name(&self) -> String {
         match self {
             Input::Stdin => STDIN_NAME.to_owned(),
+            Input::Memory { name, .. } => name.clone(),
             Input::File(path) => path.display().to_string(),
             Input::ZipEntry { archive, entry } => format!("{}/{entry}", archive.display()),
         }
@@ -80,6 +102,7 @@ impl Input {
         match self {
             Input::Stdin | Input::ZipEntry { .. } => None,
             Input::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Input::Memory { bytes, .. } => Some(bytes.len() as u64),
         }
     }
 
@@ -95,6 +118,7 @@ impl Input {
             Input::Stdin => Box::new(io::stdin()),
             Input::File(path) => Box::new(File::open(path).map_err(|e| self.error(e))?),
             Input::ZipEntry { archive, entry } => Box::new(ZipMember::open(archive, entry)?),
+            Input::Memory { bytes, .. } => Box::new(io::Cursor::new(std::sync::Arc::clone(bytes))),
         })
     }
 
@@ -640,6 +664,7 @@ mod tests {
                 Input::File(p) => p.strip_prefix(dir.path()).unwrap().display().to_string(),
                 Input::Stdin => "-".to_owned(),
                 Input::ZipEntry { entry, .. } => entry.clone(),
+                Input::Memory { name, .. } => name.clone(),
             })
             .collect();
         assert_eq!(names, ["a.log", "b.log", "sub/c.log", "-"]);

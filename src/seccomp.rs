@@ -60,7 +60,7 @@ const NUMBER_LIMIT: u32 = 1024;
 const EPERM: u32 = 1;
 
 /// Which schema the profile is written in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ProfileFormat {
     /// Docker's seccomp profile: `defaultAction`, `defaultErrnoRet`, `archMap`, `syscalls`.
     #[default]
@@ -71,7 +71,7 @@ pub enum ProfileFormat {
 }
 
 /// What happens to a call that is not on the allow list (the profile's default action).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Action {
     /// The call fails with `EPERM` (`SCMP_ACT_ERRNO`, `defaultErrnoRet: 1`).
     #[default]
@@ -112,13 +112,27 @@ impl Action {
 }
 
 /// The architecture a profile is for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Arch {
     /// 64-bit x86, with the 32-bit x86 and x32 ABIs as sub-architectures.
     #[default]
-    #[value(name = "x86_64")]
     X86_64,
 }
+
+crate::choices!(ProfileFormat {
+    ProfileFormat::Docker => "docker", "Docker's seccomp profile (docker run --security-opt seccomp=FILE)";
+    ProfileFormat::Oci => "oci", "the OCI runtime spec's linux.seccomp object";
+});
+
+crate::choices!(Action {
+    Action::Errno => "errno", "the call fails with EPERM";
+    Action::Log => "log", "the call is allowed and logged by the kernel: log, don't block";
+    Action::Kill => "kill", "the process is killed";
+});
+
+crate::choices!(Arch {
+    Arch::X86_64 => "x86_64", "64-bit x86, with the x86 and x32 ABIs as sub-architectures";
+});
 
 impl Arch {
     /// The architecture of the machine honk runs on, if honk can build filters for it.

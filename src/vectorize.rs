@@ -40,15 +40,10 @@ pub enum Tokenizer {
     Sklearn,
 }
 
-impl Tokenizer {
-    /// The name used on the command line (`--tokenizer`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Tokenizer::Honk => "honk",
-            Tokenizer::Sklearn => "sklearn",
-        }
-    }
-}
+crate::choices!(Tokenizer {
+    Tokenizer::Honk => "honk", "honk's syscall- and log-aware tokens";
+    Tokenizer::Sklearn => "sklearn", "scikit-learn HashingVectorizer's default tokenization (bit-compatible vectors)";
+});
 
 /// A sparse vector: indices strictly increasing, `values[i]` belongs to `indices[i]`.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -31,8 +31,8 @@ use rayon::prelude::*;
 use crate::index::Index;
 use crate::parse::Format;
 use crate::pipeline::{self, Error};
+use crate::progress::Progress;
 use crate::read::{Input, Lines, ReadError};
-use crate::report::progress::Progress;
 use crate::vectorize::SparseVec;
 
 /// Events, interned: one id per distinct event string.
@@ -184,6 +184,17 @@ pub enum Unseen {
     /// Its distance, like any other item.
     Distance,
 }
+
+crate::choices!(Weight {
+    Weight::Binary => "binary", "1 for every n-gram present";
+    Weight::Counts => "counts", "how often each n-gram occurs";
+    Weight::TfIdf => "tf-idf", "counts times the n-gram's inverse document frequency among the baseline's items";
+});
+
+crate::choices!(Unseen {
+    Unseen::Alarm => "alarm", "an item with an event the baseline never had scores 1";
+    Unseen::Distance => "distance", "it scores its distance, like any item";
+});
 
 /// The n-grams of orders 1 to `n` of the items, numbered: each item as counts per n-gram id.
 struct Grams {

@@ -82,6 +82,26 @@ impl Format {
     }
 }
 
+impl crate::choice::Choice for Format {
+    const ALL: &'static [Format] = &Format::ALL;
+
+    fn name(self) -> &'static str {
+        Format::name(self)
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Format::Strace => "strace output (-f, -ff, -t/-tt/-ttt/-r, -T, -y all understood)",
+            Format::Sysdig => "sysdig text output (default, tty and -pc container shapes) and LID-DS recordings",
+            Format::SysdigJson => "sysdig JSON output (sysdig -j)",
+            Format::Gvisor => "gVisor's runsc --strace --debug log",
+            Format::Audit => "the Linux audit log",
+            Format::Numbers => "bare syscall numbers (ADFA-LD, UNM)",
+            Format::Text => "any line-oriented log",
+        }
+    }
+}
+
 /// One scored unit of a log: a line, or one event of a syscall trace.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {

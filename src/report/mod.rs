@@ -12,7 +12,6 @@ pub mod human;
 pub mod incident;
 pub mod json;
 pub mod page;
-pub mod progress;
 pub mod projection;
 pub mod sketch;
 

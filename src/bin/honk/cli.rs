@@ -2,20 +2,148 @@
 //! and shell completions are all generated from these definitions.
 //!
 //! Parsing ends in validated values (clap checks ranges and choices), so the
-//! commands never see a malformed option.
+//! commands never see a malformed option; each `*Args` turns into the
+//! library's settings for its command. The values of named choices (formats,
+//! tokenizers, seccomp actions) come from the library's [`Choice`] lists.
 
+use std::marker::PhantomData;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::parse::Format;
-use crate::vectorize::Tokenizer;
+use honk::choice::Choice;
+use honk::commands::{self, ModelChoices, Report, DEFAULT_THRESHOLD};
+use honk::eval::items::{Unseen, Weight};
+use honk::eval::{Items, Method};
+use honk::parse::Format;
+use honk::seccomp::{Action, Arch, ProfileFormat};
+use honk::vectorize::Tokenizer;
 
-/// Distance above which a record is reported, unless `--threshold` says otherwise.
-///
-/// Chosen from the scenario suite (`scenarios/`): see the README's "Choosing the
-/// threshold" for the measurement.
-pub const DEFAULT_THRESHOLD: f64 = 0.3;
+/// A flag's value parser for a library [`Choice`]: its names are the
+/// possible values, with their help, in `--help`, man pages and completions.
+/// With `auto`, the value `auto` is accepted too and means `None`.
+#[derive(Clone, Copy)]
+pub struct Choose<T> {
+    auto: Option<&'static str>,
+    of: PhantomData<fn() -> T>,
+}
+
+/// The value parser for a choice of `T`.
+pub fn choose<T: Choice + Send + Sync>() -> Choose<T> {
+    Choose {
+        auto: None,
+        of: PhantomData,
+    }
+}
+
+/// The value parser for a choice of `T` or `auto`, meaning `None`: `what`
+/// says what auto does.
+pub fn choose_or_auto<T: Choice + Send + Sync>(what: &'static str) -> Choose<T> {
+    Choose {
+        auto: Some(what),
+        of: PhantomData,
+    }
+}
+
+/// A value of `Choose<T>` with `auto`: `None` for auto.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Auto<T>(pub Option<T>);
+
+impl<T: Choice + Send + Sync> Choose<T> {
+    fn pick(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Option<T>, clap::Error> {
+        let text = value.to_string_lossy();
+        if self.auto.is_some() && text == "auto" {
+            return Ok(None);
+        }
+        match T::from_name(&text) {
+            Some(choice) => Ok(Some(choice)),
+            None => {
+                let mut err = clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd);
+                if let Some(arg) = arg {
+                    err.insert(
+                        clap::error::ContextKind::InvalidArg,
+                        clap::error::ContextValue::String(arg.to_string()),
+                    );
+                }
+                err.insert(
+                    clap::error::ContextKind::InvalidValue,
+                    clap::error::ContextValue::String(text.into_owned()),
+                );
+                let names = self
+                    .auto
+                    .map(|_| "auto")
+                    .into_iter()
+                    .chain(T::ALL.iter().map(|c| c.name()));
+                err.insert(
+                    clap::error::ContextKind::ValidValue,
+                    clap::error::ContextValue::Strings(names.map(str::to_owned).collect()),
+                );
+                Err(err)
+            }
+        }
+    }
+
+    fn values(&self) -> Vec<PossibleValue> {
+        let auto = self.auto.map(|what| PossibleValue::new("auto").help(what));
+        auto.into_iter()
+            .chain(T::ALL.iter().map(|c| PossibleValue::new(c.name()).help(c.help())))
+            .collect()
+    }
+}
+
+/// Plain choices.
+#[derive(Clone, Copy)]
+pub struct Plain<T>(Choose<T>);
+
+impl<T: Choice + Send + Sync> Choose<T> {
+    /// This parser, yielding `T` itself (no `auto`).
+    pub fn plain(self) -> Plain<T> {
+        Plain(self)
+    }
+}
+
+impl<T: Choice + Send + Sync> TypedValueParser for Plain<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        // Without `auto`, `pick` never returns `None`.
+        self.0
+            .pick(cmd, arg, value)?
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(self.0.values().into_iter()))
+    }
+}
+
+impl<T: Choice + Send + Sync> TypedValueParser for Choose<T> {
+    type Value = Auto<T>;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Auto<T>, clap::Error> {
+        self.pick(cmd, arg, value).map(Auto)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(self.values().into_iter()))
+    }
+}
 
 const AFTER_HELP: &str = "\
 Exit status: 0 if no record scored above the threshold, 1 if some did, 2 on trouble \
@@ -153,7 +281,7 @@ pub struct SeccompExec {
 }
 
 /// The name [`SeccompExec`] is invoked by, as honk's first argument.
-pub const SECCOMP_EXEC: &str = "__seccomp-exec";
+pub const SECCOMP_EXEC: &str = commands::SECCOMP_EXEC;
 
 #[derive(Debug, Subcommand)]
 pub enum Generate {
@@ -175,8 +303,8 @@ pub enum Generate {
 #[derive(Debug, Args, Clone)]
 pub struct InputArgs {
     /// Input format; `auto` detects it per file from its first lines.
-    #[arg(long, value_enum, default_value_t = FormatArg::Auto, value_name = "FORMAT")]
-    pub format: FormatArg,
+    #[arg(long, default_value = "auto", value_name = "FORMAT", value_parser = choose_or_auto::<Format>("detect per file"))]
+    pub format: Auto<Format>,
 }
 
 /// How a new model is built. Ignored when adding to an existing model, which
@@ -186,8 +314,8 @@ pub struct ModelArgs {
     /// How normalized lines are cut into hashed words: honk's own tokens (the
     /// default), or scikit-learn's HashingVectorizer defaults (lowercase, words of
     /// 2+ word characters), whose vectors are bit-compatible with scikit-learn's.
-    #[arg(long, value_enum, value_name = "TOKENIZER")]
-    pub tokenizer: Option<TokenizerArg>,
+    #[arg(long, value_name = "TOKENIZER", value_parser = choose::<Tokenizer>().plain())]
+    pub tokenizer: Option<Tokenizer>,
 
     /// Dimension of the hashed vectors [default: 1048576].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=(1 << 31)))]
@@ -298,11 +426,11 @@ pub struct TraceArgs {
     pub max_procs: Option<u64>,
 
     /// At most SIZE of memory (512M, 4G) [default: 4G with --sandbox or --gvisor, else none; 0: none].
-    #[arg(long, value_name = "SIZE", value_parser = crate::trace::parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = honk::trace::parse_size)]
     pub max_memory: Option<u64>,
 
     /// Kill the command after TIME (90, 90s, 10m, 1h) [default: 1h with --sandbox or --gvisor, else none; 0: none].
-    #[arg(long, value_name = "TIME", value_parser = crate::trace::parse_duration)]
+    #[arg(long, value_name = "TIME", value_parser = honk::trace::parse_duration)]
     pub timeout: Option<std::time::Duration>,
 
     /// With --learn: learn the run even if the command failed (a non-zero exit
@@ -329,17 +457,17 @@ pub struct SeccompArgs {
     pub output: Option<PathBuf>,
 
     /// The profile's schema: Docker's, or the OCI runtime spec's `linux.seccomp` object.
-    #[arg(long, value_enum, default_value_t = crate::seccomp::ProfileFormat::Docker, value_name = "FORMAT")]
-    pub format: crate::seccomp::ProfileFormat,
+    #[arg(long, default_value = "docker", value_name = "FORMAT", value_parser = choose::<ProfileFormat>().plain())]
+    pub format: ProfileFormat,
 
     /// What every other system call gets: `errno` (fails with EPERM), `log`
     /// (allowed and logged by the kernel: "log, don't block"), `kill` (the process is killed).
-    #[arg(long, value_enum, default_value_t = crate::seccomp::Action::Errno, value_name = "ACTION")]
-    pub action: crate::seccomp::Action,
+    #[arg(long, default_value = "errno", value_name = "ACTION", value_parser = choose::<Action>().plain())]
+    pub action: Action,
 
     /// The architecture the profile is for.
-    #[arg(long, value_enum, default_value_t = crate::seccomp::Arch::X86_64, value_name = "ARCH")]
-    pub arch: crate::seccomp::Arch,
+    #[arg(long, default_value = "x86_64", value_name = "ARCH", value_parser = choose::<Arch>().plain())]
+    pub arch: Arch,
 
     /// Also allow a base set: `default` adds the calls a container runtime
     /// (runc, crun) makes after loading the filter and those the dynamic loader
@@ -402,8 +530,8 @@ pub struct EvalArgs {
     /// What one item is: `files` (each input file is one trace, parsed in its
     /// format) or `lines` (each line is one session: its space-separated words,
     /// taken as they are, are its events).
-    #[arg(long, value_enum, default_value_t = ItemsArg::Files, value_name = "UNIT")]
-    pub items: ItemsArg,
+    #[arg(long, default_value = "files", value_name = "UNIT", value_parser = choose::<Items>().plain())]
+    pub items: Items,
 
     /// How items are compared. `events`: each record (and window, with
     /// --window) is scored as `honk score` would, and a trace's score sums them
@@ -416,8 +544,8 @@ pub struct EvalArgs {
     /// labels buy, not an anomaly detector. Default: bag, the best unsupervised
     /// method on ADFA-LD and HDFS (docs/evaluation.md); events with
     /// --line-labels and --lid-ds, which score single lines and events.
-    #[arg(long, value_enum, value_name = "METHOD")]
-    pub method: Option<EvalMethod>,
+    #[arg(long, value_name = "METHOD", value_parser = choose::<Method>().plain())]
+    pub method: Option<Method>,
 
     /// With bag and forest: n-grams of every order from 1 to N.
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=8))]
@@ -426,13 +554,13 @@ pub struct EvalArgs {
     /// With bag: how n-grams are weighted. `binary` (present or not), `counts`,
     /// or `tf-idf` (counts times the n-gram's inverse document frequency among
     /// the baseline's items).
-    #[arg(long, value_enum, default_value_t = WeightArg::Binary, value_name = "WEIGHT")]
-    pub weight: WeightArg,
+    #[arg(long, default_value = "binary", value_name = "WEIGHT", value_parser = choose::<Weight>().plain())]
+    pub weight: Weight,
 
     /// With bag: what an item with an event the baseline never had scores.
     /// `alarm`: 1, the highest score. `distance`: its distance, like any item.
-    #[arg(long, value_enum, default_value_t = UnseenArg::Alarm, value_name = "HOW")]
-    pub unseen: UnseenArg,
+    #[arg(long, default_value = "alarm", value_name = "HOW", value_parser = choose::<Unseen>().plain())]
+    pub unseen: Unseen,
 
     /// With forest: the number of cross-validation folds.
     #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=100))]
@@ -442,7 +570,7 @@ pub struct EvalArgs {
     /// mean-top-M (mean of the M highest, M ≤ 16) or fraction (share of records
     /// above --threshold).
     #[arg(long, default_value = "max", value_name = "HOW", value_parser = parse_aggregate)]
-    pub aggregate: crate::eval::Aggregate,
+    pub aggregate: honk::eval::Aggregate,
 
     /// Print one JSON object instead.
     #[arg(long)]
@@ -472,88 +600,6 @@ pub struct EvalArgs {
     pub k: u32,
 }
 
-impl EvalArgs {
-    /// The method in use: --method, or the default for the form of evaluation.
-    pub fn method(&self) -> EvalMethod {
-        match self.method {
-            Some(method) => method,
-            None if self.line_labels.is_some() || self.lid_ds.is_some() => EvalMethod::Events,
-            None => EvalMethod::Bag,
-        }
-    }
-}
-
-/// What `honk eval` compares.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum EvalMethod {
-    /// Records (and windows), summed up per trace.
-    Events,
-    /// Whole items, each a bag of its n-grams.
-    #[value(alias = "trace-bag")]
-    Bag,
-    /// Whole items, by the share of their windows the baseline never had.
-    Stide,
-    /// A supervised random forest, cross-validated on the test labels.
-    Forest,
-}
-
-impl EvalMethod {
-    /// The name used on the command line and in JSON output.
-    pub fn name(self) -> &'static str {
-        match self {
-            EvalMethod::Events => "events",
-            EvalMethod::Bag => "bag",
-            EvalMethod::Stide => "stide",
-            EvalMethod::Forest => "forest",
-        }
-    }
-}
-
-/// What one evaluation item is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ItemsArg {
-    /// Each file is one trace.
-    Files,
-    /// Each line is one session of space-separated events.
-    Lines,
-}
-
-/// `--weight`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum WeightArg {
-    Binary,
-    Counts,
-    TfIdf,
-}
-
-impl WeightArg {
-    pub fn weight(self) -> crate::eval::items::Weight {
-        use crate::eval::items::Weight;
-        match self {
-            WeightArg::Binary => Weight::Binary,
-            WeightArg::Counts => Weight::Counts,
-            WeightArg::TfIdf => Weight::TfIdf,
-        }
-    }
-}
-
-/// `--unseen`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum UnseenArg {
-    Alarm,
-    Distance,
-}
-
-impl UnseenArg {
-    pub fn unseen(self) -> crate::eval::items::Unseen {
-        use crate::eval::items::Unseen;
-        match self {
-            UnseenArg::Alarm => Unseen::Alarm,
-            UnseenArg::Distance => Unseen::Distance,
-        }
-    }
-}
-
 fn parse_split(s: &str) -> Result<f64, String> {
     let f: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
     if f > 0.0 && f < 1.0 {
@@ -563,16 +609,16 @@ fn parse_split(s: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_aggregate(s: &str) -> Result<crate::eval::Aggregate, String> {
-    use crate::eval::Aggregate;
+fn parse_aggregate(s: &str) -> Result<honk::eval::Aggregate, String> {
+    use honk::eval::Aggregate;
     match s {
         "max" => Ok(Aggregate::Max),
         "fraction" => Ok(Aggregate::Fraction),
         _ => match s.strip_prefix("mean-top-").map(str::parse::<usize>) {
-            Some(Ok(m)) if (1..=crate::report::PROFILED_SCORES).contains(&m) => Ok(Aggregate::MeanTop(m)),
+            Some(Ok(m)) if (1..=honk::report::PROFILED_SCORES).contains(&m) => Ok(Aggregate::MeanTop(m)),
             _ => Err(format!(
                 "`{s}` is not max, fraction or mean-top-M with M from 1 to {}",
-                crate::report::PROFILED_SCORES
+                honk::report::PROFILED_SCORES
             )),
         },
     }
@@ -692,64 +738,162 @@ fn parse_threshold(s: &str) -> Result<f64, String> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    /// Detect per file.
-    Auto,
-    /// strace output (-f, -ff, -t/-tt/-ttt/-r, -T, -y all understood).
-    Strace,
-    /// sysdig text output (default, tty and -pc container shapes) and LID-DS recordings.
-    Sysdig,
-    /// sysdig JSON output (sysdig -j).
-    SysdigJson,
-    /// gVisor's runsc --strace --debug log.
-    Gvisor,
-    /// The Linux audit log.
-    Audit,
-    /// Bare syscall numbers (ADFA-LD, UNM).
-    Numbers,
-    /// Any line-oriented log.
-    Text,
-}
-
-impl FormatArg {
-    /// The forced format, or `None` to detect.
-    pub fn forced(self) -> Option<Format> {
-        match self {
-            FormatArg::Auto => None,
-            FormatArg::Strace => Some(Format::Strace),
-            FormatArg::Sysdig => Some(Format::Sysdig),
-            FormatArg::SysdigJson => Some(Format::SysdigJson),
-            FormatArg::Gvisor => Some(Format::Gvisor),
-            FormatArg::Audit => Some(Format::Audit),
-            FormatArg::Numbers => Some(Format::Numbers),
-            FormatArg::Text => Some(Format::Text),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum TokenizerArg {
-    /// honk's syscall- and log-aware tokens.
-    Honk,
-    /// scikit-learn HashingVectorizer's default tokenization (bit-compatible vectors).
-    Sklearn,
-}
-
-impl From<TokenizerArg> for Tokenizer {
-    fn from(arg: TokenizerArg) -> Tokenizer {
-        match arg {
-            TokenizerArg::Honk => Tokenizer::Honk,
-            TokenizerArg::Sklearn => Tokenizer::Sklearn,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorArg {
     /// Colour when standard output is a terminal and NO_COLOR is not set.
     Auto,
     Always,
     Never,
+}
+
+/// The settings the flags describe: what the library's commands take.
+impl InputArgs {
+    /// The forced format, or `None` to detect.
+    pub fn forced(&self) -> Option<Format> {
+        self.format.0
+    }
+}
+
+impl ModelArgs {
+    /// The model settings asked for.
+    pub fn choices(&self) -> ModelChoices {
+        ModelChoices {
+            tokenizer: self.tokenizer,
+            features: self.features,
+            window: self.window,
+            window_args: self.window_args,
+        }
+    }
+}
+
+impl OutputArgs {
+    /// What is reported.
+    pub fn report(&self) -> Report {
+        let (before, after) = self.context();
+        Report {
+            threshold: self.threshold,
+            k: self.k as usize,
+            before,
+            after,
+            top: self.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            html: self.html.html.clone(),
+        }
+    }
+}
+
+impl LearnArgs {
+    /// `honk learn`'s settings.
+    pub fn settings(&self) -> commands::Learn {
+        commands::Learn {
+            output: self.output.clone(),
+            inputs: self.inputs.clone(),
+            format: self.input.forced(),
+            model: self.model.choices(),
+        }
+    }
+}
+
+impl ScoreArgs {
+    /// `honk score`'s settings.
+    pub fn settings(&self) -> commands::Score {
+        commands::Score {
+            model: self.model.clone(),
+            targets: self.targets.clone(),
+            format: self.input.forced(),
+            report: self.output.report(),
+        }
+    }
+}
+
+impl DiffArgs {
+    /// `honk diff`'s settings: the last path is the target.
+    pub fn settings(&self) -> commands::Diff {
+        let (target, baseline) = match self.paths.split_last() {
+            Some((target, baseline)) => (target.clone(), baseline.to_vec()),
+            None => (PathBuf::new(), Vec::new()),
+        };
+        commands::Diff {
+            baseline,
+            target,
+            format: self.input.forced(),
+            model: self.model.choices(),
+            report: self.output.report(),
+        }
+    }
+}
+
+impl TraceArgs {
+    /// `honk trace`'s settings.
+    pub fn settings(&self) -> commands::Trace {
+        use honk::trace::Isolation;
+        let then = match (&self.learn, &self.score) {
+            (Some(model), _) => commands::Then::Learn {
+                model: model.clone(),
+                failed_too: self.learn_failed,
+            },
+            (None, Some(model)) => commands::Then::Score {
+                model: model.clone(),
+                report: self.output_args.report(),
+            },
+            (None, None) => commands::Then::Keep,
+        };
+        commands::Trace {
+            command: self.command.clone(),
+            output: self.output.clone(),
+            then,
+            isolation: match (self.sandbox, self.gvisor) {
+                (true, _) => Isolation::Sandbox { network: self.net },
+                (_, true) => Isolation::Gvisor { network: self.net },
+                _ => Isolation::None,
+            },
+            seccomp: self.seccomp.clone(),
+            launcher: None,
+            max_procs: self.max_procs,
+            max_memory: self.max_memory,
+            timeout: self.timeout,
+        }
+    }
+}
+
+impl SeccompArgs {
+    /// `honk seccomp`'s settings.
+    pub fn settings(&self) -> commands::SeccompProfile {
+        commands::SeccompProfile {
+            model: self.model.clone(),
+            output: self.output.clone(),
+            options: honk::seccomp::ProfileOptions {
+                format: self.format,
+                action: self.action,
+                arch: self.arch,
+                base: self.base.is_some(),
+            },
+        }
+    }
+}
+
+impl EvalArgs {
+    /// `honk eval`'s settings.
+    pub fn settings(&self) -> honk::eval::Evaluate {
+        honk::eval::Evaluate {
+            baseline: self.baseline.clone(),
+            normal: self.normal.clone(),
+            attack: self.attack.clone(),
+            labelled: self.labelled.clone(),
+            line_labels: self.line_labels.clone(),
+            lid_ds: self.lid_ds.clone(),
+            split: self.split,
+            items: self.items,
+            method: self.method,
+            ngram: self.ngram as usize,
+            weight: self.weight,
+            unseen: self.unseen,
+            folds: self.folds as usize,
+            aggregate: self.aggregate,
+            format: self.input.forced(),
+            model: self.model.choices(),
+            threshold: self.threshold,
+            k: self.k as usize,
+        }
+    }
 }
 
 #[cfg(test)]
