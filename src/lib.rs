@@ -49,7 +49,7 @@
 //! assert_eq!(found.anomalies[0].line, 2);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-// MISSING_DOCS_TODO
+#![warn(missing_docs)]
 
 pub mod choice;
 pub mod commands;
