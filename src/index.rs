@@ -46,7 +46,9 @@ use crate::vectorize::{dot_sorted, SparseVec};
 /// to [`Index::new`]) and its cosine distance, in `[0, 1]`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Neighbour {
+    /// The neighbour's position in the vectors given to [`Index::new`].
     pub id: u32,
+    /// `1 − cosine`, clamped to `[0, 1]`: 0 for the same direction, 1 for nothing in common.
     pub distance: f64,
 }
 

@@ -29,10 +29,15 @@ const EXAMPLES: usize = 5;
 /// What one input holds.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Inspection {
+    /// The input's name: its path as given, or `<stdin>`.
     pub source: String,
+    /// The format it was read as, by name (`"strace"`, `"text"`, ...): forced, or detected.
     pub format: &'static str,
+    /// Lines read.
     pub lines: u64,
+    /// Records the parser made of them (a record may span lines, as a resumed call does).
     pub records: u64,
+    /// Lines longer than [`crate::read::MAX_LINE_BYTES`], cut there.
     pub truncated_lines: u64,
     /// Distinct process or thread ids (0 when the format has none).
     pub processes: usize,
@@ -47,35 +52,44 @@ pub struct Inspection {
 /// How often a system call occurs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Count {
+    /// The system call's name, or `--- signal` / `+++ exit`.
     pub name: String,
+    /// How many records are of it.
     pub count: u64,
 }
 
 /// A line the parser could not read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Example {
+    /// The 1-based number of the line where the record starts.
     pub line: u64,
+    /// The record's text as read (not yet escaped for the terminal).
     pub text: String,
 }
 
 /// What a model holds, for `honk inspect MODEL`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ModelInspection {
+    /// The model's name: its path as given.
     pub source: String,
     /// Always "honk model", so that JSON consumers tell it from a log's inspection.
     pub format: &'static str,
+    /// What the model holds.
     pub model: ModelView,
 }
 
 /// The parts of a model worth showing.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ModelView {
+    /// The model file format: [`FORMAT_VERSION`], the only one this honk loads.
     pub format_version: u16,
+    /// How its keys were made and how vectors are built from them.
     pub settings: Settings,
     /// The inputs it was learned from, in order.
     pub sources: Vec<Source>,
     /// Baseline records learned, and how many distinct ones.
     pub records: u64,
+    /// Distinct normalized keys among them: the model's entries.
     pub unique: u64,
     /// Records per system call (or audit or sysdig event) of the baseline.
     pub syscalls: BTreeMap<String, u64>,

@@ -195,33 +195,64 @@ pub enum ModelError {
     /// The operating system refused a read or write.
     #[error("cannot {action} {origin}")]
     Io {
+        /// Where the model is read from or written to.
         origin: Origin,
         /// What we were doing, as a verb phrase ("read", "write", ...).
         action: &'static str,
+        /// What the operating system (or the compressor) said.
         source: io::Error,
     },
     /// The data does not start with the model magic (or is empty).
     #[error("{origin} is not a honk model ({reason})")]
-    NotAModel { origin: Origin, reason: &'static str },
+    NotAModel {
+        /// Where the model is read from or written to.
+        origin: Origin,
+        /// Why, in a few words: "it is empty", "bad magic", "it is a directory", ...
+        reason: &'static str,
+    },
     /// The data ends before the header says it should.
     #[error("{origin} is truncated: {reason}")]
-    Truncated { origin: Origin, reason: String },
+    Truncated {
+        /// Where the model is read from or written to.
+        origin: Origin,
+        /// How many bytes the header or payload needs, and how many there are.
+        reason: String,
+    },
     /// The data is damaged: checksum mismatch, undecodable payload, trailing
     /// bytes, or a decoded model that is inconsistent.
     #[error("{origin} is corrupt: {reason}")]
-    Corrupt { origin: Origin, reason: String },
+    Corrupt {
+        /// Where the model is read from or written to.
+        origin: Origin,
+        /// What is wrong, with the values found.
+        reason: String,
+    },
     /// The data was written in a model format this honk does not know yet.
     #[error(
         "{origin} was written by a newer honk (model format {found}, \
          this honk reads up to {supported}); upgrade honk"
     )]
-    NewerVersion { origin: Origin, found: u16, supported: u16 },
+    NewerVersion {
+        /// Where the model is read from or written to.
+        origin: Origin,
+        /// The format version in its header.
+        found: u16,
+        /// The newest format this honk reads: [`FORMAT_VERSION`].
+        supported: u16,
+    },
     /// The file was written by an older honk in a format this one no longer reads.
     #[error(
         "{origin} is in model format {found}, which this honk no longer reads (it writes \
          format {supported}); learn the baseline again from its logs"
     )]
-    OlderVersion { origin: Origin, found: u16, supported: u16 },
+    OlderVersion {
+        /// Where the model is read from or written to.
+        origin: Origin,
+        /// The format version in its header.
+        found: u16,
+        /// The only format this honk reads and writes: [`FORMAT_VERSION`].
+        supported: u16,
+    },
     /// The model is too large for the file format's limits, so it is not
     /// written (the file could not be read back).
     #[error(
@@ -230,24 +261,45 @@ pub enum ModelError {
          learn fewer or shorter inputs (or no --window-args) into it, or split the baseline \
          into several models"
     )]
-    TooLarge { origin: Origin, size: u64, limit: u64 },
+    TooLarge {
+        /// Where the model is read from or written to.
+        origin: Origin,
+        /// Bytes of the uncompressed encoding, at least (counting stops past the limit).
+        size: u64,
+        /// The most uncompressed bytes allowed: [`MAX_DECODED_BYTES`], or less for a small compressed payload.
+        limit: u64,
+    },
     /// Two models cannot be merged because they were built differently.
     #[error("cannot merge models built with different settings: {reason}")]
-    Incompatible { reason: String },
+    Incompatible {
+        /// Which settings differ, with both values.
+        reason: String,
+    },
     /// The in-memory model is inconsistent, so it is not written or merged
     /// (writing it would produce a file that cannot be loaded).
     #[error("invalid model: {reason}")]
-    Invalid { reason: String },
+    Invalid {
+        /// What is inconsistent (or why it cannot be serialized).
+        reason: String,
+    },
     /// The model's keys were made by other normalization rules than this
     /// honk's, so they would not match the keys it makes now.
     #[error(
         "{origin} was learned with normalizer version {found}, this honk normalizes with \
          version {expected}; learn it again from its logs"
     )]
-    Outdated { origin: Origin, found: u32, expected: u32 },
+    Outdated {
+        /// Where the model is read from or written to.
+        origin: Origin,
+        /// The normalizer version the model was learned with.
+        found: u32,
+        /// This honk's normalizer version: [`crate::normalize::VERSION`].
+        expected: u32,
+    },
     /// Settings asked for while adding to a model disagree with how it was built.
     #[error("{origin} was built with {built}, not {asked}; {advice}")]
     Differs {
+        /// Where the model is read from or written to.
         origin: Origin,
         /// How the model was built, as flags (`--tokenizer honk`).
         built: String,

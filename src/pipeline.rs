@@ -39,10 +39,13 @@ const MAX_CACHED_KEYS: usize = 1 << 20;
 /// Why the pipeline stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// An input could not be found, opened or read.
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// A model could not be loaded, saved or merged.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// Handing a record or the summary to the report sink failed.
     #[error("cannot write output")]
     Output(#[source] std::io::Error),
 }
@@ -50,10 +53,15 @@ pub enum Error {
 /// What was read from one input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputStats {
+    /// The input's name in output (see [`Input::name`]).
     pub name: String,
+    /// The format it was parsed as: forced, or detected from its first lines.
     pub format: Format,
+    /// Lines read: the number of the last one.
     pub lines: u64,
+    /// Records the parser made of them (a record may span lines, and a line may make none).
     pub records: u64,
+    /// Lines longer than [`crate::read::MAX_LINE_BYTES`], cut there.
     pub truncated: u64,
 }
 
@@ -364,7 +372,11 @@ impl Baseline {
 /// The score of one distinct key.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Scored {
+    /// Mean cosine distance to the `k` nearest baseline entries, in `[0, 1]`: 1 when nothing in
+    /// the baseline shares a word with the key, 0 for an empty key.
     pub score: f64,
+    /// The nearest model entry's index in [`Model::entries`] (see [`Baseline::nearest`]); `None`
+    /// when the key is empty or nothing in the baseline shares a word with it.
     pub nearest: Option<u32>,
 }
 

@@ -35,16 +35,26 @@ pub enum ReadError {
     /// The path could not be opened or listed.
     #[error("cannot read {path}")]
     Open {
+        /// The path as given, or the input's name (see [`Input::name`]).
         path: String,
+        /// What the operating system said.
         #[source]
         source: io::Error,
     },
     /// A directory held no files at all.
     #[error("{path} is a directory with no files in it")]
-    EmptyDirectory { path: String },
+    EmptyDirectory {
+        /// The directory, as given.
+        path: String,
+    },
     /// A zip archive could not be read.
     #[error("cannot read the zip archive {path}: {reason}")]
-    Zip { path: String, reason: String },
+    Zip {
+        /// The archive's path.
+        path: String,
+        /// What the zip reader said, prefixed with the member's name when that member could not be opened.
+        reason: String,
+    },
 }
 
 /// Members of a zip archive that are not logs: LID-DS's metadata, resource

@@ -85,39 +85,62 @@ pub const STRACE_OPTIONS: &[&str] = &["-f", "-q", "-yy", "-ttt", "-s", "256"];
 /// Why a trace could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
+    /// `strace` is not in `PATH`.
     #[error("strace is not installed; install it with `apt-get install strace` (or your system's package manager)")]
     NoStrace,
+    /// `runsc` is not in `PATH` (for [`Isolation::Gvisor`]).
     #[error("runsc (gVisor) is not installed; install it with `apt-get install runsc`")]
     NoRunsc,
+    /// `bwrap` is not in `PATH` (for [`Isolation::Sandbox`]).
     #[error("bubblewrap is not installed; install it with `apt-get install bubblewrap`")]
     NoBwrap,
+    /// The command line is empty.
     #[error("no command to trace")]
     Empty,
+    /// The command, as given, is neither an existing path nor an executable file in `PATH`.
     #[error("cannot run `{0}`: no such command (not a file, nor found in PATH)")]
     NoCommand(String),
+    /// The command, as given, is a path to something that is not an executable file.
     #[error("cannot run `{0}`: it is not an executable file")]
     NotExecutable(String),
+    /// Starting or waiting for a program failed: what it was (`"strace"`, `"runsc"`, ...), and why.
     #[error("cannot run {0}")]
     Spawn(&'static str, #[source] io::Error),
+    /// The temporary file (or directory) that holds the trace while the run goes on could not be made.
     #[error("cannot hold the trace in a temporary file")]
     Scratch(#[source] io::Error),
+    /// The run ended without the command ever starting (its `execve` never succeeded); nothing is
+    /// written.
     #[error("no trace of `{command}` running ({status}): {why}")]
     NotStarted {
+        /// The command line, its arguments joined by spaces.
         command: String,
+        /// The exit status strace returned.
         status: ExitStatus,
+        /// What the trace says went wrong, or a guess when it says nothing.
         why: String,
     },
+    /// gVisor wrote no strace log, so there is no trace to keep.
     #[error(
         "runsc left no strace log for `{command}` (exit status {status}; its message, above, says \
          why; `runsc do` needs root)"
     )]
-    NoGvisorLog { command: String, status: ExitStatus },
+    NoGvisorLog {
+        /// The command line, its arguments joined by spaces.
+        command: String,
+        /// How `runsc do` exited.
+        status: ExitStatus,
+    },
+    /// The trace could not be written to its destination.
     #[error("cannot keep the trace in {path}")]
     Write {
+        /// Where the trace was to go, as given.
         path: String,
+        /// What the operating system said.
         #[source]
         source: io::Error,
     },
+    /// The trace could not be read back from its temporary file (or gVisor's log).
     #[error("cannot read the trace")]
     Read(#[source] io::Error),
 }
@@ -130,9 +153,16 @@ pub enum Isolation {
     None,
     /// bubblewrap's namespaces, a read-only host, scratch `/tmp`; the host's
     /// network only if `network`.
-    Sandbox { network: bool },
+    Sandbox {
+        /// Share the host's network; else the sandbox gets a network namespace of its own
+        /// (`--unshare-net`: loopback only).
+        network: bool,
+    },
     /// gVisor (`runsc do`); the host's network only if `network`.
-    Gvisor { network: bool },
+    Gvisor {
+        /// Share the host's network (`--network=host`); else `--network=none`.
+        network: bool,
+    },
 }
 
 /// Limits on a traced run; `None` is no limit.
@@ -165,6 +195,7 @@ pub struct Request<'a> {
     /// before it: its calls are cut from the trace, which starts at the
     /// command's own `execve`. Empty for none.
     pub launcher: &'a [OsString],
+    /// How the command is isolated from the host.
     pub isolation: Isolation,
     /// In the sandbox, host files the command needs to read (a seccomp profile,
     /// say) that would be hidden by the scratch `/tmp`; bound read-only at their
@@ -173,6 +204,7 @@ pub struct Request<'a> {
     /// Send the command's standard output to standard error, so that honk's own
     /// output (scores) is all that is on standard output.
     pub stdout_to_stderr: bool,
+    /// Limits on the run; [`Limits::default`] for none.
     pub limits: Limits,
 }
 

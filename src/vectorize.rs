@@ -48,7 +48,9 @@ crate::choices!(Tokenizer {
 /// A sparse vector: indices strictly increasing, `values[i]` belongs to `indices[i]`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SparseVec {
+    /// The columns stored (hash columns, for a [`Vectorizer`]'s vectors), strictly increasing.
     pub indices: Vec<u32>,
+    /// The value in each of those columns; a column not stored is 0.
     pub values: Vec<f64>,
 }
 

@@ -24,6 +24,7 @@ const MAX_THREADS: usize = 1 << 16;
 /// A complete window: its key and the events it spans.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Span {
+    /// The window's key: its consecutive pairs as `w__A__B`, space-separated, in order.
     pub key: String,
     /// The thread, when the format names one.
     pub thread: Option<u32>,

@@ -39,6 +39,7 @@ use std::path::{Path, PathBuf};
 pub struct WriteError {
     /// What failed, for messages: "create a temporary file to write", "write", "sync", "replace", ...
     pub action: &'static str,
+    /// What the operating system said.
     pub source: io::Error,
 }
 

@@ -20,7 +20,9 @@ pub const EMBEDDED_TARGET: &str = include_str!("target.strace");
 
 /// The two traces, and the directory holding them.
 pub struct Traces {
+    /// `baseline.strace`: the strace -f output of the normal run.
     pub baseline: PathBuf,
+    /// `target.strace`: the strace -f output of the compromised run, in the same directory.
     pub target: PathBuf,
     /// Whether they were traced just now (else they are the built-in ones).
     pub live: bool,

@@ -63,20 +63,37 @@ impl Default for ForestParams {
 /// Why out-of-fold scores cannot be computed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ForestError {
+    /// Fewer than 2 folds were asked for; the field is the number asked for.
     #[error("cross-validation needs at least 2 folds, not {0}")]
     TooFewFolds(usize),
+    /// One label has fewer items than there are folds, so some fold would lack it.
     #[error("there are {count} {class} items, fewer than the {folds} folds; every fold needs one of each label")]
     ClassTooSmall {
+        /// The short label: `"normal"` or `"attack"`.
         class: &'static str,
+        /// How many items have that label.
         count: usize,
+        /// How many folds were asked for.
         folds: usize,
     },
+    /// The feature vectors and the labels differ in number.
     #[error("there are {items} items but {labels} labels")]
-    LengthMismatch { items: usize, labels: usize },
+    LengthMismatch {
+        /// How many feature vectors were given.
+        items: usize,
+        /// How many labels were given.
+        labels: usize,
+    },
+    /// A feature value is NaN or infinite.
     #[error("item {item} has a feature value that is not a finite number")]
-    NotFinite { item: usize },
+    NotFinite {
+        /// The 0-based index of the first such item.
+        item: usize,
+    },
+    /// `ForestParams::trees` is 0.
     #[error("a forest needs at least one tree")]
     NoTrees,
+    /// There are more than `u32::MAX` items; the field is their number.
     #[error("there are {0} items, more than the 4,294,967,295 a forest can learn from")]
     TooManyItems(usize),
 }

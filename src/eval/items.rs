@@ -104,12 +104,27 @@ pub fn read_line_items(inputs: &[Input], vocabulary: &mut Vocabulary) -> Result<
 /// Why a labelled file cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LabelError {
+    /// The file could not be found, opened or read.
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// The text after a line's last comma is not a whole number (and the line is not the first).
     #[error("{path}:{line}: the label `{label}` is not a whole number (0 for normal, any other for an attack)")]
-    BadLabel { path: String, line: u64, label: String },
+    BadLabel {
+        /// The input's name (see [`Input::name`]).
+        path: String,
+        /// The line's number, from 1.
+        line: u64,
+        /// The label as found, trimmed and cut to its first 40 characters.
+        label: String,
+    },
+    /// A non-blank line has no comma.
     #[error("{path}:{line}: no label: a line should end with `,LABEL`")]
-    NoLabel { path: String, line: u64 },
+    NoLabel {
+        /// The input's name (see [`Input::name`]).
+        path: String,
+        /// The line's number, from 1.
+        line: u64,
+    },
 }
 
 /// The items of CSV files whose lines are `EVENTS,LABEL` (as HDFS session
@@ -265,9 +280,11 @@ fn document_frequencies(counts: &[Vec<(u32, u32)>]) -> HashMap<u32, u32> {
 pub struct BagParams {
     /// n-grams of orders 1 to `ngram`.
     pub ngram: usize,
+    /// How the n-grams of a bag are weighted before the vector is normalized.
     pub weight: Weight,
     /// Score by the mean distance to the `k` nearest baseline items.
     pub k: usize,
+    /// What an item with an event the baseline never had scores.
     pub unseen: Unseen,
 }
 

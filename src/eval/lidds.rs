@@ -48,50 +48,86 @@ pub enum LidDsError {
     /// A file or directory could not be opened or listed.
     #[error("cannot read {path}")]
     Open {
+        /// The path; for a zip member, `ARCHIVE/MEMBER`.
         path: String,
+        /// What the operating system (or the zip reader) said.
         #[source]
         source: io::Error,
     },
     /// The file is not a zip archive.
     #[error("{path} is not a zip archive, as a LID-DS recording is: {reason}")]
-    NotAZip { path: String, reason: String },
+    NotAZip {
+        /// The file's path.
+        path: String,
+        /// What the zip reader said.
+        reason: String,
+    },
     /// A member of a zip archive could not be read.
     #[error("cannot read {member} in the zip archive {path}: {reason}")]
     Zip {
+        /// The archive's path.
         path: String,
+        /// The member's name in the archive.
         member: String,
+        /// What the zip reader said.
         reason: String,
     },
     /// The recording holds no member (or file) with the given extension.
     #[error("{path} has no .{extension} file; a LID-DS recording holds NAME.sc, NAME.json, NAME.res and NAME.pcap")]
-    Missing { path: String, extension: &'static str },
+    Missing {
+        /// The zip archive or directory searched.
+        path: String,
+        /// The extension looked for, without the dot: `"sc"` or `"json"`.
+        extension: &'static str,
+    },
     /// A directory holds several candidate files and none is named after it.
     #[error(
         "{path} holds {count} .{extension} files and none is named after the directory; \
          give one recording (its zip, its directory or its NAME.json)"
     )]
     Ambiguous {
+        /// The directory.
         path: String,
+        /// How many files in it have the extension (2 or more).
         count: usize,
+        /// The extension looked for, without the dot: `"sc"` or `"json"`.
         extension: &'static str,
     },
     /// The metadata is larger than [`MAX_METADATA_BYTES`].
     #[error("the metadata {path} is larger than {limit} bytes; LID-DS metadata is a small JSON object")]
-    TooLarge { path: String, limit: u64 },
+    TooLarge {
+        /// The metadata file; for a zip member, `ARCHIVE/MEMBER`.
+        path: String,
+        /// The largest size accepted, in bytes: [`MAX_METADATA_BYTES`].
+        limit: u64,
+    },
     /// The metadata is not the JSON LID-DS writes.
     #[error("the metadata {path} is not LID-DS JSON: {reason}")]
-    BadJson { path: String, reason: String },
+    BadJson {
+        /// The metadata file; for a zip member, `ARCHIVE/MEMBER`.
+        path: String,
+        /// What is wrong: the JSON parser's message, or the field that is missing or of the wrong type.
+        reason: String,
+    },
     /// The metadata says an exploit ran but not when.
     #[error(
         "the metadata {path} says \"exploit\": true but gives no time.exploit[0].absolute (a Unix time in seconds)"
     )]
-    NoExploitTime { path: String },
+    NoExploitTime {
+        /// The metadata file; for a zip member, `ARCHIVE/MEMBER`.
+        path: String,
+    },
     /// The directory lacks some of a scenario's subfolders.
     #[error(
         "{path} is not a LID-DS scenario: it has no {missing} folder \
          (a scenario holds training/, validation/, test/normal/ and test/normal_and_attack/)"
     )]
-    NotAScenario { path: String, missing: String },
+    NotAScenario {
+        /// The directory given as the scenario.
+        path: String,
+        /// The missing subfolders, each with a trailing `/`, joined by " or ".
+        missing: String,
+    },
     /// Reading a recording's events failed.
     #[error(transparent)]
     Read(#[from] ReadError),

@@ -20,8 +20,10 @@ use serde::Serialize;
 /// Why a metric cannot be computed.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EvalError {
+    /// One label has no items: the field is the missing one, `"normal"` or `"attack"`.
     #[error("there are no {0} items to evaluate on; give at least one of each label")]
     EmptyClass(&'static str),
+    /// Some item's score is NaN.
     #[error("a score is not a number")]
     NotANumber,
 }
@@ -29,16 +31,22 @@ pub enum EvalError {
 /// One labelled score.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Labelled {
+    /// The item's score: higher is more unusual; it must not be NaN.
     pub score: f64,
+    /// Whether the item is known to be an attack (else it is known-normal).
     pub attack: bool,
 }
 
 /// Counts at one threshold.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Confusion {
+    /// Attack items scoring above the threshold (flagged, rightly).
     pub true_positives: u64,
+    /// Normal items scoring above the threshold (false alarms).
     pub false_positives: u64,
+    /// Normal items at or below the threshold (left alone, rightly).
     pub true_negatives: u64,
+    /// Attack items at or below the threshold (missed).
     pub false_negatives: u64,
 }
 
