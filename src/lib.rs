@@ -50,6 +50,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![warn(missing_docs)]
+// unsafe is only where honk talks to the kernel through libc (process groups,
+// signals, descriptor flags, the seccomp launcher) and in tests that need a
+// FIFO: each such place says `allow(unsafe_code)` and why it is sound.
+#![deny(unsafe_code)]
 
 pub mod choice;
 pub mod commands;
@@ -68,6 +72,7 @@ pub mod seccomp;
 pub mod template;
 #[cfg(test)]
 mod testing;
+#[allow(unsafe_code)] // fcntl, geteuid, kill and signal through libc.
 pub mod trace;
 pub mod vectorize;
 pub mod window;

@@ -936,6 +936,7 @@ fn describe_differences(ours: &Settings, theirs: &Settings) -> String {
 }
 
 #[cfg(test)]
+#[allow(unsafe_code)] // mkfifo, to test that a FIFO is refused.
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -676,6 +676,7 @@ pub fn pre_exec_hook(filter: Filter) -> impl FnMut() -> io::Result<()> + Send + 
 }
 
 #[cfg(test)]
+#[allow(unsafe_code)] // getpid, gettid, uname and pre_exec, to see a filter act on real calls.
 mod tests {
     use super::*;
 

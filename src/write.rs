@@ -377,6 +377,7 @@ fn sync_dir(dir: &Path) {
 }
 
 #[cfg(test)]
+#[allow(unsafe_code)] // mkfifo, to test writing to a FIFO.
 mod tests {
     use super::*;
 

@@ -59,6 +59,7 @@ pub fn seccomp_profile(settings: &SeccompProfile) -> Result<Profiled, Error> {
 
 /// Installs the filter of `profile` (a file from `honk seccomp`, Docker or OCI
 /// form) and becomes `command`. Returns only if that failed.
+#[allow(unsafe_code)] // pre_exec, with a hook that is safe between fork and exec.
 pub fn seccomp_exec(profile: &Path, command: &[OsString]) -> Error {
     use std::os::unix::process::CommandExt;
     let failed = |reason: String| Error::Refused(reason);

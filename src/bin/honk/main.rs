@@ -3,6 +3,8 @@
 //! diff's (0 nothing unusual, 1 anomalies, 2 trouble; `honk trace` passes the
 //! traced command's on, as strace does).
 
+#![forbid(unsafe_code)]
+
 mod bars;
 mod cli;
 mod print;
