@@ -23,6 +23,7 @@
 pub mod cli;
 pub mod demo;
 pub mod eval;
+pub mod formats;
 pub mod index;
 pub mod inspect;
 pub mod model;

@@ -16,15 +16,11 @@
 //! [`strace`] knows the system-call grammar; [`text`] handles any other log line.
 //! This module does not hash, weigh or compare anything.
 
-pub mod audit;
-pub mod gvisor;
 pub mod roots;
-pub mod strace;
-pub mod sysdig;
-pub mod text;
 
 use std::borrow::Cow;
 
+use crate::formats::{audit, gvisor, strace, sysdig, text};
 use crate::parse::{Dialect, Kind, Record};
 pub use roots::Roots;
 
@@ -55,10 +51,12 @@ pub fn normalize_in(record: &Record, roots: &Roots, key: &mut String) {
     let part = |range: &std::ops::Range<usize>| text.get(range.clone()).unwrap_or("");
     let mut out = Tokens::with_roots(key, roots);
     match &record.kind {
-        Kind::Text => text::normalize(text, &mut out),
-        Kind::Syscall { name, args, result } => strace::syscall(part(name), part(args), part(result), &mut out),
-        Kind::Signal { body } => strace::signal(part(body), &mut out),
-        Kind::Exit { body } => strace::exit(part(body), &mut out),
+        Kind::Text => text::normalize::normalize(text, &mut out),
+        Kind::Syscall { name, args, result } => {
+            strace::normalize::syscall(part(name), part(args), part(result), &mut out)
+        }
+        Kind::Signal { body } => strace::normalize::signal(part(body), &mut out),
+        Kind::Exit { body } => strace::normalize::exit(part(body), &mut out),
         Kind::Event {
             name,
             args,
@@ -67,9 +65,9 @@ pub fn normalize_in(record: &Record, roots: &Roots, key: &mut String) {
         } => {
             let (name, args, result) = (part(name), part(args), part(result));
             match dialect {
-                Dialect::Sysdig => sysdig::event(name, args, result, &mut out),
-                Dialect::Gvisor => gvisor::event(name, args, result, &mut out),
-                Dialect::Audit => audit::event(name, args, result, &mut out),
+                Dialect::Sysdig => sysdig::normalize::event(name, args, result, &mut out),
+                Dialect::Gvisor => gvisor::normalize::event(name, args, result, &mut out),
+                Dialect::Audit => audit::normalize::event(name, args, result, &mut out),
                 Dialect::Bare => out.push(name),
             }
         }

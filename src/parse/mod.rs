@@ -9,19 +9,15 @@
 //! Records leave a parser in the order of their first line, whatever order their
 //! pieces arrived in.
 
-pub mod audit;
-mod bytes;
-pub mod gvisor;
-mod holdback;
-pub mod numbers;
-pub mod strace;
+pub(crate) mod bytes;
+pub(crate) mod holdback;
 pub mod syscall_table;
-pub mod sysdig;
 #[cfg(test)]
 pub(crate) mod testing;
-pub mod text;
 
 use std::ops::Range;
+
+use crate::formats::{audit, gvisor, numbers, strace, sysdig, text};
 
 /// A log format honk knows how to parse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -71,12 +67,12 @@ impl Format {
     /// Whether one line has this format's shape (for detection).
     fn looks_like(self, line: &str) -> bool {
         match self {
-            Format::Strace => strace::looks_like_strace(line),
-            Format::Sysdig => sysdig::looks_like_sysdig(line),
-            Format::SysdigJson => sysdig::looks_like_sysdig_json(line),
-            Format::Gvisor => gvisor::looks_like_gvisor(line),
-            Format::Audit => audit::looks_like_audit(line),
-            Format::Numbers => numbers::looks_like_numbers(line),
+            Format::Strace => strace::parse::looks_like_strace(line),
+            Format::Sysdig => sysdig::parse::looks_like_sysdig(line),
+            Format::SysdigJson => sysdig::parse::looks_like_sysdig_json(line),
+            Format::Gvisor => gvisor::parse::looks_like_gvisor(line),
+            Format::Audit => audit::parse::looks_like_audit(line),
+            Format::Numbers => numbers::parse::looks_like_numbers(line),
             Format::Text => true,
         }
     }
@@ -186,12 +182,12 @@ pub fn detect<'a>(lines: impl IntoIterator<Item = &'a str>) -> Format {
 /// A fresh parser for `format`.
 pub fn parser(format: Format) -> Box<dyn Parser> {
     match format {
-        Format::Strace => Box::new(strace::StraceParser::default()),
-        Format::Sysdig => Box::new(sysdig::SysdigParser::default()),
-        Format::SysdigJson => Box::new(sysdig::SysdigJsonParser::default()),
-        Format::Gvisor => Box::new(gvisor::GvisorParser::default()),
-        Format::Audit => Box::new(audit::AuditParser::default()),
-        Format::Numbers => Box::new(numbers::NumbersParser::default()),
-        Format::Text => Box::new(text::TextParser),
+        Format::Strace => Box::new(strace::parse::StraceParser::default()),
+        Format::Sysdig => Box::new(sysdig::parse::SysdigParser::default()),
+        Format::SysdigJson => Box::new(sysdig::parse::SysdigJsonParser::default()),
+        Format::Gvisor => Box::new(gvisor::parse::GvisorParser::default()),
+        Format::Audit => Box::new(audit::parse::AuditParser::default()),
+        Format::Numbers => Box::new(numbers::parse::NumbersParser::default()),
+        Format::Text => Box::new(text::parse::TextParser),
     }
 }

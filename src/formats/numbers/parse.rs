@@ -38,8 +38,8 @@
 //! Lines may be any text. Only ASCII bytes are searched for, and the only text
 //! sliced is text this module wrote, so nothing panics on arbitrary input.
 
-use super::syscall_table::{self, Arch};
-use super::{Dialect, Kind, Parser, Record};
+use crate::parse::syscall_table::{self, Arch};
+use crate::parse::{Dialect, Kind, Parser, Record};
 
 /// Syscall numbers are small (i386 and x86_64 stay below 512), so a line of
 /// bigger numbers is some other list of integers. For detection only: the
@@ -605,7 +605,7 @@ mod tests {
 
     #[test]
     fn unm_fixture_gives_pids_and_names() {
-        let input = include_str!("../../tests/fixtures/numbers/unm-sample.txt");
+        let input = include_str!("../../../tests/fixtures/numbers/unm-sample.txt");
         assert_eq!(detect(input.lines()), Format::Numbers);
         let records = parse(input);
         check_wellformed(&records);

@@ -65,9 +65,9 @@ use std::ops::Range;
 use memchr::{memchr, memrchr};
 use serde_json::{Map, Value};
 
-use super::bytes::{digits_end, parse_u32, trim_end, word_end};
-use super::holdback::HoldBack;
-use super::{Dialect, Kind, Parser, Record};
+use crate::parse::bytes::{digits_end, parse_u32, trim_end, word_end};
+use crate::parse::holdback::HoldBack;
+use crate::parse::{Dialect, Kind, Parser, Record};
 
 /// What joins the enter and exit lines of a call in a record's text.
 pub const PAIR_SEPARATOR: &str = " ⏎ ";
@@ -802,10 +802,10 @@ mod tests {
         }
     }
 
-    const TTY: &str = include_str!("../../tests/fixtures/sysdig/tty.txt");
-    const CONTAINER: &str = include_str!("../../tests/fixtures/sysdig/container-pc.txt");
-    const LIDDS_2021: &str = include_str!("../../tests/fixtures/sysdig/lidds-2021.sc");
-    const LIDDS_2019: &str = include_str!("../../tests/fixtures/sysdig/lidds-2019.txt");
+    const TTY: &str = include_str!("../../../tests/fixtures/sysdig/tty.txt");
+    const CONTAINER: &str = include_str!("../../../tests/fixtures/sysdig/container-pc.txt");
+    const LIDDS_2021: &str = include_str!("../../../tests/fixtures/sysdig/lidds-2021.sc");
+    const LIDDS_2019: &str = include_str!("../../../tests/fixtures/sysdig/lidds-2019.txt");
 
     #[test]
     fn real_text_capture() {

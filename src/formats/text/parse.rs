@@ -1,6 +1,6 @@
 //! Plain text logs: every non-blank line is one record, with no structure.
 
-use super::{Kind, Parser, Record};
+use crate::parse::{Kind, Parser, Record};
 
 /// Parser for any line-oriented log.
 #[derive(Debug, Default)]

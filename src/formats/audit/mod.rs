@@ -1,0 +1,4 @@
+//! The audit format.
+
+pub mod normalize;
+pub mod parse;

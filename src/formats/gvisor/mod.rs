@@ -1,0 +1,4 @@
+//! The gvisor format.
+
+pub mod normalize;
+pub mod parse;

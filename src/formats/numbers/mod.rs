@@ -1,0 +1,3 @@
+//! The numbers format.
+
+pub mod parse;

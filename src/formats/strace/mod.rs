@@ -1,0 +1,4 @@
+//! The strace format.
+
+pub mod normalize;
+pub mod parse;

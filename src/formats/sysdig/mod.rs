@@ -1,0 +1,4 @@
+//! The sysdig format.
+
+pub mod normalize;
+pub mod parse;

@@ -1,0 +1,4 @@
+//! The text format.
+
+pub mod normalize;
+pub mod parse;
