@@ -20,8 +20,8 @@ pub mod roots;
 
 use std::borrow::Cow;
 
-use crate::formats::{audit, gvisor, strace, sysdig, text};
-use crate::parse::{Dialect, Kind, Record};
+use crate::formats::{strace, text};
+use crate::parse::{Kind, Record};
 pub use roots::Roots;
 
 /// Version of the normalization rules; a model records the version that made its keys.
@@ -62,15 +62,7 @@ pub fn normalize_in(record: &Record, roots: &Roots, key: &mut String) {
             args,
             result,
             dialect,
-        } => {
-            let (name, args, result) = (part(name), part(args), part(result));
-            match dialect {
-                Dialect::Sysdig => sysdig::normalize::event(name, args, result, &mut out),
-                Dialect::Gvisor => gvisor::normalize::event(name, args, result, &mut out),
-                Dialect::Audit => audit::normalize::event(name, args, result, &mut out),
-                Dialect::Bare => out.push(name),
-            }
-        }
+        } => (dialect.normalize)(part(name), part(args), part(result), &mut out),
     }
 }
 

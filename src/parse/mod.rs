@@ -17,66 +17,9 @@ pub(crate) mod testing;
 
 use std::ops::Range;
 
-use crate::formats::{audit, gvisor, numbers, strace, sysdig, text};
-
-/// A log format honk knows how to parse.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Format {
-    /// strace output, any of its common shapes (`-f`, `-ff`, `-t`/`-tt`/`-ttt`/`-r`, `-T`, `-y`).
-    Strace,
-    /// sysdig's default text output (also its tty and `-pc` container variants) and
-    /// the LID-DS recordings, which are sysdig text.
-    Sysdig,
-    /// sysdig's JSON output (`sysdig -j`), one object per line.
-    SysdigJson,
-    /// gVisor's `runsc --strace --debug` log.
-    Gvisor,
-    /// The Linux audit log (`type=SYSCALL` records and the records of the same event).
-    Audit,
-    /// Bare system-call numbers (ADFA-LD traces; `pid number` lines as in the UNM data).
-    Numbers,
-    /// Any other line-oriented log.
-    Text,
-}
-
-impl Format {
-    /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 7] = [
-        Format::Strace,
-        Format::SysdigJson,
-        Format::Sysdig,
-        Format::Gvisor,
-        Format::Audit,
-        Format::Numbers,
-        Format::Text,
-    ];
-
-    /// The name used on the command line and in JSON output.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Strace => "strace",
-            Format::Sysdig => "sysdig",
-            Format::SysdigJson => "sysdig-json",
-            Format::Gvisor => "gvisor",
-            Format::Audit => "audit",
-            Format::Numbers => "numbers",
-            Format::Text => "text",
-        }
-    }
-
-    /// Whether one line has this format's shape (for detection).
-    fn looks_like(self, line: &str) -> bool {
-        match self {
-            Format::Strace => strace::parse::looks_like_strace(line),
-            Format::Sysdig => sysdig::parse::looks_like_sysdig(line),
-            Format::SysdigJson => sysdig::parse::looks_like_sysdig_json(line),
-            Format::Gvisor => gvisor::parse::looks_like_gvisor(line),
-            Format::Audit => audit::parse::looks_like_audit(line),
-            Format::Numbers => numbers::parse::looks_like_numbers(line),
-            Format::Text => true,
-        }
-    }
-}
+pub use crate::formats::Format;
+use crate::formats::{self, text};
+use crate::normalize::Tokens;
 
 /// One scored unit of a log: a line, or one event of a syscall trace.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,27 +71,51 @@ pub enum Kind {
     /// A system call from a source other than strace, whose arguments are written
     /// in that source's own way (`dialect`).
     Event {
-        /// The syscall name, e.g. `openat` (for [`Dialect::Bare`], the whole record).
+        /// The syscall name, e.g. `openat` (for a number trace's, the whole record).
         name: Range<usize>,
         /// The arguments, in the dialect's grammar; may be empty.
         args: Range<usize>,
         /// The return value and error, where the source gives them apart from the arguments; may be empty.
         result: Range<usize>,
+        /// How the parts are written: the normalizer that reads them.
         dialect: Dialect,
     },
 }
 
-/// How the arguments of a [`Kind::Event`] are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Dialect {
-    /// sysdig and LID-DS: `key=value` pairs, `fd=3(<f>/etc/passwd)`, `res=-2(ENOENT)`.
-    Sysdig,
-    /// gVisor's strace: strace-like, with unquoted path annotations.
-    Gvisor,
-    /// The audit log: `key=value` fields of the joined records of one event.
-    Audit,
-    /// A bare syscall name with nothing else (from a number trace).
-    Bare,
+/// How the parts of a [`Kind::Event`] are written, and so how they are read.
+///
+/// A format whose records are events declares its dialect in its folder
+/// (`formats::<name>::DIALECT`) and its parser stamps it on each record; the
+/// normalizer finds the function that reads the record here. Formats that
+/// write events the same way share one (sysdig's text and JSON output). Two
+/// dialects are equal when their names are.
+#[derive(Clone, Copy)]
+pub struct Dialect {
+    /// A name for debugging output, unique among dialects (usually the format's).
+    pub name: &'static str,
+    /// Appends the tokens of an event to a key, given the texts of its `name`,
+    /// `args` and `result` ranges.
+    pub normalize: fn(name: &str, args: &str, result: &str, out: &mut Tokens),
+}
+
+impl PartialEq for Dialect {
+    fn eq(&self, other: &Dialect) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Dialect {}
+
+impl std::hash::Hash for Dialect {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl std::fmt::Debug for Dialect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
 }
 
 /// A line-by-line parser for one input. Feed it every line in order, then call `finish`.
@@ -163,7 +130,7 @@ pub trait Parser: Send {
 pub const DETECT_LINES: usize = 64;
 
 /// Guess the format of an input from its first lines: the first format (in
-/// [`Format::ALL`] order) that most non-blank lines look like, else plain text.
+/// [`formats::ALL`] order) that most non-blank lines look like, else plain text.
 pub fn detect<'a>(lines: impl IntoIterator<Item = &'a str>) -> Format {
     let sample: Vec<&str> = lines
         .into_iter()
@@ -171,23 +138,16 @@ pub fn detect<'a>(lines: impl IntoIterator<Item = &'a str>) -> Format {
         .take(DETECT_LINES)
         .collect();
     if sample.is_empty() {
-        return Format::Text;
+        return text::FORMAT;
     }
-    Format::ALL
-        .into_iter()
+    formats::ALL
+        .iter()
+        .copied()
         .find(|format| sample.iter().filter(|l| format.looks_like(l)).count() * 2 > sample.len())
-        .unwrap_or(Format::Text)
+        .unwrap_or(text::FORMAT)
 }
 
 /// A fresh parser for `format`.
 pub fn parser(format: Format) -> Box<dyn Parser> {
-    match format {
-        Format::Strace => Box::new(strace::parse::StraceParser::default()),
-        Format::Sysdig => Box::new(sysdig::parse::SysdigParser::default()),
-        Format::SysdigJson => Box::new(sysdig::parse::SysdigJsonParser::default()),
-        Format::Gvisor => Box::new(gvisor::parse::GvisorParser::default()),
-        Format::Audit => Box::new(audit::parse::AuditParser::default()),
-        Format::Numbers => Box::new(numbers::parse::NumbersParser::default()),
-        Format::Text => Box::new(text::parse::TextParser),
-    }
+    format.parser()
 }

@@ -5,7 +5,7 @@
 //! stamp, `msg=audit(EPOCH.MILLIS:SERIAL)`: a `SYSCALL` record, then `CWD`,
 //! `PATH` (one per file), `EXECVE`, `SOCKADDR`, `PROCTITLE` and so on. The
 //! records of one event are joined into one [`Kind::Event`] record
-//! ([`Dialect::Audit`]):
+//! ([`DIALECT`](super::DIALECT)):
 //!
 //! - `line` is the line of the `SYSCALL` record, or of the event's first record
 //!   when it has none;
@@ -43,8 +43,9 @@ use std::ops::Range;
 
 use memchr::memchr;
 
+use super::DIALECT;
 use crate::parse::syscall_table::{self, Arch};
-use crate::parse::{Dialect, Kind, Parser, Record};
+use crate::parse::{Kind, Parser, Record};
 
 /// Lines after an event's last record before the event is taken as complete.
 pub const LOOKAHEAD: u64 = 32;
@@ -347,7 +348,7 @@ fn build(open: Open) -> Record {
             name,
             args,
             result,
-            dialect: Dialect::Audit,
+            dialect: DIALECT,
         },
     }
 }
@@ -605,8 +606,8 @@ mod tests {
                 name,
                 args,
                 result,
-                dialect: Dialect::Audit,
-            } => (&r.text[name.clone()], &r.text[args.clone()], &r.text[result.clone()]),
+                dialect,
+            } if *dialect == DIALECT => (&r.text[name.clone()], &r.text[args.clone()], &r.text[result.clone()]),
             other => panic!("line {}: not an audit event: {other:?} in {:?}", r.line, r.text),
         }
     }

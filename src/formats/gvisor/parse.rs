@@ -12,7 +12,7 @@
 //! ```
 //!
 //! The two lines of one call are joined into one [`Kind::Event`] record
-//! ([`Dialect::Gvisor`]) that keeps the line number of the enter line. Its text is
+//! ([`DIALECT`](super::DIALECT)) that keeps the line number of the enter line. Its text is
 //! the exit line, which is the more complete one — except that gVisor prints a
 //! written buffer only on entry (the exit line shows `...`) and an empty buffer
 //! on exit when nothing was read; such arguments are taken from the enter line,
@@ -44,9 +44,10 @@ use std::ops::Range;
 
 use memchr::memmem;
 
+use super::DIALECT;
 use crate::parse::bytes::{digits_end, parse_u32, word_end};
 use crate::parse::holdback::HoldBack;
-use crate::parse::{Dialect, Kind, Parser, Record};
+use crate::parse::{Kind, Parser, Record};
 
 /// Records held back behind a call waiting for its exit line before the
 /// oldest such call is given up on, so a lost exit cannot grow memory without bound.
@@ -146,7 +147,7 @@ impl Parser for GvisorParser {
             name: call.name.clone(),
             args: call.args.clone(),
             result: call.result.clone(),
-            dialect: Dialect::Gvisor,
+            dialect: DIALECT,
         };
         let record = text_record(line_no, line, call.tid, kind);
         let record = Record { process, ..record };
@@ -229,7 +230,7 @@ fn joined(exit_line: &str, call: &Call, enter_args: &str) -> (String, Kind) {
         name: call.name.clone(),
         args,
         result,
-        dialect: Dialect::Gvisor,
+        dialect: DIALECT,
     };
     match merged {
         Some(merged) if merged != exit_args => {
@@ -514,8 +515,8 @@ mod tests {
                 name,
                 args,
                 result,
-                dialect: Dialect::Gvisor,
-            } => (&r.text[name.clone()], &r.text[args.clone()], &r.text[result.clone()]),
+                dialect,
+            } if *dialect == DIALECT => (&r.text[name.clone()], &r.text[args.clone()], &r.text[result.clone()]),
             other => panic!("line {}: not a gVisor event: {other:?} in {:?}", r.line, r.text),
         }
     }

@@ -2,6 +2,11 @@
 
 use crate::parse::{Kind, Parser, Record};
 
+/// Whether a line could be a text log's: any line can, so detection tries text last.
+pub fn looks_like(_line: &str) -> bool {
+    true
+}
+
 /// Parser for any line-oriented log.
 #[derive(Debug, Default)]
 pub struct TextParser;
