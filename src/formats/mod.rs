@@ -62,11 +62,13 @@ use crate::parse::{Dialect, Kind};
 /// Every format honk reads, in the order detection tries them: an input is the
 /// first format that most of its first lines look like, so a format comes
 /// before any looser one its lines could be mistaken for; text, which every
-/// line looks like, comes last.
+/// line looks like, comes last. This is also the order `--help` lists them in.
 pub const ALL: &[Format] = &[
     strace::FORMAT,
-    sysdig::JSON,
+    // No line looks like both (a text event starts with a digit, a JSON one
+    // with `{`), so these two can come in either order.
     sysdig::TEXT,
+    sysdig::JSON,
     gvisor::FORMAT,
     audit::FORMAT,
     numbers::FORMAT,
