@@ -13,8 +13,16 @@
 //!   addresses and ports, and short words, which earlier tools dropped (`sh`,
 //!   `-c`, `id`).
 //!
-//! [`strace`] knows the system-call grammar; [`text`] handles any other log line.
-//! This module does not hash, weigh or compare anything.
+//! This module is what all normalizers share: the key being built ([`Tokens`],
+//! with its budget), which words are kept ([`keep_word`]), path masking
+//! ([`mask_path`]), the run's places ([`roots`]) and the version of the rules
+//! ([`VERSION`]; a change to any format's keys bumps it). The normalizers live
+//! with their formats under [`crate::formats`]; [`normalize_in`] picks one per
+//! record, in one place: text's for [`Kind::Text`], strace's for
+//! [`Kind::Syscall`], [`Kind::Signal`] and [`Kind::Exit`] (strace's grammar,
+//! whichever parser found it), and for a [`Kind::Event`] the normalizer its
+//! [`Dialect`](crate::parse::Dialect) carries. This module does not hash,
+//! weigh or compare anything.
 
 pub mod roots;
 

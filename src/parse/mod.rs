@@ -8,6 +8,14 @@
 //!
 //! Records leave a parser in the order of their first line, whatever order their
 //! pieces arrived in.
+//!
+//! This module is what all parsers share: the record model ([`Record`],
+//! [`Kind`], [`Dialect`]), the [`Parser`] trait, format detection ([`detect`],
+//! which tries the formats of [`crate::formats::ALL`] in order), and helpers
+//! for parsers (holding records back until a call's other half arrives, byte
+//! scanning, the [`syscall_table`]s). Each format's own parser, and the test
+//! of whether a line looks like that format, live in its folder under
+//! [`crate::formats`]; this module names no format but text, the fallback.
 
 pub(crate) mod bytes;
 pub(crate) mod holdback;

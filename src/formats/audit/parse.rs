@@ -5,7 +5,7 @@
 //! stamp, `msg=audit(EPOCH.MILLIS:SERIAL)`: a `SYSCALL` record, then `CWD`,
 //! `PATH` (one per file), `EXECVE`, `SOCKADDR`, `PROCTITLE` and so on. The
 //! records of one event are joined into one [`Kind::Event`] record
-//! ([`DIALECT`](super::DIALECT)):
+//! ([`DIALECT`]):
 //!
 //! - `line` is the line of the `SYSCALL` record, or of the event's first record
 //!   when it has none;

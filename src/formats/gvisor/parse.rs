@@ -12,7 +12,7 @@
 //! ```
 //!
 //! The two lines of one call are joined into one [`Kind::Event`] record
-//! ([`DIALECT`](super::DIALECT)) that keeps the line number of the enter line. Its text is
+//! ([`DIALECT`]) that keeps the line number of the enter line. Its text is
 //! the exit line, which is the more complete one — except that gVisor prints a
 //! written buffer only on entry (the exit line shows `...`) and an empty buffer
 //! on exit when nothing was read; such arguments are taken from the enter line,

@@ -13,7 +13,7 @@
 //! rather than line by line, keeps a wrapped sequence whose line happens to hold
 //! two numbers from being read as a pid and a call.
 //!
-//! Each system call becomes one [`Kind::Event`] record with [`DIALECT`](super::DIALECT),
+//! Each system call becomes one [`Kind::Event`] record with [`DIALECT`],
 //! whose text is readable rather than the raw number: `open (5)` for a sequence,
 //! `1234 open (5)` for a pair (the pid first, as strace `-f` writes it), and
 //! `syscall_400` (or `1234 syscall_400`) for a number the table does not know.

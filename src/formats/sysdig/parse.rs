@@ -4,7 +4,7 @@
 //! arguments known on entry, and an exit event (`<`) with the return value and
 //! the arguments the kernel filled in (for `open`, the path and flags only come
 //! on exit). This module joins the two events of a call, per thread, into one
-//! [`Kind::Event`] record of [`DIALECT`](super::DIALECT).
+//! [`Kind::Event`] record of [`DIALECT`].
 //!
 //! Line shapes understood (one event per line):
 //!
