@@ -25,7 +25,7 @@ pub const DIALECT: Dialect = Dialect {
 /// The Linux audit log.
 pub const FORMAT: Format = Format {
     name: "audit",
-    help: "The Linux audit log",
+    help: "the Linux audit log",
     looks_like: parse::looks_like_audit,
     new_parser,
 };

@@ -24,7 +24,7 @@ pub const DIALECT: Dialect = Dialect {
 /// Bare system-call numbers.
 pub const FORMAT: Format = Format {
     name: "numbers",
-    help: "Bare syscall numbers (ADFA-LD, UNM)",
+    help: "bare syscall numbers (ADFA-LD, UNM)",
     looks_like: parse::looks_like_numbers,
     new_parser,
 };

@@ -21,7 +21,7 @@ use crate::parse::Parser;
 /// Any line-oriented log.
 pub const FORMAT: Format = Format {
     name: "text",
-    help: "Any line-oriented log",
+    help: "any line-oriented log",
     looks_like: parse::looks_like,
     new_parser,
 };
