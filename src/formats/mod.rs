@@ -21,7 +21,8 @@
 //!
 //! # Adding a format
 //!
-//! 1. Make a folder `src/formats/<name>/` (copy `text/` to start):
+//! 1. Make a folder `src/formats/<name>/` (`numbers/` is the smallest to copy
+//!    for a format with its own dialect, `text/` for one without):
 //!    - `parse.rs`: a [`Parser`] (one per input, fed every line in order) and a
 //!      `looks_like(line) -> bool` for detection, strict enough that ordinary
 //!      text logs and the other formats' lines rarely match. A record with no
@@ -42,6 +43,9 @@
 //!
 //! That is all: `--format <name>`, its `--help` line, detection, `honk
 //! inspect`'s format name and the normalizer all follow from the one entry.
+//! A new format leaves the keys of the others as they were, so
+//! [`crate::normalize::VERSION`] stays; changing an existing normalizer's keys
+//! bumps it.
 
 pub mod audit;
 pub mod gvisor;
