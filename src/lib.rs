@@ -10,6 +10,9 @@
 //! - [`read`]: open inputs (files, directories, stdin, `.gz`, `.zst`, zip) and yield capped, lossily decoded lines.
 //! - [`parse`]: detect the format and turn lines into records (one per line or per system call).
 //! - [`normalize`]: keep the words that carry meaning, drop those that vary at random.
+//! - [`formats`]: what is particular to each input format (strace, sysdig, gVisor, the audit log,
+//!   syscall numbers, text), one folder each with its parser and normalizer, all registered in one
+//!   list ([`formats::ALL`]); [`parse`] and [`normalize`] hold what the formats share.
 //! - [`vectorize`]: hash the words into sparse L2-normalized vectors (the hashing trick).
 //! - [`window`]: windows of a thread's consecutive events, scored besides single events.
 //! - [`template`]: words that vary between known-good runs, replaced by `<*>` in keys.
@@ -59,6 +62,7 @@ pub mod choice;
 pub mod commands;
 pub mod demo;
 pub mod eval;
+pub mod formats;
 pub mod index;
 pub mod inspect;
 pub mod model;

@@ -141,7 +141,7 @@ impl Windower {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::strace::StraceParser;
+    use crate::formats::strace::parse::StraceParser;
     use crate::parse::testing::parse_all;
 
     fn spans(trace: &str, window: Window) -> Vec<Span> {

@@ -13,19 +13,23 @@
 //!   addresses and ports, and short words, which earlier tools dropped (`sh`,
 //!   `-c`, `id`).
 //!
-//! [`strace`] knows the system-call grammar; [`text`] handles any other log line.
-//! This module does not hash, weigh or compare anything.
+//! This module is what all normalizers share: the key being built ([`Tokens`],
+//! with its budget), which words are kept ([`keep_word`]), path masking
+//! ([`mask_path`]), the run's places ([`roots`]) and the version of the rules
+//! ([`VERSION`]; a change to any format's keys bumps it). The normalizers live
+//! with their formats under [`crate::formats`]; [`normalize_in`] picks one per
+//! record, in one place: text's for [`Kind::Text`], strace's for
+//! [`Kind::Syscall`], [`Kind::Signal`] and [`Kind::Exit`] (strace's grammar,
+//! whichever parser found it), and for a [`Kind::Event`] the normalizer its
+//! [`Dialect`](crate::parse::Dialect) carries. This module does not hash,
+//! weigh or compare anything.
 
-pub mod audit;
-pub mod gvisor;
 pub mod roots;
-pub mod strace;
-pub mod sysdig;
-pub mod text;
 
 use std::borrow::Cow;
 
-use crate::parse::{Dialect, Kind, Record};
+use crate::formats::{strace, text};
+use crate::parse::{Kind, Record};
 pub use roots::Roots;
 
 /// Version of the normalization rules; a model records the version that made its keys.
@@ -55,24 +59,18 @@ pub fn normalize_in(record: &Record, roots: &Roots, key: &mut String) {
     let part = |range: &std::ops::Range<usize>| text.get(range.clone()).unwrap_or("");
     let mut out = Tokens::with_roots(key, roots);
     match &record.kind {
-        Kind::Text => text::normalize(text, &mut out),
-        Kind::Syscall { name, args, result } => strace::syscall(part(name), part(args), part(result), &mut out),
-        Kind::Signal { body } => strace::signal(part(body), &mut out),
-        Kind::Exit { body } => strace::exit(part(body), &mut out),
+        Kind::Text => text::normalize::normalize(text, &mut out),
+        Kind::Syscall { name, args, result } => {
+            strace::normalize::syscall(part(name), part(args), part(result), &mut out)
+        }
+        Kind::Signal { body } => strace::normalize::signal(part(body), &mut out),
+        Kind::Exit { body } => strace::normalize::exit(part(body), &mut out),
         Kind::Event {
             name,
             args,
             result,
             dialect,
-        } => {
-            let (name, args, result) = (part(name), part(args), part(result));
-            match dialect {
-                Dialect::Sysdig => sysdig::event(name, args, result, &mut out),
-                Dialect::Gvisor => gvisor::event(name, args, result, &mut out),
-                Dialect::Audit => audit::event(name, args, result, &mut out),
-                Dialect::Bare => out.push(name),
-            }
-        }
+        } => (dialect.normalize)(part(name), part(args), part(result), &mut out),
     }
 }
 

@@ -5,7 +5,7 @@
 //! in-range positions.
 
 /// End of the run of ASCII digits starting at `i`, not past `end`.
-pub(super) fn digits_end(b: &[u8], mut i: usize, end: usize) -> usize {
+pub(crate) fn digits_end(b: &[u8], mut i: usize, end: usize) -> usize {
     while i < end && b[i].is_ascii_digit() {
         i += 1;
     }
@@ -13,7 +13,7 @@ pub(super) fn digits_end(b: &[u8], mut i: usize, end: usize) -> usize {
 }
 
 /// End of the run of `[A-Za-z0-9_]` starting at `i`, not past `end`.
-pub(super) fn word_end(b: &[u8], mut i: usize, end: usize) -> usize {
+pub(crate) fn word_end(b: &[u8], mut i: usize, end: usize) -> usize {
     while i < end && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
         i += 1;
     }
@@ -21,7 +21,7 @@ pub(super) fn word_end(b: &[u8], mut i: usize, end: usize) -> usize {
 }
 
 /// `end` moved back over ASCII whitespace, not below `start`.
-pub(super) fn trim_end(b: &[u8], start: usize, mut end: usize) -> usize {
+pub(crate) fn trim_end(b: &[u8], start: usize, mut end: usize) -> usize {
     while end > start && b[end - 1].is_ascii_whitespace() {
         end -= 1;
     }
@@ -29,7 +29,7 @@ pub(super) fn trim_end(b: &[u8], start: usize, mut end: usize) -> usize {
 }
 
 /// A decimal `u32` written with digits only (no sign, no spaces), or `None`.
-pub(super) fn parse_u32(digits: &[u8]) -> Option<u32> {
+pub(crate) fn parse_u32(digits: &[u8]) -> Option<u32> {
     if digits.is_empty() || digits.len() > 10 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }

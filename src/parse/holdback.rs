@@ -25,13 +25,13 @@ use std::hash::Hash;
 use super::Record;
 
 /// Text held by default at most, in bytes, whatever the number of records.
-pub(super) const MAX_HELD_BYTES: usize = 8 << 20;
+pub(crate) const MAX_HELD_BYTES: usize = 8 << 20;
 
 /// Records in line order, some waiting under a key `K` with payload `W`; at most
 /// `MAX` records and `MAX_BYTES` bytes of their text are held (see the module
 /// documentation).
 #[derive(Debug)]
-pub(super) struct HoldBack<K, W, const MAX: usize, const MAX_BYTES: usize = MAX_HELD_BYTES> {
+pub(crate) struct HoldBack<K, W, const MAX: usize, const MAX_BYTES: usize = MAX_HELD_BYTES> {
     /// Records not yet released, in line order. The front, when there is one,
     /// is always a record still waiting.
     held: VecDeque<Held<K, W>>,
@@ -64,18 +64,18 @@ impl<K, W, const MAX: usize, const MAX_BYTES: usize> Default for HoldBack<K, W, 
 impl<K: Hash + Eq + Clone, W, const MAX: usize, const MAX_BYTES: usize> HoldBack<K, W, MAX, MAX_BYTES> {
     /// Records held back now.
     #[cfg(test)]
-    pub(super) fn held_len(&self) -> usize {
+    pub(crate) fn held_len(&self) -> usize {
         self.held.len()
     }
 
     /// Whether no record waits under any key.
     #[cfg(test)]
-    pub(super) fn nothing_waits(&self) -> bool {
+    pub(crate) fn nothing_waits(&self) -> bool {
         self.pending.is_empty()
     }
 
     /// Release `record` now if nothing older is waiting, else queue it behind.
-    pub(super) fn push(&mut self, record: Record, out: &mut Vec<Record>) {
+    pub(crate) fn push(&mut self, record: Record, out: &mut Vec<Record>) {
         if self.held.is_empty() {
             out.push(record);
         } else {
@@ -87,7 +87,7 @@ impl<K: Hash + Eq + Clone, W, const MAX: usize, const MAX_BYTES: usize> HoldBack
 
     /// Queue `record` to wait under `key` with `waiting`, what finishing it needs.
     /// A record already waiting under `key` is released first, as it is.
-    pub(super) fn push_waiting(&mut self, key: K, record: Record, waiting: W, out: &mut Vec<Record>) {
+    pub(crate) fn push_waiting(&mut self, key: K, record: Record, waiting: W, out: &mut Vec<Record>) {
         self.release(&key, out);
         let seq = self.base + self.held.len() as u64;
         self.pending.insert(key.clone(), seq);
@@ -100,7 +100,7 @@ impl<K: Hash + Eq + Clone, W, const MAX: usize, const MAX_BYTES: usize> HoldBack
     }
 
     /// The record waiting under `key`, and its payload.
-    pub(super) fn waiting(&self, key: &K) -> Option<(&Record, &W)> {
+    pub(crate) fn waiting(&self, key: &K) -> Option<(&Record, &W)> {
         let held = self.index(key).and_then(|i| self.held.get(i))?;
         let (_, waiting) = held.waiting.as_ref()?;
         Some((&held.record, waiting))
@@ -109,7 +109,7 @@ impl<K: Hash + Eq + Clone, W, const MAX: usize, const MAX_BYTES: usize> HoldBack
     /// Finish the record waiting under `key`: `finish` gets the record and its
     /// payload; then the wait ends and what can go is released. Returns false,
     /// without calling `finish`, when nothing waits under `key`.
-    pub(super) fn complete(&mut self, key: &K, out: &mut Vec<Record>, finish: impl FnOnce(&mut Record, W)) -> bool {
+    pub(crate) fn complete(&mut self, key: &K, out: &mut Vec<Record>, finish: impl FnOnce(&mut Record, W)) -> bool {
         let Some(held) = self.index(key).and_then(|i| self.held.get_mut(i)) else {
             return false;
         };
@@ -127,7 +127,7 @@ impl<K: Hash + Eq + Clone, W, const MAX: usize, const MAX_BYTES: usize> HoldBack
 
     /// Stop waiting under `key`: its record is released as it is (once nothing
     /// older waits). Nothing happens when nothing waits under `key`.
-    pub(super) fn release(&mut self, key: &K, out: &mut Vec<Record>) {
+    pub(crate) fn release(&mut self, key: &K, out: &mut Vec<Record>) {
         if let Some(seq) = self.pending.remove(key) {
             let idx = seq.checked_sub(self.base).and_then(|i| usize::try_from(i).ok());
             if let Some(held) = idx.and_then(|i| self.held.get_mut(i)) {
@@ -138,7 +138,7 @@ impl<K: Hash + Eq + Clone, W, const MAX: usize, const MAX_BYTES: usize> HoldBack
     }
 
     /// End of input: stop every wait and release everything, in order.
-    pub(super) fn finish(&mut self, out: &mut Vec<Record>) {
+    pub(crate) fn finish(&mut self, out: &mut Vec<Record>) {
         self.pending.clear();
         for held in &mut self.held {
             held.waiting = None;

@@ -8,99 +8,26 @@
 //!
 //! Records leave a parser in the order of their first line, whatever order their
 //! pieces arrived in.
+//!
+//! This module is what all parsers share: the record model ([`Record`],
+//! [`Kind`], [`Dialect`]), the [`Parser`] trait, format detection ([`detect`],
+//! which tries the formats of [`crate::formats::ALL`] in order), and helpers
+//! for parsers (holding records back until a call's other half arrives, byte
+//! scanning, the [`syscall_table`]s). Each format's own parser, and the test
+//! of whether a line looks like that format, live in its folder under
+//! [`crate::formats`]; this module names no format but text, the fallback.
 
-pub mod audit;
-mod bytes;
-pub mod gvisor;
-mod holdback;
-pub mod numbers;
-pub mod strace;
+pub(crate) mod bytes;
+pub(crate) mod holdback;
 pub mod syscall_table;
-pub mod sysdig;
 #[cfg(test)]
 pub(crate) mod testing;
-pub mod text;
 
 use std::ops::Range;
 
-/// A log format honk knows how to parse.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Format {
-    /// strace output, any of its common shapes (`-f`, `-ff`, `-t`/`-tt`/`-ttt`/`-r`, `-T`, `-y`).
-    Strace,
-    /// sysdig's default text output (also its tty and `-pc` container variants) and
-    /// the LID-DS recordings, which are sysdig text.
-    Sysdig,
-    /// sysdig's JSON output (`sysdig -j`), one object per line.
-    SysdigJson,
-    /// gVisor's `runsc --strace --debug` log.
-    Gvisor,
-    /// The Linux audit log (`type=SYSCALL` records and the records of the same event).
-    Audit,
-    /// Bare system-call numbers (ADFA-LD traces; `pid number` lines as in the UNM data).
-    Numbers,
-    /// Any other line-oriented log.
-    Text,
-}
-
-impl Format {
-    /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 7] = [
-        Format::Strace,
-        Format::SysdigJson,
-        Format::Sysdig,
-        Format::Gvisor,
-        Format::Audit,
-        Format::Numbers,
-        Format::Text,
-    ];
-
-    /// The name used on the command line and in JSON output.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Strace => "strace",
-            Format::Sysdig => "sysdig",
-            Format::SysdigJson => "sysdig-json",
-            Format::Gvisor => "gvisor",
-            Format::Audit => "audit",
-            Format::Numbers => "numbers",
-            Format::Text => "text",
-        }
-    }
-
-    /// Whether one line has this format's shape (for detection).
-    fn looks_like(self, line: &str) -> bool {
-        match self {
-            Format::Strace => strace::looks_like_strace(line),
-            Format::Sysdig => sysdig::looks_like_sysdig(line),
-            Format::SysdigJson => sysdig::looks_like_sysdig_json(line),
-            Format::Gvisor => gvisor::looks_like_gvisor(line),
-            Format::Audit => audit::looks_like_audit(line),
-            Format::Numbers => numbers::looks_like_numbers(line),
-            Format::Text => true,
-        }
-    }
-}
-
-impl crate::choice::Choice for Format {
-    const ALL: &'static [Format] = &Format::ALL;
-
-    fn name(self) -> &'static str {
-        Format::name(self)
-    }
-
-    fn help(self) -> &'static str {
-        match self {
-            Format::Strace => "strace output (-f, -ff, -t/-tt/-ttt/-r, -T, -y all understood)",
-            Format::Sysdig => "sysdig text output (default, tty and -pc container shapes) and LID-DS recordings",
-            Format::SysdigJson => "sysdig JSON output (sysdig -j)",
-            Format::Gvisor => "gVisor's runsc --strace --debug log",
-            Format::Audit => "the Linux audit log",
-            Format::Numbers => "bare syscall numbers (ADFA-LD, UNM)",
-            Format::Text => "any line-oriented log",
-        }
-    }
-}
+pub use crate::formats::Format;
+use crate::formats::{self, text};
+use crate::normalize::Tokens;
 
 /// One scored unit of a log: a line, or one event of a syscall trace.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,27 +79,51 @@ pub enum Kind {
     /// A system call from a source other than strace, whose arguments are written
     /// in that source's own way (`dialect`).
     Event {
-        /// The syscall name, e.g. `openat` (for [`Dialect::Bare`], the whole record).
+        /// The syscall name, e.g. `openat` (for a number trace's, the whole record).
         name: Range<usize>,
         /// The arguments, in the dialect's grammar; may be empty.
         args: Range<usize>,
         /// The return value and error, where the source gives them apart from the arguments; may be empty.
         result: Range<usize>,
+        /// How the parts are written: the normalizer that reads them.
         dialect: Dialect,
     },
 }
 
-/// How the arguments of a [`Kind::Event`] are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Dialect {
-    /// sysdig and LID-DS: `key=value` pairs, `fd=3(<f>/etc/passwd)`, `res=-2(ENOENT)`.
-    Sysdig,
-    /// gVisor's strace: strace-like, with unquoted path annotations.
-    Gvisor,
-    /// The audit log: `key=value` fields of the joined records of one event.
-    Audit,
-    /// A bare syscall name with nothing else (from a number trace).
-    Bare,
+/// How the parts of a [`Kind::Event`] are written, and so how they are read.
+///
+/// A format whose records are events declares its dialect in its folder
+/// (`formats::<name>::DIALECT`) and its parser stamps it on each record; the
+/// normalizer finds the function that reads the record here. Formats that
+/// write events the same way share one (sysdig's text and JSON output). Two
+/// dialects are equal when their names are.
+#[derive(Clone, Copy)]
+pub struct Dialect {
+    /// A name for debugging output, unique among dialects (usually the format's).
+    pub name: &'static str,
+    /// Appends the tokens of an event to a key, given the texts of its `name`,
+    /// `args` and `result` ranges.
+    pub normalize: fn(name: &str, args: &str, result: &str, out: &mut Tokens),
+}
+
+impl PartialEq for Dialect {
+    fn eq(&self, other: &Dialect) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Dialect {}
+
+impl std::hash::Hash for Dialect {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl std::fmt::Debug for Dialect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
 }
 
 /// A line-by-line parser for one input. Feed it every line in order, then call `finish`.
@@ -187,7 +138,7 @@ pub trait Parser: Send {
 pub const DETECT_LINES: usize = 64;
 
 /// Guess the format of an input from its first lines: the first format (in
-/// [`Format::ALL`] order) that most non-blank lines look like, else plain text.
+/// [`formats::ALL`] order) that most non-blank lines look like, else plain text.
 pub fn detect<'a>(lines: impl IntoIterator<Item = &'a str>) -> Format {
     let sample: Vec<&str> = lines
         .into_iter()
@@ -195,23 +146,16 @@ pub fn detect<'a>(lines: impl IntoIterator<Item = &'a str>) -> Format {
         .take(DETECT_LINES)
         .collect();
     if sample.is_empty() {
-        return Format::Text;
+        return text::FORMAT;
     }
-    Format::ALL
-        .into_iter()
+    formats::ALL
+        .iter()
+        .copied()
         .find(|format| sample.iter().filter(|l| format.looks_like(l)).count() * 2 > sample.len())
-        .unwrap_or(Format::Text)
+        .unwrap_or(text::FORMAT)
 }
 
 /// A fresh parser for `format`.
 pub fn parser(format: Format) -> Box<dyn Parser> {
-    match format {
-        Format::Strace => Box::new(strace::StraceParser::default()),
-        Format::Sysdig => Box::new(sysdig::SysdigParser::default()),
-        Format::SysdigJson => Box::new(sysdig::SysdigJsonParser::default()),
-        Format::Gvisor => Box::new(gvisor::GvisorParser::default()),
-        Format::Audit => Box::new(audit::AuditParser::default()),
-        Format::Numbers => Box::new(numbers::NumbersParser::default()),
-        Format::Text => Box::new(text::TextParser),
-    }
+    format.parser()
 }

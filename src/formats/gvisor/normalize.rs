@@ -21,13 +21,13 @@
 //! program was started rather than what it did). Unlike default strace, the
 //! path behind an fd is kept, as strace's `-y` would.
 //!
-//! [`errno_name`] is shared with [`super::audit`].
+//! [`errno_name`] is shared with [`crate::formats::audit`].
 
 use std::borrow::Cow;
 
-use super::strace::{push_argument, push_path, push_program};
-use super::{keep_word, looks_like_path, push_words, Tokens};
-use crate::parse::gvisor::{skip_go_string, split_top_level};
+use super::parse::{skip_go_string, split_top_level};
+use crate::formats::strace::normalize::{push_argument, push_path, push_program};
+use crate::normalize::{keep_word, looks_like_path, push_words, Tokens};
 
 /// Words kept from the start of a data buffer (`read`, `write`, ...).
 const BUFFER_WORDS: usize = 3;
@@ -605,7 +605,7 @@ fn unescape(raw: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::strace;
+    use crate::formats::strace::normalize as strace;
 
     fn key(name: &str, args: &str, result: &str) -> String {
         let mut key = String::new();

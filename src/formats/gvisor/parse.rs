@@ -12,7 +12,7 @@
 //! ```
 //!
 //! The two lines of one call are joined into one [`Kind::Event`] record
-//! ([`Dialect::Gvisor`]) that keeps the line number of the enter line. Its text is
+//! ([`DIALECT`]) that keeps the line number of the enter line. Its text is
 //! the exit line, which is the more complete one — except that gVisor prints a
 //! written buffer only on entry (the exit line shows `...`) and an empty buffer
 //! on exit when nothing was read; such arguments are taken from the enter line,
@@ -37,16 +37,17 @@
 //! It does not read runsc's JSON log format (`--debug-log-format=json`), the
 //! `--strace-event` channel, or gVisor's signal and task-exit debug lines
 //! (skipped, like all non-strace lines). Argument text is not interpreted here;
-//! see [`crate::normalize::gvisor`]. Every delimiter searched for is ASCII, so
+//! see [`super::normalize`]. Every delimiter searched for is ASCII, so
 //! each range is on a char boundary; nothing panics on malformed input.
 
 use std::ops::Range;
 
 use memchr::memmem;
 
-use super::bytes::{digits_end, parse_u32, word_end};
-use super::holdback::HoldBack;
-use super::{Dialect, Kind, Parser, Record};
+use super::DIALECT;
+use crate::parse::bytes::{digits_end, parse_u32, word_end};
+use crate::parse::holdback::HoldBack;
+use crate::parse::{Kind, Parser, Record};
 
 /// Records held back behind a call waiting for its exit line before the
 /// oldest such call is given up on, so a lost exit cannot grow memory without bound.
@@ -146,7 +147,7 @@ impl Parser for GvisorParser {
             name: call.name.clone(),
             args: call.args.clone(),
             result: call.result.clone(),
-            dialect: Dialect::Gvisor,
+            dialect: DIALECT,
         };
         let record = text_record(line_no, line, call.tid, kind);
         let record = Record { process, ..record };
@@ -229,7 +230,7 @@ fn joined(exit_line: &str, call: &Call, enter_args: &str) -> (String, Kind) {
         name: call.name.clone(),
         args,
         result,
-        dialect: Dialect::Gvisor,
+        dialect: DIALECT,
     };
     match merged {
         Some(merged) if merged != exit_args => {
@@ -502,7 +503,7 @@ mod tests {
     use crate::parse::testing::{assert_well_formed as check_wellformed, parse_all};
     use proptest::prelude::*;
 
-    const BOOT: &str = include_str!("../../tests/fixtures/gvisor/runsc-do.boot.log");
+    const BOOT: &str = include_str!("../../../tests/fixtures/gvisor/runsc-do.boot.log");
 
     fn parse(input: &str) -> Vec<Record> {
         parse_all(GvisorParser::default(), input)
@@ -514,8 +515,8 @@ mod tests {
                 name,
                 args,
                 result,
-                dialect: Dialect::Gvisor,
-            } => (&r.text[name.clone()], &r.text[args.clone()], &r.text[result.clone()]),
+                dialect,
+            } if *dialect == DIALECT => (&r.text[name.clone()], &r.text[args.clone()], &r.text[result.clone()]),
             other => panic!("line {}: not a gVisor event: {other:?} in {:?}", r.line, r.text),
         }
     }
@@ -670,13 +671,13 @@ mod tests {
 
     #[test]
     fn fixture_is_detected_and_lines_are_recognized() {
-        assert_eq!(super::super::detect(BOOT.lines()), super::super::Format::Gvisor);
+        assert_eq!(crate::parse::detect(BOOT.lines()), crate::parse::Format::Gvisor);
         for line in BOOT.lines().filter(|l| l.contains(" strace.go:")) {
             assert!(looks_like_gvisor(line), "{line}");
         }
         // The runsc head alone (banner, spec dump, seccomp) is also claimed.
         let head: Vec<&str> = BOOT.lines().take(64).collect();
-        assert_eq!(super::super::detect(head), super::super::Format::Gvisor);
+        assert_eq!(crate::parse::detect(head), crate::parse::Format::Gvisor);
     }
 
     #[test]
@@ -695,7 +696,7 @@ mod tests {
             assert!(!looks_like_gvisor(line), "{line}");
         }
         let kubelet = "I0102 15:04:05.123456    1234 server.go:123] Started kubelet\n".repeat(10);
-        assert_ne!(super::super::detect(kubelet.lines()), super::super::Format::Gvisor);
+        assert_ne!(crate::parse::detect(kubelet.lines()), crate::parse::Format::Gvisor);
     }
 
     #[test]
@@ -907,7 +908,7 @@ I0101 00:00:00.000004       7 strace.go:570] [   1:   1] sh E write(0x1 host:[1]
                 dir.path().display()
             );
         };
-        assert_eq!(super::super::detect(log.lines()), super::super::Format::Gvisor);
+        assert_eq!(crate::parse::detect(log.lines()), crate::parse::Format::Gvisor);
         let records = parse(&log);
         check_wellformed(&records);
         let open = records

@@ -4,7 +4,7 @@
 //! flags=4097(O_RDONLY|O_CLOEXEC) mode=0` becomes `open /etc/passwd /etc/passwd
 //! etc passwd O_RDONLY O_CLOEXEC`: the event type, then for each `key=value`
 //! parameter of the enter and the exit event (the record's args and result,
-//! see [`crate::parse::sysdig`]):
+//! see [`super::parse`]):
 //!
 //! - a file descriptor's decoration: a file or directory path (`fd=3(<f>/etc/passwd)`),
 //!   a socket's protocol (`TCP`, `UDPv6`, `ipv4` when not connected yet) with its
@@ -40,8 +40,8 @@
 //! dots that end an option or start an option or path (`-6.http://x.org.` is
 //! `-6` and `http://x.org`).
 
-use super::strace::{push_argument, push_path};
-use super::{looks_like_path, mask_path, push_words, Tokens};
+use crate::formats::strace::normalize::{push_argument, push_path};
+use crate::normalize::{looks_like_path, mask_path, push_words, Tokens};
 
 /// Words kept from the start of a data buffer.
 const BUFFER_WORDS: usize = 3;

@@ -9,9 +9,9 @@
 //! a data buffer for `read`/`write`-like calls.
 //!
 //! The grammar is strace's; the record's parts were already found by
-//! [`crate::parse::strace`]. This module only scans the argument text.
+//! [`super::parse`]. This module only scans the argument text.
 
-use super::{keep_word, looks_like_path, mask_path, push_words, Tokens};
+use crate::normalize::{keep_word, looks_like_path, mask_path, push_words, Tokens};
 
 /// Words kept from the start of a data buffer (`read`, `write`, `sendto`, ...).
 const BUFFER_WORDS: usize = 3;
@@ -533,7 +533,7 @@ pub fn push_path(path: &str, out: &mut Tokens) {
 
 /// The program an `execve` runs: its path alone, weighted like a path's whole
 /// token; its directories say little (most programs live in `/usr/bin`).
-pub(super) fn push_program(path: &str, out: &mut Tokens) {
+pub(crate) fn push_program(path: &str, out: &mut Tokens) {
     let whole = mask_path(&out.rebase(path));
     out.push(&whole);
     out.push(&whole);
@@ -582,7 +582,7 @@ fn looks_encoded(text: &str) -> bool {
 }
 
 /// One `execve` argument: a path, an option, or words (a `sh -c` script).
-pub(super) fn push_argument(arg: &str, out: &mut Tokens) {
+pub(crate) fn push_argument(arg: &str, out: &mut Tokens) {
     for piece in arg.split_whitespace() {
         if out.full() {
             return;

@@ -4,7 +4,7 @@
 //! arguments known on entry, and an exit event (`<`) with the return value and
 //! the arguments the kernel filled in (for `open`, the path and flags only come
 //! on exit). This module joins the two events of a call, per thread, into one
-//! [`Kind::Event`] record of [`Dialect::Sysdig`].
+//! [`Kind::Event`] record of [`DIALECT`].
 //!
 //! Line shapes understood (one event per line):
 //!
@@ -65,9 +65,10 @@ use std::ops::Range;
 use memchr::{memchr, memrchr};
 use serde_json::{Map, Value};
 
-use super::bytes::{digits_end, parse_u32, trim_end, word_end};
-use super::holdback::HoldBack;
-use super::{Dialect, Kind, Parser, Record};
+use super::DIALECT;
+use crate::parse::bytes::{digits_end, parse_u32, trim_end, word_end};
+use crate::parse::holdback::HoldBack;
+use crate::parse::{Kind, Parser, Record};
 
 /// What joins the enter and exit lines of a call in a record's text.
 pub const PAIR_SEPARATOR: &str = " ⏎ ";
@@ -666,7 +667,7 @@ impl Pairer {
                 name,
                 args,
                 result,
-                dialect: Dialect::Sysdig,
+                dialect: DIALECT,
             };
             if record.process.is_none() {
                 record.process = exit.process;
@@ -697,7 +698,7 @@ fn single(event: Event) -> Record {
             name: event.name,
             args,
             result,
-            dialect: Dialect::Sysdig,
+            dialect: DIALECT,
         },
     }
 }
@@ -726,8 +727,8 @@ mod tests {
                 name,
                 args,
                 result,
-                dialect: Dialect::Sysdig,
-            } => (&r.text[name.clone()], &r.text[args.clone()], &r.text[result.clone()]),
+                dialect,
+            } if *dialect == DIALECT => (&r.text[name.clone()], &r.text[args.clone()], &r.text[result.clone()]),
             other => panic!("line {}: not a sysdig event: {other:?} in {:?}", r.line, r.text),
         }
     }
@@ -802,10 +803,10 @@ mod tests {
         }
     }
 
-    const TTY: &str = include_str!("../../tests/fixtures/sysdig/tty.txt");
-    const CONTAINER: &str = include_str!("../../tests/fixtures/sysdig/container-pc.txt");
-    const LIDDS_2021: &str = include_str!("../../tests/fixtures/sysdig/lidds-2021.sc");
-    const LIDDS_2019: &str = include_str!("../../tests/fixtures/sysdig/lidds-2019.txt");
+    const TTY: &str = include_str!("../../../tests/fixtures/sysdig/tty.txt");
+    const CONTAINER: &str = include_str!("../../../tests/fixtures/sysdig/container-pc.txt");
+    const LIDDS_2021: &str = include_str!("../../../tests/fixtures/sysdig/lidds-2021.sc");
+    const LIDDS_2019: &str = include_str!("../../../tests/fixtures/sysdig/lidds-2019.txt");
 
     #[test]
     fn real_text_capture() {
@@ -1350,7 +1351,7 @@ mod tests {
                 name: 16..20,
                 args: 21..25,
                 result: 51..63,
-                dialect: Dialect::Sysdig
+                dialect: DIALECT
             }
         );
         assert_eq!(parts(&out[2]), ("getpid", "", "res=3"));

@@ -35,11 +35,11 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::gvisor::errno_name;
-use super::strace::push_path;
-use super::strace::{push_argument, push_program};
-use super::{mask_path, push_words, Tokens};
-use crate::parse::audit::{decode_string, fields, Field};
+use super::parse::{decode_string, fields, Field};
+use crate::formats::gvisor::normalize::errno_name;
+use crate::formats::strace::normalize::push_path;
+use crate::formats::strace::normalize::{push_argument, push_program};
+use crate::normalize::{mask_path, push_words, Tokens};
 
 /// `execve` arguments looked at.
 const ARGV_STRINGS: usize = 16;
@@ -385,12 +385,13 @@ fn push_result(result: &str, out: &mut Tokens) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::audit::parse::AuditParser;
     use crate::parse::testing::parse_all;
-    use crate::parse::{audit::AuditParser, Record};
+    use crate::parse::Record;
 
-    const ENRICHED: &str = include_str!("../../tests/fixtures/audit/enriched.log");
-    const RAW: &str = include_str!("../../tests/fixtures/audit/raw.log");
-    const AUSEARCH_I: &str = include_str!("../../tests/fixtures/audit/ausearch-i.txt");
+    const ENRICHED: &str = include_str!("../../../tests/fixtures/audit/enriched.log");
+    const RAW: &str = include_str!("../../../tests/fixtures/audit/raw.log");
+    const AUSEARCH_I: &str = include_str!("../../../tests/fixtures/audit/ausearch-i.txt");
 
     fn parse(input: &str) -> Vec<Record> {
         parse_all(AuditParser::default(), input)

@@ -5,7 +5,7 @@
 //! stamp, `msg=audit(EPOCH.MILLIS:SERIAL)`: a `SYSCALL` record, then `CWD`,
 //! `PATH` (one per file), `EXECVE`, `SOCKADDR`, `PROCTITLE` and so on. The
 //! records of one event are joined into one [`Kind::Event`] record
-//! ([`Dialect::Audit`]):
+//! ([`DIALECT`]):
 //!
 //! - `line` is the line of the `SYSCALL` record, or of the event's first record
 //!   when it has none;
@@ -15,7 +15,7 @@
 //!   space. When the syscall name is only given as a number, the name is put
 //!   in front (`openat | type=SYSCALL ...`) so the record says what it is;
 //! - `name` is the syscall name (from `SYSCALL=` in the enriched form, else
-//!   `syscall=` resolved through [`super::syscall_table`] with `arch=`; an
+//!   `syscall=` resolved through [`crate::parse::syscall_table`] with `arch=`; an
 //!   unknown number keeps its `syscall=NNN` field as the name), or, for an
 //!   event without a `SYSCALL` record (`USER_LOGIN`, `CRED_ACQ`, `DAEMON_START`),
 //!   the record type: those are behaviour too;
@@ -33,7 +33,7 @@
 //!
 //! It does not read audit records relayed through syslog (`audisp-syslog`,
 //! journald's `audit[...]` lines), nor does it interpret field values; see
-//! [`crate::normalize::audit`]. Only ASCII delimiters are searched for, so every
+//! [`super::normalize`]. Only ASCII delimiters are searched for, so every
 //! range is on a char boundary, and nothing panics on malformed input.
 
 use std::borrow::Cow;
@@ -43,8 +43,9 @@ use std::ops::Range;
 
 use memchr::memchr;
 
-use super::syscall_table::{self, Arch};
-use super::{Dialect, Kind, Parser, Record};
+use super::DIALECT;
+use crate::parse::syscall_table::{self, Arch};
+use crate::parse::{Kind, Parser, Record};
 
 /// Lines after an event's last record before the event is taken as complete.
 pub const LOOKAHEAD: u64 = 32;
@@ -347,7 +348,7 @@ fn build(open: Open) -> Record {
             name,
             args,
             result,
-            dialect: Dialect::Audit,
+            dialect: DIALECT,
         },
     }
 }
@@ -591,9 +592,9 @@ mod tests {
     use crate::parse::testing::{assert_well_formed as check_wellformed, parse_all};
     use proptest::prelude::*;
 
-    const ENRICHED: &str = include_str!("../../tests/fixtures/audit/enriched.log");
-    const RAW: &str = include_str!("../../tests/fixtures/audit/raw.log");
-    const AUSEARCH_I: &str = include_str!("../../tests/fixtures/audit/ausearch-i.txt");
+    const ENRICHED: &str = include_str!("../../../tests/fixtures/audit/enriched.log");
+    const RAW: &str = include_str!("../../../tests/fixtures/audit/raw.log");
+    const AUSEARCH_I: &str = include_str!("../../../tests/fixtures/audit/ausearch-i.txt");
 
     fn parse(input: &str) -> Vec<Record> {
         parse_all(AuditParser::default(), input)
@@ -605,8 +606,8 @@ mod tests {
                 name,
                 args,
                 result,
-                dialect: Dialect::Audit,
-            } => (&r.text[name.clone()], &r.text[args.clone()], &r.text[result.clone()]),
+                dialect,
+            } if *dialect == DIALECT => (&r.text[name.clone()], &r.text[args.clone()], &r.text[result.clone()]),
             other => panic!("line {}: not an audit event: {other:?} in {:?}", r.line, r.text),
         }
     }
@@ -710,8 +711,8 @@ mod tests {
         let r = by_serial(&records, 232);
         assert_eq!(event(r).0, "sendto");
         assert_eq!(r.line, 5);
-        assert_eq!(super::super::detect(ENRICHED.lines()), super::super::Format::Audit);
-        assert_eq!(super::super::detect(RAW.lines()), super::super::Format::Audit);
+        assert_eq!(crate::parse::detect(ENRICHED.lines()), crate::parse::Format::Audit);
+        assert_eq!(crate::parse::detect(RAW.lines()), crate::parse::Format::Audit);
     }
 
     #[test]
@@ -732,7 +733,7 @@ mod tests {
         assert!(event(r)
             .1
             .contains("saddr={ saddr_fam=inet laddr=127.0.0.1 lport=4444 }"));
-        assert_eq!(super::super::detect(AUSEARCH_I.lines()), super::super::Format::Audit);
+        assert_eq!(crate::parse::detect(AUSEARCH_I.lines()), crate::parse::Format::Audit);
     }
 
     #[test]

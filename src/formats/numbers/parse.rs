@@ -13,7 +13,7 @@
 //! rather than line by line, keeps a wrapped sequence whose line happens to hold
 //! two numbers from being read as a pid and a call.
 //!
-//! Each system call becomes one [`Kind::Event`] record with [`Dialect::Bare`],
+//! Each system call becomes one [`Kind::Event`] record with [`DIALECT`],
 //! whose text is readable rather than the raw number: `open (5)` for a sequence,
 //! `1234 open (5)` for a pair (the pid first, as strace `-f` writes it), and
 //! `syscall_400` (or `1234 syscall_400`) for a number the table does not know.
@@ -38,8 +38,9 @@
 //! Lines may be any text. Only ASCII bytes are searched for, and the only text
 //! sliced is text this module wrote, so nothing panics on arbitrary input.
 
-use super::syscall_table::{self, Arch};
-use super::{Dialect, Kind, Parser, Record};
+use super::DIALECT;
+use crate::parse::syscall_table::{self, Arch};
+use crate::parse::{Kind, Parser, Record};
 
 /// Syscall numbers are small (i386 and x86_64 stay below 512), so a line of
 /// bigger numbers is some other list of integers. For detection only: the
@@ -137,7 +138,7 @@ impl NumbersParser {
                 name: start..end,
                 args: empty.clone(),
                 result: empty,
-                dialect: Dialect::Bare,
+                dialect: DIALECT,
             },
         }
     }
@@ -304,11 +305,7 @@ mod tests {
     /// The name of an event record, panicking on anything else.
     fn name(r: &Record) -> &str {
         match &r.kind {
-            Kind::Event {
-                name,
-                dialect: Dialect::Bare,
-                ..
-            } => &r.text[name.clone()],
+            Kind::Event { name, dialect, .. } if *dialect == DIALECT => &r.text[name.clone()],
             other => panic!("line {}: not a bare event: {other:?} in {:?}", r.line, r.text),
         }
     }
@@ -605,7 +602,7 @@ mod tests {
 
     #[test]
     fn unm_fixture_gives_pids_and_names() {
-        let input = include_str!("../../tests/fixtures/numbers/unm-sample.txt");
+        let input = include_str!("../../../tests/fixtures/numbers/unm-sample.txt");
         assert_eq!(detect(input.lines()), Format::Numbers);
         let records = parse(input);
         check_wellformed(&records);

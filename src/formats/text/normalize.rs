@@ -1,12 +1,12 @@
 //! Text log lines: keep the words, drop what varies at random.
 //!
 //! A line is cut at white space and punctuation. Dates, times, numbers, hex,
-//! UUIDs, hashes and IP addresses are dropped (see [`super::keep_word`]); a
+//! UUIDs, hashes and IP addresses are dropped (see [`crate::normalize::keep_word`]); a
 //! chunk that looks like a path or URL is kept whole with its random parts
 //! masked, and its parts are kept as words. Case is kept. Nothing here knows
 //! any particular log format.
 
-use super::{keep_word, mask_path, push_words, Tokens};
+use crate::normalize::{keep_word, mask_path, push_words, Tokens};
 
 /// Tokens of one log line.
 pub fn normalize(line: &str, out: &mut Tokens) {

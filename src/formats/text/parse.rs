@@ -1,6 +1,11 @@
 //! Plain text logs: every non-blank line is one record, with no structure.
 
-use super::{Kind, Parser, Record};
+use crate::parse::{Kind, Parser, Record};
+
+/// Whether a line could be a text log's: any line can, so detection tries text last.
+pub fn looks_like(_line: &str) -> bool {
+    true
+}
 
 /// Parser for any line-oriented log.
 #[derive(Debug, Default)]

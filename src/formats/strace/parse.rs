@@ -23,9 +23,9 @@ use std::ops::Range;
 
 use memchr::{memchr, memchr2, memrchr};
 
-use super::bytes::{digits_end, parse_u32, trim_end};
-use super::holdback::HoldBack;
-use super::{Kind, Parser, Record};
+use crate::parse::bytes::{digits_end, parse_u32, trim_end};
+use crate::parse::holdback::HoldBack;
+use crate::parse::{Kind, Parser, Record};
 
 /// Records held back behind an unanswered `<unfinished ...>` before the oldest
 /// such call is given up on, so a call that never resumes cannot grow memory
@@ -573,19 +573,19 @@ mod tests {
         records.iter().filter(|r| f(&r.kind)).count()
     }
 
-    const PLAIN: &str = include_str!("../../tests/fixtures/strace/plain.strace");
-    const F: &str = include_str!("../../tests/fixtures/strace/f.strace");
-    const F_TT_T: &str = include_str!("../../tests/fixtures/strace/f-tt-T.strace");
-    const TTT: &str = include_str!("../../tests/fixtures/strace/ttt.strace");
-    const T: &str = include_str!("../../tests/fixtures/strace/t.strace");
-    const R: &str = include_str!("../../tests/fixtures/strace/r.strace");
-    const YY: &str = include_str!("../../tests/fixtures/strace/yy.strace");
-    const FF_SH: &str = include_str!("../../tests/fixtures/strace/ff.strace.4572");
-    const FF_CAT: &str = include_str!("../../tests/fixtures/strace/ff.strace.4574");
-    const SIGNAL_KILLED: &str = include_str!("../../tests/fixtures/strace/signal-killed.strace");
-    const THREADS: &str = include_str!("../../tests/fixtures/strace/threads-f.strace");
-    const PID_BRACKETS: &str = include_str!("../../tests/fixtures/strace/pid-brackets-rewritten-from-f.strace");
-    const K: &str = include_str!("../../tests/fixtures/strace/k.strace");
+    const PLAIN: &str = include_str!("../../../tests/fixtures/strace/plain.strace");
+    const F: &str = include_str!("../../../tests/fixtures/strace/f.strace");
+    const F_TT_T: &str = include_str!("../../../tests/fixtures/strace/f-tt-T.strace");
+    const TTT: &str = include_str!("../../../tests/fixtures/strace/ttt.strace");
+    const T: &str = include_str!("../../../tests/fixtures/strace/t.strace");
+    const R: &str = include_str!("../../../tests/fixtures/strace/r.strace");
+    const YY: &str = include_str!("../../../tests/fixtures/strace/yy.strace");
+    const FF_SH: &str = include_str!("../../../tests/fixtures/strace/ff.strace.4572");
+    const FF_CAT: &str = include_str!("../../../tests/fixtures/strace/ff.strace.4574");
+    const SIGNAL_KILLED: &str = include_str!("../../../tests/fixtures/strace/signal-killed.strace");
+    const THREADS: &str = include_str!("../../../tests/fixtures/strace/threads-f.strace");
+    const PID_BRACKETS: &str = include_str!("../../../tests/fixtures/strace/pid-brackets-rewritten-from-f.strace");
+    const K: &str = include_str!("../../../tests/fixtures/strace/k.strace");
 
     #[test]
     fn plain_fixture() {
@@ -895,7 +895,7 @@ mod tests {
         assert_eq!(records.len(), K.lines().count());
         assert_eq!(call(at(&records, 1)), ("write", r#"1, "hi\n", 3"#, "3"));
         assert!(K.lines().all(looks_like_strace));
-        assert_eq!(super::super::detect(K.lines()), super::super::Format::Strace);
+        assert_eq!(crate::parse::detect(K.lines()), crate::parse::Format::Strace);
     }
 
     #[test]
@@ -914,7 +914,7 @@ mod tests {
             THREADS,
             PID_BRACKETS,
         ] {
-            assert_eq!(super::super::detect(input.lines()), super::super::Format::Strace);
+            assert_eq!(crate::parse::detect(input.lines()), crate::parse::Format::Strace);
         }
     }
 
