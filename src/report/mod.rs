@@ -11,7 +11,6 @@ pub mod html;
 pub mod human;
 pub mod incident;
 pub mod json;
-pub mod page;
 pub mod progress;
 pub mod projection;
 pub mod sketch;
@@ -22,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::window::Span;
+pub use html::builder as page;
 pub use incident::{Incident, Incidents};
 
 /// The baseline record a target record was found nearest to.

@@ -6,6 +6,8 @@
 //! [`super::Sink`]) plus the per-input sketches of the summary. This module
 //! only renders: it reads, scores and projects nothing.
 
+pub mod builder;
+
 /// Everything one report shows. Text fields hold raw, untrusted text (log
 /// lines, file names): the renderer escapes all of it.
 #[derive(Clone, Debug, Default, serde::Serialize)]
