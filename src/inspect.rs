@@ -25,8 +25,9 @@ use crate::report::progress::Progress;
 /// Unparsed lines shown per input.
 const EXAMPLES: usize = 5;
 
-/// What one input holds.
+/// What one input holds. In JSON, `"type": "input"` leads it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename = "input")]
 pub struct Inspection {
     pub source: String,
     pub format: &'static str,
@@ -57,8 +58,9 @@ pub struct Example {
     pub text: String,
 }
 
-/// What a model holds, for `honk inspect MODEL`.
+/// What a model holds, for `honk inspect MODEL`. In JSON, `"type": "model"` leads it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename = "model")]
 pub struct ModelInspection {
     pub source: String,
     /// Always "honk model", so that JSON consumers tell it from a log's inspection.

@@ -1778,9 +1778,10 @@ fn inspect_tells_what_was_parsed() {
 
     let r = run(honk_in(dir.path()).args(["inspect", "--json"]).arg(&strace));
     assert_eq!(r.code, 0);
-    let found = json_lines(&r.stdout);
+    let found = all_json_lines(&r.stdout);
     assert_eq!(found.len(), 1);
     let i = &found[0];
+    assert_eq!(i["type"], "input");
     assert_eq!(i["format"], "strace");
     let lines = i["lines"].as_u64().unwrap();
     let records = i["records"].as_u64().unwrap();
@@ -1929,7 +1930,8 @@ fn malformed_lines_of_every_format_are_counted_by_inspect() {
             .args(["inspect", "--json", "--format", format])
             .arg(&path));
         assert_eq!(r.code, 0, "{format}: {}", r.stderr);
-        let found = json_lines(&r.stdout);
+        let found = all_json_lines(&r.stdout);
+        assert_eq!(found[0]["type"], "input");
         assert_eq!(found[0]["format"], format);
         assert!(
             found[0]["unparsed"].as_u64().unwrap() >= 2,
