@@ -561,6 +561,7 @@ fn report_eval(args: &EvalArgs, found: &Evaluated, started: Instant, quiet: bool
     let mut out = io::stdout().lock();
     if args.json {
         let report = serde_json::json!({
+            "type": "eval",
             "roc_auc": auc,
             "normal": normals,
             "attack": attacks,

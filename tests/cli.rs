@@ -139,7 +139,7 @@ fn assert_only_a_clean_summary(stdout: &str) {
 fn json_lines(stdout: &str) -> Vec<Value> {
     all_json_lines(stdout)
         .into_iter()
-        .filter(|v| v.get("type").is_none_or(|t| t == "anomaly"))
+        .filter(|v| v["type"] == "anomaly" || v["type"] == "eval")
         .collect()
 }
 
@@ -2039,9 +2039,10 @@ fn eval_reports_the_metrics_of_a_perfectly_separable_set() {
             "attack",
         ]));
         assert_eq!(r.code, 0, "{}", r.stderr);
-        let found = json_lines(&r.stdout);
+        let found = all_json_lines(&r.stdout);
         assert_eq!(found.len(), 1);
         let report = &found[0];
+        assert_eq!(report["type"], "eval", "it says what it is: {report}");
         assert_eq!(report["method"]["compare"], method);
         assert_eq!(report["unit"], "inputs");
         assert_eq!(report["roc_auc"], 1.0, "{method}: {report}");
