@@ -682,6 +682,11 @@ mod tests {
                 "argument",
             ),
             ("not json", "not JSON"),
+            (
+                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read",1],"action":"SCMP_ACT_ALLOW"}]}"#,
+                "expected a string",
+            ),
+            (r#"{"defaultAction":2,"syscalls":[]}"#, "not a profile"),
         ] {
             let err = read_profile(json).unwrap_err().to_string();
             assert!(err.contains(why), "{json}: {err}");

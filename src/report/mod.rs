@@ -3,7 +3,8 @@
 //! Scoring hands every record of an input, in order, to a [`Selector`]. The
 //! selector keeps the anomalies (score above the threshold), attaches their
 //! context records and passes each [`Anomaly`] to a [`Sink`]. Every output
-//! format is a sink: [`human`] for the terminal, [`json`] for JSON Lines; [`Top`]
+//! format is a sink: [`human`] for the terminal, [`json`] for JSON Lines,
+//! [`html::builder::PageBuilder`] for the HTML report ([`html`]); [`Top`]
 //! wraps a sink to keep only the highest scores, [`Collect`] holds anomalies in
 //! memory. None of them scores or reads anything.
 
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::window::Span;
+/// The HTML page's builder under its first name, `report::page::PageBuilder`.
 pub use html::builder as page;
 pub use incident::{Incident, Incidents};
 

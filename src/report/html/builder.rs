@@ -1,4 +1,4 @@
-//! Page: gather what the HTML report shows from a scoring run.
+//! The page builder: gather what the HTML report shows from a scoring run.
 //!
 //! [`PageBuilder`] is a [`Sink`] like the terminal and JSON printers: it
 //! receives the same anomalies (keeping the [`MAX_ANOMALIES`] highest) and the

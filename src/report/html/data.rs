@@ -47,7 +47,7 @@ pub const MAX_ANOMALIES: usize = 2_000;
 /// Incidents listed at most; the page says how many more there were.
 pub const MAX_INCIDENTS: usize = 500;
 
-/// A group of anomalies that are one event (see [`super::incident`]).
+/// A group of anomalies that are one event (see [`crate::report::incident`]).
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct PageIncident {
     pub id: u64,
