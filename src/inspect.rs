@@ -26,8 +26,9 @@ use crate::report::human::escape;
 /// Unparsed lines shown per input.
 const EXAMPLES: usize = 5;
 
-/// What one input holds.
+/// What one input holds. In JSON, `"type": "input"` leads it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename = "input")]
 pub struct Inspection {
     /// The input's name: its path as given, or `<stdin>`.
     pub source: String,
@@ -67,8 +68,9 @@ pub struct Example {
     pub text: String,
 }
 
-/// What a model holds, for `honk inspect MODEL`.
+/// What a model holds, for `honk inspect MODEL`. In JSON, `"type": "model"` leads it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename = "model")]
 pub struct ModelInspection {
     /// The model's name: its path as given.
     pub source: String,

@@ -43,7 +43,7 @@
 //! runc).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::io;
 use std::sync::OnceLock;
 
@@ -401,57 +401,37 @@ impl Profile {
     /// - runc skips a name libseccomp cannot resolve instead of failing (libcontainer/seccomp, `matchCall`),
     ///   and libseccomp adds a name only for the architectures that have it: an i386-only name is harmless.
     pub fn to_json(&self) -> String {
-        let mut out = String::from("{\n");
-        key(&mut out, 1, "defaultAction");
-        json_string(&mut out, self.action.scmp_name());
-        out.push_str(",\n");
-        if let Some(errno) = self.action.errno() {
-            key(&mut out, 1, "defaultErrnoRet");
-            let _ = write!(out, "{errno}");
-            out.push_str(",\n");
-        }
         let subs = self.arch.scmp_sub_architectures();
-        match self.format {
-            ProfileFormat::Docker => {
-                key(&mut out, 1, "archMap");
-                out.push_str("[\n");
-                indent(&mut out, 2);
-                out.push_str("{\n");
-                key(&mut out, 3, "architecture");
-                json_string(&mut out, self.arch.scmp_name());
-                out.push_str(",\n");
-                key(&mut out, 3, "subArchitectures");
-                string_array(&mut out, 3, subs.iter().copied());
-                out.push('\n');
-                indent(&mut out, 2);
-                out.push_str("}\n");
-                indent(&mut out, 1);
-                out.push_str("],\n");
-            }
-            ProfileFormat::Oci => {
-                key(&mut out, 1, "architectures");
-                string_array(
-                    &mut out,
-                    1,
-                    std::iter::once(self.arch.scmp_name()).chain(subs.iter().copied()),
-                );
-                out.push_str(",\n");
-            }
-        }
-        key(&mut out, 1, "syscalls");
-        out.push_str("[\n");
-        indent(&mut out, 2);
-        out.push_str("{\n");
-        key(&mut out, 3, "names");
-        string_array(&mut out, 3, self.names.iter().map(String::as_str));
-        out.push_str(",\n");
-        key(&mut out, 3, "action");
-        json_string(&mut out, "SCMP_ACT_ALLOW");
+        let (arch_map, architectures) = match self.format {
+            ProfileFormat::Docker => (
+                Some(vec![ArchMapEntry {
+                    architecture: self.arch.scmp_name(),
+                    sub_architectures: subs,
+                }]),
+                None,
+            ),
+            ProfileFormat::Oci => (
+                None,
+                Some(
+                    std::iter::once(self.arch.scmp_name())
+                        .chain(subs.iter().copied())
+                        .collect(),
+                ),
+            ),
+        };
+        let json = ProfileJson {
+            default_action: self.action.scmp_name(),
+            default_errno_ret: self.action.errno(),
+            arch_map,
+            architectures,
+            syscalls: vec![RuleJson {
+                names: &self.names,
+                action: ALLOW,
+            }],
+        };
+        // Serializing plain strings and numbers into memory cannot fail.
+        let mut out = serde_json::to_string_pretty(&json).unwrap_or_default();
         out.push('\n');
-        indent(&mut out, 2);
-        out.push_str("}\n");
-        indent(&mut out, 1);
-        out.push_str("]\n}\n");
         out
     }
 
@@ -461,48 +441,54 @@ impl Profile {
     }
 }
 
-fn indent(out: &mut String, level: usize) {
-    for _ in 0..level {
-        out.push_str("  ");
-    }
+/// The action of the allow rule.
+const ALLOW: &str = "SCMP_ACT_ALLOW";
+
+/// A profile as [`Profile::to_json`] writes it, keys in this order: Docker's schema (with `arch_map`) or the
+/// OCI runtime spec's `linux.seccomp` (with `architectures`), never both.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProfileJson<'a> {
+    default_action: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_errno_ret: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arch_map: Option<Vec<ArchMapEntry>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    architectures: Option<Vec<&'static str>>,
+    syscalls: Vec<RuleJson<'a>>,
 }
 
-fn key(out: &mut String, level: usize, name: &str) {
-    indent(out, level);
-    json_string(out, name);
-    out.push_str(": ");
+/// An entry of Docker's `archMap`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArchMapEntry {
+    architecture: &'static str,
+    sub_architectures: &'static [&'static str],
 }
 
-/// `items` as a JSON array, one string a line, the closing bracket at `level` (no newline after it).
-fn string_array<'a>(out: &mut String, level: usize, items: impl Iterator<Item = &'a str>) {
-    out.push('[');
-    let mut first = true;
-    for item in items {
-        out.push_str(if first { "\n" } else { ",\n" });
-        first = false;
-        indent(out, level + 1);
-        json_string(out, item);
-    }
-    if !first {
-        out.push('\n');
-        indent(out, level);
-    }
-    out.push(']');
+/// A rule of `syscalls`: these calls get this action.
+#[derive(serde::Serialize)]
+struct RuleJson<'a> {
+    names: &'a [String],
+    action: &'static str,
 }
 
-fn json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+/// What [`read_profile`] reads of a profile: the default action and the rules. Other keys (`archMap`,
+/// `architectures`, `comment`, a rule's `includes`, ...) are ignored; a missing key is reported by name.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProfileIn {
+    default_action: Option<String>,
+    syscalls: Option<Vec<RuleIn>>,
+}
+
+/// A rule as [`read_profile`] reads it.
+#[derive(serde::Deserialize)]
+struct RuleIn {
+    action: Option<String>,
+    names: Option<Vec<String>>,
+    args: Option<Vec<serde_json::Value>>,
 }
 
 /// Name → number of one generated table, built once.
@@ -561,48 +547,37 @@ impl Filter {
 pub fn read_profile(json: &str) -> Result<(Vec<String>, Action), SeccompError> {
     let bad = |reason: String| SeccompError::BadProfile { reason };
     let value: serde_json::Value = serde_json::from_str(json).map_err(|e| bad(format!("not JSON ({e})")))?;
-    let default = value
-        .get("defaultAction")
-        .and_then(|a| a.as_str())
+    if !value.is_object() {
+        return Err(bad("not a JSON object with a \"defaultAction\"".into()));
+    }
+    let profile: ProfileIn = serde_json::from_value(value).map_err(|e| bad(format!("not a profile ({e})")))?;
+    let default = profile
+        .default_action
         .ok_or_else(|| bad("no \"defaultAction\"".into()))?;
-    let action = match default {
+    let action = match default.as_str() {
         "SCMP_ACT_ERRNO" => Action::Errno,
         "SCMP_ACT_LOG" => Action::Log,
         "SCMP_ACT_KILL" | "SCMP_ACT_KILL_PROCESS" | "SCMP_ACT_KILL_THREAD" => Action::Kill,
         other => return Err(bad(format!("the default action {other} is not ERRNO, LOG or KILL"))),
     };
+    let rules = profile.syscalls.ok_or_else(|| bad("no \"syscalls\" list".into()))?;
     let mut names = BTreeSet::new();
-    for (i, rule) in value
-        .get("syscalls")
-        .and_then(|s| s.as_array())
-        .ok_or_else(|| bad("no \"syscalls\" list".into()))?
-        .iter()
-        .enumerate()
-    {
-        let action = rule.get("action").and_then(|a| a.as_str()).unwrap_or("");
-        if action != "SCMP_ACT_ALLOW" {
+    for (i, rule) in rules.into_iter().enumerate() {
+        let action = rule.action.unwrap_or_default();
+        if action != ALLOW {
             return Err(bad(format!(
                 "rule {i} has the action {action:?}; only SCMP_ACT_ALLOW rules are enforced"
             )));
         }
-        if rule
-            .get("args")
-            .is_some_and(|a| a.as_array().is_some_and(|a| !a.is_empty()))
-        {
+        if rule.args.is_some_and(|args| !args.is_empty()) {
             return Err(bad(format!(
                 "rule {i} has argument conditions, which honk does not enforce"
             )));
         }
         let rule_names = rule
-            .get("names")
-            .and_then(|n| n.as_array())
+            .names
             .ok_or_else(|| bad(format!("rule {i} has no \"names\" list")))?;
-        for name in rule_names {
-            let name = name
-                .as_str()
-                .ok_or_else(|| bad(format!("rule {i} has a name that is not a string")))?;
-            names.insert(name.to_string());
-        }
+        names.extend(rule_names);
     }
     Ok((names.into_iter().collect(), action))
 }
@@ -722,6 +697,11 @@ mod tests {
                 "argument",
             ),
             ("not json", "not JSON"),
+            (
+                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read",1],"action":"SCMP_ACT_ALLOW"}]}"#,
+                "expected a string",
+            ),
+            (r#"{"defaultAction":2,"syscalls":[]}"#, "not a profile"),
         ] {
             let err = read_profile(json).unwrap_err().to_string();
             assert!(err.contains(why), "{json}: {err}");

@@ -557,7 +557,7 @@ fn inspect(dir: &Path, name: &str) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("inspect --json is not JSON ({e}): {}", both(&out)))
 }
 
-/// `honk diff --json`'s anomalies, after checking its exit status.
+/// `honk diff --json`'s rows but the closing summary, after checking its exit status.
 fn diff(dir: &Path, baseline: &str, target: &str, code: i32) -> Vec<Value> {
     let out = honk(dir, &["diff", "--json", baseline, target]);
     assert_eq!(
@@ -569,6 +569,7 @@ fn diff(dir: &Path, baseline: &str, target: &str, code: i32) -> Vec<Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .filter(|row: &Value| row["type"] != "summary")
         .collect()
 }
 

@@ -124,11 +124,22 @@ fn all_json_lines(stdout: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Checks JSON Lines output that found nothing: the summary row alone, with
+/// no anomaly, incident or policy violation.
+fn assert_only_a_clean_summary(stdout: &str) {
+    let rows = all_json_lines(stdout);
+    assert_eq!(rows.len(), 1, "one row: {stdout}");
+    assert_eq!(rows[0]["type"], "summary", "{stdout}");
+    for count in ["anomalies", "incidents", "violations"] {
+        assert_eq!(rows[0][count], 0, "{count}: {stdout}");
+    }
+}
+
 /// The JSON lines that are anomalies (or, for `eval`, its one object).
 fn json_lines(stdout: &str) -> Vec<Value> {
     all_json_lines(stdout)
         .into_iter()
-        .filter(|v| v.get("type").is_none_or(|t| t == "anomaly"))
+        .filter(|v| v["type"] == "anomaly" || v["type"] == "eval")
         .collect()
 }
 
@@ -255,7 +266,7 @@ fn diff_of_a_log_against_itself_finds_nothing() {
 
     let r = run_args(&["diff", "--json", "baseline.log", "baseline.log"]);
     assert_eq!(r.code, 0);
-    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert_only_a_clean_summary(&r.stdout);
 }
 
 #[test]
@@ -498,14 +509,19 @@ fn an_incident_is_told_once_with_its_highest_records() {
 
     let json = run(honk_in(dir.path()).args(["diff", "--json", "base.log", "target.log"]));
     let rows = all_json_lines(&json.stdout);
-    assert_eq!(rows.len(), 13, "an incident row and its twelve anomalies");
+    assert_eq!(rows.len(), 14, "an incident row, its twelve anomalies and the summary");
+    assert_eq!(rows[13]["type"], "summary");
+    assert_eq!(
+        (&rows[13]["incidents"], &rows[13]["anomalies"]),
+        (&1.into(), &12.into())
+    );
     assert_eq!(rows[0]["type"], "incident");
     assert_eq!(rows[0]["id"], 1);
     assert_eq!(rows[0]["records"], 12);
     assert_eq!(rows[0]["line"], 1);
     assert_eq!(rows[0]["last_line"], 12);
     assert_eq!(rows[0]["new"], serde_json::json!(["quarantined", "malware", "payload"]));
-    assert!(rows[1..].iter().all(|r| r["type"] == "anomaly" && r["incident"] == 1));
+    assert!(rows[1..13].iter().all(|r| r["type"] == "anomaly" && r["incident"] == 1));
     assert_eq!(rows[8]["new"], serde_json::json!(["quarantined", "malware", "payload"]));
 }
 
@@ -557,7 +573,11 @@ fn threshold_one_reports_nothing_and_exits_zero() {
     ] {
         let r = run_args(args);
         assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
-        assert!(r.stdout.is_empty(), "{}", r.stdout);
+        if args.contains(&"--json") {
+            assert_only_a_clean_summary(&r.stdout);
+        } else {
+            assert!(r.stdout.is_empty(), "{}", r.stdout);
+        }
     }
 }
 
@@ -656,7 +676,7 @@ fn learning_a_second_input_grows_the_model() {
     );
     let v2 = run(honk_in(dir.path()).args(["score", "--json", "-m", "m.honk", "target.log"]));
     assert_eq!(v2.code, 0, "{}", v2.stdout);
-    assert!(v2.stdout.is_empty());
+    assert_only_a_clean_summary(&v2.stdout);
     // The old baseline is still there.
     let r = run(honk_in(dir.path()).args(["score", "--json", "-m", "m.honk", "baseline.log"]));
     assert_eq!(r.code, 0, "{}", r.stdout);
@@ -1758,9 +1778,10 @@ fn inspect_tells_what_was_parsed() {
 
     let r = run(honk_in(dir.path()).args(["inspect", "--json"]).arg(&strace));
     assert_eq!(r.code, 0);
-    let found = json_lines(&r.stdout);
+    let found = all_json_lines(&r.stdout);
     assert_eq!(found.len(), 1);
     let i = &found[0];
+    assert_eq!(i["type"], "input");
     assert_eq!(i["format"], "strace");
     let lines = i["lines"].as_u64().unwrap();
     let records = i["records"].as_u64().unwrap();
@@ -1909,7 +1930,8 @@ fn malformed_lines_of_every_format_are_counted_by_inspect() {
             .args(["inspect", "--json", "--format", format])
             .arg(&path));
         assert_eq!(r.code, 0, "{format}: {}", r.stderr);
-        let found = json_lines(&r.stdout);
+        let found = all_json_lines(&r.stdout);
+        assert_eq!(found[0]["type"], "input");
         assert_eq!(found[0]["format"], format);
         assert!(
             found[0]["unparsed"].as_u64().unwrap() >= 2,
@@ -2017,9 +2039,10 @@ fn eval_reports_the_metrics_of_a_perfectly_separable_set() {
             "attack",
         ]));
         assert_eq!(r.code, 0, "{}", r.stderr);
-        let found = json_lines(&r.stdout);
+        let found = all_json_lines(&r.stdout);
         assert_eq!(found.len(), 1);
         let report = &found[0];
+        assert_eq!(report["type"], "eval", "it says what it is: {report}");
         assert_eq!(report["method"]["compare"], method);
         assert_eq!(report["unit"], "inputs");
         assert_eq!(report["roc_auc"], 1.0, "{method}: {report}");
@@ -2223,7 +2246,8 @@ fn system_calls_the_baseline_never_made_are_policy_violations() {
     assert_eq!(r.code, 1, "a violation alone is something new: {}", r.stderr);
     assert!(json_lines(&r.stdout).is_empty(), "{}", r.stdout);
     let all = all_json_lines(&r.stdout);
-    assert_eq!(all.len(), 1, "{}", r.stdout);
+    assert_eq!(all.len(), 2, "the violation and the summary: {}", r.stdout);
+    assert_eq!((&all[1]["type"], &all[1]["violations"]), (&"summary".into(), &2.into()));
     let v = &all[0];
     assert_eq!(v["policy"], "syscall outside the baseline");
     assert_eq!(v["syscall"], "getpid");

@@ -377,6 +377,11 @@ fn inspect_shows_a_model() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let lines: Vec<serde_json::Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 2);
+    // Every row says what it is, as those of score and diff do.
+    assert_eq!(
+        (&lines[0]["type"], &lines[1]["type"]),
+        (&"model".into(), &"input".into())
+    );
     assert_eq!(lines[0]["format"], "honk model");
     assert!(lines[0]["model"]["syscalls"]["openat"].as_u64().unwrap() > 0);
     assert_eq!(lines[1]["format"], "strace");

@@ -9,7 +9,7 @@ use crate::parse::Format;
 use crate::pipeline::{self, Baseline, InputStats, ScoreOptions};
 use crate::read::{self, Input};
 use crate::report::html;
-use crate::report::page::{InputRow, PageBuilder};
+use crate::report::html::builder::{InputRow, PageBuilder};
 use crate::report::{Discard, Incidents, Selection, Sink, Summary, Tee};
 
 /// What is reported, and how.

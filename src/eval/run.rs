@@ -243,7 +243,9 @@ pub struct Rates {
 }
 
 /// What an evaluation found: every metric, and the labelled scores behind them.
+/// As JSON it says what it is, `"type": "eval"`, like every row honk prints.
 #[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename = "eval")]
 pub struct Evaluation {
     /// ROC AUC of the item scores.
     pub roc_auc: f64,
@@ -775,7 +777,7 @@ impl Evaluation {
         Ok(Page {
             title: "honk eval".to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            generated: crate::report::page::now_utc(),
+            generated: crate::report::html::builder::now_utc(),
             summary: rows,
             threshold: c.threshold,
             eval: Some(EvalPlots {

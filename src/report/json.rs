@@ -8,8 +8,9 @@
 //! `"window": {"last_line", "events", "thread"}`, and its `text` (and its
 //! nearest's) is the window's events, one per line, as `LINE<TAB>text`.
 //!
-//! Every row says what it is in `"type"`: `"incident"`, `"anomaly"` or
-//! `"policy"` (`select(.type == "incident")` in jq).
+//! Every row says what it is in `"type"`: `"incident"`, `"anomaly"`,
+//! `"policy"` or `"summary"` (`select(.type == "incident")` in jq). README.md
+//! documents every field; `tests/json_schema.rs` holds the schema fixed.
 //!
 //! Anomalies come grouped into incidents ([`super::incident`]): each
 //! incident's row comes just before its anomalies':
@@ -24,12 +25,16 @@
 //! baseline never did (a policy violation, whatever its score):
 //! `{"type": "policy", "source": str, "line": int (the first call), "policy":
 //! "syscall outside the baseline", "syscall": str, "count": int}`.
+//!
+//! Last, one row of type `"summary"`: what the summary on stderr says
+//! (counts, threshold, k, the baseline's size, each input's profile; not the
+//! time taken, so that the same inputs give the same bytes).
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Anomaly, ContextLine, Incident, Nearest, Sink, Summary, WindowInfo};
+use super::{Anomaly, ContextLine, Incident, Nearest, Sink, Summary, ThreadProfile, WindowInfo};
 
 /// Prints anomalies as JSON Lines.
 pub struct JsonPrinter<W: Write> {
@@ -135,6 +140,8 @@ impl<W: Write> Sink for JsonPrinter<W> {
                 self.out.write_all(b"\n")?;
             }
         }
+        serde_json::to_writer(&mut self.out, &SummaryLine::new(summary))?;
+        self.out.write_all(b"\n")?;
         self.out.flush()
     }
 }
@@ -148,6 +155,71 @@ struct PolicyLine<'a> {
     policy: &'static str,
     syscall: &'a str,
     count: u64,
+}
+
+/// The last row: the run's totals, as the summary on stderr gives them, but
+/// for the time taken, so that the same inputs always give the same output.
+#[derive(Serialize)]
+struct SummaryLine<'a> {
+    r#type: &'static str,
+    incidents: u64,
+    anomalies: u64,
+    threshold: f64,
+    records: u64,
+    unique: u64,
+    inputs: Vec<InputLine<'a>>,
+    baseline: BaselineLine,
+    k: usize,
+    violations: u64,
+    truncated_lines: u64,
+}
+
+/// One scored input in the summary: how unusual it is as a whole.
+#[derive(Serialize)]
+struct InputLine<'a> {
+    source: &'a str,
+    records: u64,
+    anomalies: u64,
+    max_score: f64,
+    /// The threads with anomalies, most first.
+    threads: &'a [ThreadProfile],
+}
+
+#[derive(Serialize)]
+struct BaselineLine {
+    records: u64,
+    unique: u64,
+}
+
+impl<'a> SummaryLine<'a> {
+    fn new(s: &'a Summary) -> Self {
+        SummaryLine {
+            r#type: "summary",
+            incidents: s.incidents,
+            anomalies: s.anomalies,
+            threshold: s.threshold,
+            records: s.records,
+            unique: s.unique,
+            inputs: s
+                .per_input
+                .iter()
+                .map(|i| InputLine {
+                    source: &i.source,
+                    records: i.records,
+                    anomalies: i.anomalies,
+                    max_score: round(i.max_score),
+                    threads: &i.threads,
+                })
+                .collect(),
+            baseline: BaselineLine {
+                records: s.baseline_records,
+                unique: s.baseline_unique,
+            },
+            k: s.k,
+            violations: s.violations,
+            truncated_lines: s.truncated_lines,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! Scoring hands every record of an input, in order, to a [`Selector`]. The
 //! selector keeps the anomalies (score above the threshold), attaches their
 //! context records and passes each [`Anomaly`] to a [`Sink`]. Every output
-//! format is a sink: [`human`] for the terminal, [`json`] for JSON Lines; [`Top`]
+//! format is a sink: [`human`] for the terminal, [`json`] for JSON Lines,
+//! [`html::builder::PageBuilder`] for the HTML report ([`html`]); [`Top`]
 //! wraps a sink to keep only the highest scores, [`Collect`] holds anomalies in
 //! memory. None of them scores or reads anything.
 
@@ -11,7 +12,6 @@ pub mod html;
 pub mod human;
 pub mod incident;
 pub mod json;
-pub mod page;
 pub mod projection;
 pub mod sketch;
 

@@ -1,24 +1,24 @@
-//! Page: gather what the HTML report shows from a scoring run.
+//! The page builder: gather what the HTML report shows from a scoring run.
 //!
 //! [`PageBuilder`] is a [`Sink`] like the terminal and JSON printers: it
 //! receives the same anomalies (keeping the [`MAX_ANOMALIES`] highest) and the
 //! run's [`Summary`], whose per-input sketches hold the timeline and the sampled
 //! records. [`PageBuilder::page`] then adds the baseline's side (a sample of
 //! its lines, the map's projection fitted on it, its system calls) and returns
-//! the [`Page`] that [`super::html`] renders. It neither scores nor renders.
+//! the [`Page`] that [`super::render`] renders. It neither scores nor renders.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::io;
 
-use super::html::{
+use super::{
     Map, MapPoint, Page, PageAnomaly, PageIncident, PageInput, PageThread, Timeline, TimelineBin, MAX_ANOMALIES,
     MAX_INCIDENTS,
 };
-use super::projection::Projection;
-use super::sketch::Kept;
-use super::{thousands, Anomaly, Incident, Sink, Summary};
 use crate::model::Model;
+use crate::report::projection::Projection;
+use crate::report::sketch::Kept;
+use crate::report::{thousands, Anomaly, Incident, Sink, Summary};
 use crate::vectorize::{SparseVec, Vectorizer};
 
 /// Baseline entries the projection is fitted on, at most.
