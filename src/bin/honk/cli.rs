@@ -6,6 +6,7 @@
 //! library's settings for its command. The values of named choices (formats,
 //! tokenizers, seccomp actions) come from the library's [`Choice`] lists.
 
+use std::ffi::OsStr;
 use std::marker::PhantomData;
 use std::path::PathBuf;
 
@@ -20,128 +21,90 @@ use honk::parse::Format;
 use honk::seccomp::{Action, Arch, ProfileFormat};
 use honk::vectorize::Tokenizer;
 
-/// A flag's value parser for a library [`Choice`]: its names are the
-/// possible values, with their help, in `--help`, man pages and completions.
-/// With `auto`, the value `auto` is accepted too and means `None`.
+/// The value parser of a flag whose values are a library [`Choice`]: its
+/// names are the possible values, with their help, in `--help`, man pages and
+/// completions.
 #[derive(Clone, Copy)]
-pub struct Choose<T> {
-    auto: Option<&'static str>,
-    of: PhantomData<fn() -> T>,
-}
+pub struct Choose<T>(PhantomData<fn() -> T>);
 
 /// The value parser for a choice of `T`.
 pub fn choose<T: Choice + Send + Sync>() -> Choose<T> {
-    Choose {
-        auto: None,
+    Choose(PhantomData)
+}
+
+/// Like [`Choose`], with one more value, `auto`, which means `None`.
+#[derive(Clone, Copy)]
+pub struct ChooseOrAuto<T> {
+    /// What `auto` does, for `--help`.
+    auto: &'static str,
+    of: PhantomData<fn() -> T>,
+}
+
+/// The value parser for a choice of `T` or `auto`; `what` says what auto does.
+pub fn choose_or_auto<T: Choice + Send + Sync>(what: &'static str) -> ChooseOrAuto<T> {
+    ChooseOrAuto {
+        auto: what,
         of: PhantomData,
     }
 }
 
-/// The value parser for a choice of `T` or `auto`, meaning `None`: `what`
-/// says what auto does.
-pub fn choose_or_auto<T: Choice + Send + Sync>(what: &'static str) -> Choose<T> {
-    Choose {
-        auto: Some(what),
-        of: PhantomData,
-    }
-}
-
-/// A value of `Choose<T>` with `auto`: `None` for auto.
+/// A value of [`ChooseOrAuto`]: `None` for `auto`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Auto<T>(pub Option<T>);
 
-impl<T: Choice + Send + Sync> Choose<T> {
-    fn pick(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<Option<T>, clap::Error> {
+/// The choices of `T`, with their help.
+fn possible<T: Choice>() -> impl Iterator<Item = PossibleValue> {
+    T::ALL.iter().map(|c| PossibleValue::new(c.name()).help(c.help()))
+}
+
+/// clap's error for a value that is none of `valid`.
+fn invalid(cmd: &clap::Command, arg: Option<&clap::Arg>, value: &str, valid: Vec<String>) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let mut err = clap::Error::new(ErrorKind::InvalidValue).with_cmd(cmd);
+    if let Some(arg) = arg {
+        err.insert(ContextKind::InvalidArg, ContextValue::String(arg.to_string()));
+    }
+    err.insert(ContextKind::InvalidValue, ContextValue::String(value.to_owned()));
+    err.insert(ContextKind::ValidValue, ContextValue::Strings(valid));
+    err
+}
+
+impl<T: Choice + Send + Sync> TypedValueParser for Choose<T> {
+    type Value = T;
+
+    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<T, clap::Error> {
         let text = value.to_string_lossy();
-        if self.auto.is_some() && text == "auto" {
-            return Ok(None);
+        T::from_name(&text).ok_or_else(|| {
+            let valid = T::ALL.iter().map(|c| c.name().to_owned()).collect();
+            invalid(cmd, arg, &text, valid)
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(possible::<T>()))
+    }
+}
+
+impl<T: Choice + Send + Sync> TypedValueParser for ChooseOrAuto<T> {
+    type Value = Auto<T>;
+
+    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<Auto<T>, clap::Error> {
+        let text = value.to_string_lossy();
+        if text == "auto" {
+            return Ok(Auto(None));
         }
         match T::from_name(&text) {
-            Some(choice) => Ok(Some(choice)),
+            Some(choice) => Ok(Auto(Some(choice))),
             None => {
-                let mut err = clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd);
-                if let Some(arg) = arg {
-                    err.insert(
-                        clap::error::ContextKind::InvalidArg,
-                        clap::error::ContextValue::String(arg.to_string()),
-                    );
-                }
-                err.insert(
-                    clap::error::ContextKind::InvalidValue,
-                    clap::error::ContextValue::String(text.into_owned()),
-                );
-                let names = self
-                    .auto
-                    .map(|_| "auto")
-                    .into_iter()
-                    .chain(T::ALL.iter().map(|c| c.name()));
-                err.insert(
-                    clap::error::ContextKind::ValidValue,
-                    clap::error::ContextValue::Strings(names.map(str::to_owned).collect()),
-                );
-                Err(err)
+                let names = std::iter::once("auto").chain(T::ALL.iter().map(|c| c.name()));
+                Err(invalid(cmd, arg, &text, names.map(str::to_owned).collect()))
             }
         }
     }
 
-    fn values(&self) -> Vec<PossibleValue> {
-        let auto = self.auto.map(|what| PossibleValue::new("auto").help(what));
-        auto.into_iter()
-            .chain(T::ALL.iter().map(|c| PossibleValue::new(c.name()).help(c.help())))
-            .collect()
-    }
-}
-
-/// Plain choices.
-#[derive(Clone, Copy)]
-pub struct Plain<T>(Choose<T>);
-
-impl<T: Choice + Send + Sync> Choose<T> {
-    /// This parser, yielding `T` itself (no `auto`).
-    pub fn plain(self) -> Plain<T> {
-        Plain(self)
-    }
-}
-
-impl<T: Choice + Send + Sync> TypedValueParser for Plain<T> {
-    type Value = T;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<T, clap::Error> {
-        // Without `auto`, `pick` never returns `None`.
-        self.0
-            .pick(cmd, arg, value)?
-            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd))
-    }
-
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(self.0.values().into_iter()))
-    }
-}
-
-impl<T: Choice + Send + Sync> TypedValueParser for Choose<T> {
-    type Value = Auto<T>;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<Auto<T>, clap::Error> {
-        self.pick(cmd, arg, value).map(Auto)
-    }
-
-    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(self.values().into_iter()))
+        let auto = PossibleValue::new("auto").help(self.auto);
+        Some(Box::new(std::iter::once(auto).chain(possible::<T>())))
     }
 }
 
@@ -314,7 +277,7 @@ pub struct ModelArgs {
     /// How normalized lines are cut into hashed words: honk's own tokens (the
     /// default), or scikit-learn's HashingVectorizer defaults (lowercase, words of
     /// 2+ word characters), whose vectors are bit-compatible with scikit-learn's.
-    #[arg(long, value_name = "TOKENIZER", value_parser = choose::<Tokenizer>().plain())]
+    #[arg(long, value_name = "TOKENIZER", value_parser = choose::<Tokenizer>())]
     pub tokenizer: Option<Tokenizer>,
 
     /// Dimension of the hashed vectors [default: 1048576].
@@ -457,16 +420,16 @@ pub struct SeccompArgs {
     pub output: Option<PathBuf>,
 
     /// The profile's schema: Docker's, or the OCI runtime spec's `linux.seccomp` object.
-    #[arg(long, default_value = "docker", value_name = "FORMAT", value_parser = choose::<ProfileFormat>().plain())]
+    #[arg(long, default_value = "docker", value_name = "FORMAT", value_parser = choose::<ProfileFormat>())]
     pub format: ProfileFormat,
 
     /// What every other system call gets: `errno` (fails with EPERM), `log`
     /// (allowed and logged by the kernel: "log, don't block"), `kill` (the process is killed).
-    #[arg(long, default_value = "errno", value_name = "ACTION", value_parser = choose::<Action>().plain())]
+    #[arg(long, default_value = "errno", value_name = "ACTION", value_parser = choose::<Action>())]
     pub action: Action,
 
     /// The architecture the profile is for.
-    #[arg(long, default_value = "x86_64", value_name = "ARCH", value_parser = choose::<Arch>().plain())]
+    #[arg(long, default_value = "x86_64", value_name = "ARCH", value_parser = choose::<Arch>())]
     pub arch: Arch,
 
     /// Also allow a base set: `default` adds the calls a container runtime
@@ -530,7 +493,7 @@ pub struct EvalArgs {
     /// What one item is: `files` (each input file is one trace, parsed in its
     /// format) or `lines` (each line is one session: its space-separated words,
     /// taken as they are, are its events).
-    #[arg(long, default_value = "files", value_name = "UNIT", value_parser = choose::<Items>().plain())]
+    #[arg(long, default_value = "files", value_name = "UNIT", value_parser = choose::<Items>())]
     pub items: Items,
 
     /// How items are compared. `events`: each record (and window, with
@@ -544,7 +507,7 @@ pub struct EvalArgs {
     /// labels buy, not an anomaly detector. Default: bag, the best unsupervised
     /// method on ADFA-LD and HDFS (docs/evaluation.md); events with
     /// --line-labels and --lid-ds, which score single lines and events.
-    #[arg(long, value_name = "METHOD", value_parser = choose::<Method>().plain())]
+    #[arg(long, value_name = "METHOD", value_parser = choose::<Method>())]
     pub method: Option<Method>,
 
     /// With bag and forest: n-grams of every order from 1 to N.
@@ -554,12 +517,12 @@ pub struct EvalArgs {
     /// With bag: how n-grams are weighted. `binary` (present or not), `counts`,
     /// or `tf-idf` (counts times the n-gram's inverse document frequency among
     /// the baseline's items).
-    #[arg(long, default_value = "binary", value_name = "WEIGHT", value_parser = choose::<Weight>().plain())]
+    #[arg(long, default_value = "binary", value_name = "WEIGHT", value_parser = choose::<Weight>())]
     pub weight: Weight,
 
     /// With bag: what an item with an event the baseline never had scores.
     /// `alarm`: 1, the highest score. `distance`: its distance, like any item.
-    #[arg(long, default_value = "alarm", value_name = "HOW", value_parser = choose::<Unseen>().plain())]
+    #[arg(long, default_value = "alarm", value_name = "HOW", value_parser = choose::<Unseen>())]
     pub unseen: Unseen,
 
     /// With forest: the number of cross-validation folds.
@@ -913,6 +876,45 @@ mod tests {
             panic!("score")
         };
         assert_eq!(args.output.context(), (3, 1));
+    }
+
+    #[test]
+    fn choice_flags_offer_the_library_names_and_take_them() {
+        let cmd = Cli::command();
+        let learn = cmd.find_subcommand("learn").unwrap();
+        let format = learn.get_arguments().find(|a| a.get_id() == "format").unwrap();
+        let offered: Vec<String> = format
+            .get_possible_values()
+            .iter()
+            .map(|v| v.get_name().to_owned())
+            .collect();
+        let mut expected = vec!["auto".to_owned()];
+        expected.extend(honk::formats::ALL.iter().map(|f| f.name().to_owned()));
+        assert_eq!(offered, expected);
+
+        let cli = Cli::try_parse_from([
+            "honk",
+            "learn",
+            "-o",
+            "m",
+            "--format",
+            "sysdig-json",
+            "--tokenizer",
+            "sklearn",
+            "x",
+        ])
+        .unwrap();
+        let Command::Learn(args) = cli.command else {
+            panic!("learn")
+        };
+        assert_eq!(args.input.forced().map(|f| f.name()), Some("sysdig-json"));
+        assert_eq!(args.model.tokenizer, Some(Tokenizer::Sklearn));
+        let cli = Cli::try_parse_from(["honk", "learn", "-o", "m", "x"]).unwrap();
+        let Command::Learn(args) = cli.command else {
+            panic!("learn")
+        };
+        assert_eq!(args.input.forced().map(|f| f.name()), None);
+        assert!(Cli::try_parse_from(["honk", "learn", "-o", "m", "--format", "Strace", "x"]).is_err());
     }
 
     #[test]
