@@ -193,9 +193,11 @@ impl fmt::Display for Arch {
 /// How [`profile`] writes a profile.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProfileOptions {
+    /// The schema to write: Docker's profile or the OCI `linux.seccomp` object.
     pub format: ProfileFormat,
     /// The default action, for every call not on the list.
     pub action: Action,
+    /// The architecture whose system calls are listed; names of others are dropped.
     pub arch: Arch,
     /// Also allow the runtime's and the loader's start-up calls ([`base_names`]); `--base default`.
     pub base: bool,
@@ -208,17 +210,43 @@ pub enum SeccompError {
         "no system call to allow: none of the {given} names given is a system call of {arch} (a model learned \
          from a system-call trace lists them; --base default adds a runtime's start-up calls)"
     )]
-    NothingToAllow { given: usize, arch: Arch },
+    /// No name is left to allow: none given is a system call of `arch` (for
+    /// [`compile`], of its native ABI), and no base set was added.
+    NothingToAllow {
+        /// How many names were given (repeats and dropped names included).
+        given: usize,
+        /// The architecture the names were checked against.
+        arch: Arch,
+    },
     #[error("`{name}` is not a system call of {arch}")]
-    UnknownSyscall { name: String, arch: Arch },
+    /// A name passed to [`compile`] is not a system call of `arch`.
+    UnknownSyscall {
+        /// The name, as given.
+        name: String,
+        /// The architecture it was looked up in.
+        arch: Arch,
+    },
     #[error("cannot compile the seccomp filter")]
+    /// `seccompiler` could not build the BPF program.
     Compile(#[source] seccompiler::BackendError),
     #[error("a seccomp filter for {filter} cannot be installed on this machine ({host})")]
-    WrongHost { filter: Arch, host: &'static str },
+    /// The filter is for another architecture than the machine honk runs on.
+    WrongHost {
+        /// The filter's architecture.
+        filter: Arch,
+        /// The host's architecture, as Rust names it (`std::env::consts::ARCH`).
+        host: &'static str,
+    },
     #[error("cannot install the seccomp filter")]
+    /// Installing the filter on the calling thread failed (`prctl` or `seccomp(2)` refused it).
     Install(#[source] seccompiler::Error),
     #[error("not a seccomp profile honk can enforce: {reason}")]
-    BadProfile { reason: String },
+    /// A profile given to [`read_profile`] is not JSON, not a profile, or asks
+    /// for what honk cannot enforce (another rule action, argument conditions).
+    BadProfile {
+        /// What is wrong with it, as the message says.
+        reason: String,
+    },
 }
 
 /// The calls a dynamically linked program makes from `execve` to `main` and on a plain exit: the dynamic
@@ -371,14 +399,17 @@ impl Profile {
         &self.names
     }
 
+    /// The schema it is written in.
     pub fn format(&self) -> ProfileFormat {
         self.format
     }
 
+    /// The default action, for every call not on the list.
     pub fn action(&self) -> Action {
         self.action
     }
 
+    /// The architecture it is for (its sub-architectures are listed too).
     pub fn arch(&self) -> Arch {
         self.arch
     }
@@ -526,10 +557,12 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The architecture it is for; it installs only on a host of that architecture.
     pub fn arch(&self) -> Arch {
         self.arch
     }
 
+    /// What it does to a call of the native ABI that is not allowed.
     pub fn action(&self) -> Action {
         self.action
     }

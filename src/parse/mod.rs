@@ -73,9 +73,15 @@ pub enum Kind {
         result: Range<usize>,
     },
     /// A signal delivery: the text between `--- ` and ` ---`, e.g. `SIGCHLD {si_signo=...}`.
-    Signal { body: Range<usize> },
+    Signal {
+        /// The signal and its details, without the `--- ` and ` ---` markers.
+        body: Range<usize>,
+    },
     /// A process end: the text between `+++ ` and ` +++`, e.g. `exited with 0`.
-    Exit { body: Range<usize> },
+    Exit {
+        /// How the process ended, without the `+++ ` and ` +++` markers.
+        body: Range<usize>,
+    },
     /// A system call from a source other than strace, whose arguments are written
     /// in that source's own way (`dialect`).
     Event {

@@ -45,9 +45,11 @@ pub const LISTED_THREADS: usize = 8;
 pub struct Incident {
     /// 1-based, in the order incidents are released.
     pub id: u64,
+    /// The name of the input its anomalies are in, as in [`Anomaly::source`].
     pub source: Arc<str>,
     /// The first record's line and text.
     pub line: u64,
+    /// The first record's original text (for a window, its events, one per line).
     pub text: String,
     /// The line of the last record.
     pub last_line: u64,

@@ -26,23 +26,31 @@ pub use incident::{Incident, Incidents};
 /// The baseline record a target record was found nearest to.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Nearest {
+    /// The name of the baseline input it came from, as it was learned.
     pub source: Arc<str>,
+    /// 1-based line of its first occurrence in that input.
     pub line: u64,
+    /// Its original text (of the first occurrence), not the normalized key.
     pub text: String,
 }
 
 /// A record shown around an anomaly.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ContextLine {
+    /// 1-based line where the record starts in the input.
     pub line: u64,
+    /// The record's original text.
     pub text: String,
 }
 
 /// A target record whose score is above the threshold, with what explains it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Anomaly {
+    /// The name of the input it is in: a path, `<stdin>`, or `ARCHIVE/ENTRY`.
     pub source: Arc<str>,
+    /// 1-based line where the record starts; for a window, its first event's line.
     pub line: u64,
+    /// The record's original text (for a resumed call, both halves joined).
     pub text: String,
     /// Distance to the baseline in [0, 1]: the mean cosine distance to the k nearest baseline records.
     pub score: f64,
@@ -84,21 +92,33 @@ pub struct WindowInfo {
 /// What a run did, for the closing summary.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Summary {
+    /// Target inputs scored.
     pub inputs: usize,
+    /// Records parsed from them, over all inputs.
     pub records: u64,
+    /// Distinct keys scored (records' and windows'), counted per input; a key
+    /// is counted again if the score cache was cleared on a very large input.
     pub unique: u64,
+    /// Anomalies found (records above the threshold and the windows reported),
+    /// over all inputs, before any `--top` cut.
     pub anomalies: u64,
     /// Groups of anomalies that are one event ([`Incidents`]); 0 until grouped.
     pub incidents: u64,
+    /// The score anomalies are strictly above (scores are distances in [0, 1]).
     pub threshold: f64,
+    /// How many nearest baseline records each score is the mean distance to.
     pub k: usize,
+    /// Records the baseline was learned from (the sum of its keys' counts).
     pub baseline_records: u64,
+    /// Distinct keys in the baseline (its model's entries).
     pub baseline_unique: u64,
+    /// Lines longer than [`crate::read::MAX_LINE_BYTES`], cut there, over all inputs.
     pub truncated_lines: u64,
     /// Calls to system calls the baseline never made, over all inputs.
     pub violations: u64,
     /// Per input, in input order: how unusual it is as a whole.
     pub per_input: Vec<InputProfile>,
+    /// Wall-clock time of the scoring run; not serialized.
     #[serde(skip)]
     pub elapsed: Duration,
 }
@@ -106,8 +126,11 @@ pub struct Summary {
 /// How unusual one input is as a whole, and which of its threads most.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct InputProfile {
+    /// The input's name, as in [`Anomaly::source`].
     pub source: String,
+    /// Records scored in it.
     pub records: u64,
+    /// Its anomalies: records above the threshold and the windows reported.
     pub anomalies: u64,
     /// The highest score of any record or window.
     pub max_score: f64,
@@ -128,6 +151,7 @@ pub struct InputProfile {
 /// baseline's policy, whatever its distance.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Violation {
+    /// The system call's name, e.g. `ptrace`.
     pub syscall: String,
     /// How many records made it.
     pub count: u64,
@@ -141,8 +165,11 @@ pub const PROFILED_VIOLATIONS: usize = 256;
 /// How unusual one thread of an input is.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ThreadProfile {
+    /// The thread id (or process id, when that is all the format gives).
     pub thread: u32,
+    /// Records of this thread scored.
     pub records: u64,
+    /// Its anomalies: records above the threshold and the windows reported.
     pub anomalies: u64,
 }
 
@@ -210,7 +237,10 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
 /// Why an anomaly is one: its nearest baseline record and what is new in it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Explanation {
+    /// The nearest baseline record; `None` when the baseline is empty or no
+    /// record of it shares a token with the anomaly.
     pub nearest: Option<Nearest>,
+    /// Tokens the baseline never had, in order, each once, at most [`NOVEL_TOKENS`].
     pub novel: Vec<String>,
 }
 
@@ -484,6 +514,7 @@ impl Selector {
 /// A sink that keeps anomalies in memory, in the order they came.
 #[derive(Debug, Default)]
 pub struct Collect {
+    /// Every anomaly received, in order.
     pub anomalies: Vec<Anomaly>,
 }
 
@@ -522,6 +553,8 @@ pub struct Top<S: Sink> {
 }
 
 impl<S: Sink> Top<S> {
+    /// Keeps the `n` highest-scoring anomalies and hands them to `inner` when
+    /// the run finishes.
     pub fn new(n: usize, inner: S) -> Self {
         Top {
             inner,

@@ -25,17 +25,25 @@ const TEXT_CHARS: usize = 300;
 /// A range of lines of the input and what scored there.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Bin {
+    /// 1-based first line it covers.
     pub first_line: u64,
+    /// Last line it covers, inclusive; bins are of equal width.
     pub last_line: u64,
+    /// The highest score of a record or window (by its last line) in it; 0
+    /// when there is none, and a score that is not finite counts as 0.
     pub max_score: f64,
+    /// Records starting in it (windows are not counted).
     pub records: u64,
+    /// Its records and windows that scored above the threshold.
     pub anomalies: u64,
 }
 
 /// A record kept for the map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Kept {
+    /// 1-based line where the record starts.
     pub line: u64,
+    /// Its score, a distance in [0, 1] (0 if it was not finite).
     pub score: f64,
     /// Its normalized key, to vectorize and project.
     pub key: String,

@@ -437,7 +437,10 @@ pub struct Field<'a> {
     pub value: &'a str,
     /// Offsets of the field (key start, value start, value end) in the text.
     pub start: usize,
+    /// Byte offset of the value, just after the `=` (quotes included); equal
+    /// to `start` for a word that is not a field.
     pub value_start: usize,
+    /// Byte offset just past the value (exclusive), after a closing quote or brace.
     pub end: usize,
 }
 

@@ -129,9 +129,13 @@ fn page_anomaly(anomaly: &Anomaly, order: u64) -> PageAnomaly {
 
 /// What a run read from one input, as the report lists it.
 pub struct InputRow {
+    /// The input's name: a path, `<stdin>`, or `ARCHIVE/ENTRY`.
     pub name: String,
+    /// The name of the format it was parsed as, e.g. `strace`.
     pub format: String,
+    /// Lines read: the number of the last one.
     pub lines: u64,
+    /// Records the parser made of them (a record may span lines, and a line may make none).
     pub records: u64,
 }
 

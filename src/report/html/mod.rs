@@ -47,8 +47,10 @@ const TEMPLATE: &str = include_str!("report.html.j2");
 /// they would be bugs in the template or the plots.
 #[derive(Debug, thiserror::Error)]
 pub enum HtmlError {
+    /// The template engine failed to load or render the template.
     #[error("the HTML report template failed: {0}")]
     Template(#[from] minijinja::Error),
+    /// Writing a plot's SVG into a string failed.
     #[error("could not write a plot of the HTML report")]
     Format(#[from] fmt::Error),
 }
