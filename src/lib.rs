@@ -25,7 +25,7 @@
 //! that take plain settings; [`eval`] measures detection quality on labelled
 //! data; [`trace`] runs a command under strace; [`seccomp`] writes and applies
 //! allow-list profiles; [`inspect`] tallies what was parsed; [`demo`] makes the
-//! traces `honk demo` shows; [`write`] puts files in place atomically;
+//! traces `honk demo` shows; [`mod@write`] puts files in place atomically;
 //! [`progress`] is how long work reports how far it got; [`choice`] names the
 //! values of settings.
 //!

@@ -13,7 +13,7 @@
 //!
 //! What a candidate is, and is not:
 //! - the components of paths under the run's work directory and temporary
-//!   places (`$CWD`, `$TMP`) and of relative paths (not home's: see [`own_path`]), and single words (program arguments, words of a
+//!   places (`$CWD`, `$TMP`) and of relative paths (not home's), and single words (program arguments, words of a
 //!   data buffer, path components pushed on their own);
 //! - never the call's name, a constant (`O_RDONLY`, `ENOENT`), an option
 //!   (`-c`), a `name=value` token (`port=4444`), an address, a word shorter

@@ -9,7 +9,7 @@
 //! printer. Long work reports to the caller's [`Ui`]: progress, and notes a
 //! person should see while it runs.
 //!
-//! `honk eval` is [`crate::eval::run`]; `honk inspect` is [`crate::inspect`].
+//! `honk eval` is [`crate::eval::run()`]; `honk inspect` is [`crate::inspect`].
 
 mod learn;
 mod score;

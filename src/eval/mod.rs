@@ -5,7 +5,7 @@
 //! Mann–Whitney statistic does), the detection rate at a fixed false-alarm
 //! rate, the best F1 over all thresholds, and the confusion counts at a given
 //! threshold. An item is flagged when its score is strictly above the
-//! threshold, as everywhere in honk. This module computes; [`run`] reads,
+//! threshold, as everywhere in honk. This module computes; [`run()`] reads,
 //! learns and scores the items and computes these over them.
 
 pub mod forest;

@@ -16,7 +16,7 @@ pub struct Page {
     pub generated: String,
     /// Summary rows, in order: (label, value), e.g. ("threshold", "0.3").
     pub summary: Vec<(String, String)>,
-    /// The inputs scored: name, format detected, lines read, records, unique keys.
+    /// The inputs scored: name, format detected, lines read, records.
     pub inputs: Vec<PageInput>,
     /// The anomalies, highest score first, at most [`MAX_ANOMALIES`].
     pub anomalies: Vec<PageAnomaly>,
