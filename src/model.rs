@@ -755,30 +755,67 @@ fn decompress(payload: &[u8], limit: u64) -> Result<Vec<u8>, String> {
 /// its first occurrence and how often it occurred. The one place where entries
 /// are deduplicated, for one input's records ([`crate::pipeline`]) and for
 /// models folded together ([`Merger`]).
+///
+/// A key is held once, in its entry: the index finds it by a 64-bit hash and
+/// checks the entry's own key (window keys can be kilobytes each, and a
+/// baseline has as many keys as distinct records). Only a key whose hash an
+/// earlier, different key already has is held a second time, in `more`.
 #[derive(Debug, Default)]
 pub struct Entries {
     entries: Vec<Entry>,
-    positions: HashMap<String, usize>,
+    /// Hash of a key → its entry; the first key with that hash.
+    first: HashMap<u64, usize>,
+    /// Keys whose hash an earlier, different key already has → their entry.
+    more: HashMap<String, usize>,
+    hasher: std::hash::RandomState,
 }
 
 impl Entries {
     /// Gathered entries, indexed by key (their keys are unique, as in a model).
     fn of(entries: Vec<Entry>) -> Entries {
-        let positions = entries.iter().enumerate().map(|(i, e)| (e.key.clone(), i)).collect();
-        Entries { entries, positions }
+        let mut gathered = Entries::default();
+        for (at, entry) in entries.iter().enumerate() {
+            gathered.index(&entry.key, at);
+        }
+        gathered.entries = entries;
+        gathered
+    }
+
+    fn hash(&self, key: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, key)
+    }
+
+    /// Where `key` is among the entries.
+    fn find(&self, key: &str) -> Option<usize> {
+        match self.first.get(&self.hash(key)) {
+            Some(&at) if self.entries.get(at).is_some_and(|e| e.key == key) => Some(at),
+            Some(_) => self.more.get(key).copied(),
+            None => None,
+        }
+    }
+
+    /// Notes that `key`, not found, is entry `at`.
+    fn index(&mut self, key: &str, at: usize) {
+        let hash = self.hash(key);
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.first.entry(hash) {
+            slot.insert(at);
+        } else {
+            self.more.insert(key.to_owned(), at);
+        }
     }
 
     /// `count` more occurrences of `key`; the first one seen is kept as the
     /// representative (its source, line and text).
     pub fn add(&mut self, key: String, count: u64, first: impl FnOnce() -> (u32, u64, String)) {
-        match self.positions.get(&key) {
-            Some(&at) => {
+        match self.find(&key) {
+            Some(at) => {
                 let entry = &mut self.entries[at];
                 entry.count = entry.count.saturating_add(count);
             }
             None => {
                 let (source, line, text) = first();
-                self.positions.insert(key.clone(), self.entries.len());
+                let at = self.entries.len();
+                self.index(&key, at);
                 self.entries.push(Entry {
                     key,
                     source,
@@ -1143,6 +1180,25 @@ mod tests {
             )
             .unwrap_err();
         assert!(err.to_string().contains("--window 3 --window-args"), "{err}");
+    }
+
+    #[test]
+    fn entries_with_one_hash_are_kept_apart() {
+        let mut entries = Entries::default();
+        entries.add("open a".into(), 1, || (0, 1, "open(a)".into()));
+        // Another key under the first one's hash, as a collision would put it.
+        let first = entries.hash("open a");
+        entries.first.insert(entries.hash("read b"), 0);
+        assert_eq!(entries.find("read b"), None);
+        entries.add("read b".into(), 1, || (0, 2, "read(b)".into()));
+        entries.add("read b".into(), 2, || unreachable!("already there"));
+        entries.add("open a".into(), 1, || unreachable!("already there"));
+        assert_eq!(entries.first.get(&first), Some(&0));
+        let all = entries.into_vec();
+        assert_eq!(
+            all.iter().map(|e| (e.key.as_str(), e.count)).collect::<Vec<_>>(),
+            [("open a", 2), ("read b", 3)]
+        );
     }
 
     #[test]
