@@ -244,11 +244,13 @@ pub fn mask_component(component: &str, in_tmp: bool, out: &mut String) {
     let random_tail = component
         .get(..3)
         .is_some_and(|p| p.eq_ignore_ascii_case("tmp"))
-        .then(|| component.rfind(|c: char| !c.is_alphanumeric()))
+        .then(|| component.char_indices().rev().find(|&(_, c)| !c.is_alphanumeric()))
         .flatten()
-        .filter(|&at| component.len() - at > 6);
+        .filter(|&(at, _)| component.len() - at > 6)
+        // Up to the end of the separator, which may be more than one byte.
+        .map(|(at, c)| at + c.len_utf8());
     let (component, tail) = match random_tail {
-        Some(at) => (&component[..=at], true),
+        Some(end) => (&component[..end], true),
         None => (component, false),
     };
     let mut rest = component;
@@ -309,7 +311,8 @@ fn tempfile_prefix(component: &str) -> Option<&str> {
         // No prefix at all: only with a digit or `_`, which words rarely have.
         return (random(component) && component.bytes().any(|b| !b.is_ascii_lowercase())).then_some("");
     }
-    let (prefix, tail) = component.split_at(component.len().checked_sub(RANDOM)?);
+    // Not at a character boundary: the tail is not eight ASCII characters.
+    let (prefix, tail) = component.split_at_checked(component.len().checked_sub(RANDOM)?)?;
     let separated = prefix.ends_with(['-', '.', '_']) || prefix == "tmp";
     (separated && random(tail)).then_some(prefix)
 }
@@ -449,6 +452,21 @@ mod tests {
         ] {
             assert_eq!(masked(name), name);
         }
+    }
+
+    #[test]
+    fn components_with_multibyte_characters_are_masked_without_panicking() {
+        // Found by fuzzing (fuzz/ detect): a `tmp` name whose last separator is
+        // a multi-byte character was cut inside it.
+        assert_eq!(masked("tmp\u{fffd}x8Kq2Lz9"), "tmp\u{fffd}*");
+        assert_eq!(masked("tmp\u{2014}abcdefgh"), "tmp\u{2014}*");
+        // In a temporary directory, a name whose last eight bytes start inside
+        // a character is not a Python tempfile name.
+        assert_eq!(mask_path("/tmp/a\u{e9}abcdefg"), "/tmp/a\u{e9}abcdefg");
+        assert_eq!(
+            mask_path("/tmp/\u{e9}\u{e9}\u{e9}\u{e9}x"),
+            "/tmp/\u{e9}\u{e9}\u{e9}\u{e9}x"
+        );
     }
 
     #[test]
