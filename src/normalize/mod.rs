@@ -147,8 +147,11 @@ impl<'a> Tokens<'a> {
             }
             token = &token[..end];
         }
-        // One byte scan decides; only tokens with spaces or non-ASCII text take the slow path.
-        if token.bytes().any(|b| b.is_ascii_whitespace() || b >= 0x80) && token.chars().any(char::is_whitespace) {
+        // One byte scan decides; only tokens with spaces or non-ASCII text take the slow path
+        // (the vertical tab is whitespace to `char` but not to `u8::is_ascii_whitespace`).
+        if token.bytes().any(|b| b.is_ascii_whitespace() || b == 0x0b || b >= 0x80)
+            && token.chars().any(char::is_whitespace)
+        {
             // Spaces separate tokens in a key, so a path with a space keeps it as `_`.
             self.key
                 .extend(token.chars().map(|c| if c.is_whitespace() { '_' } else { c }));
@@ -467,6 +470,17 @@ mod tests {
             mask_path("/tmp/\u{e9}\u{e9}\u{e9}\u{e9}x"),
             "/tmp/\u{e9}\u{e9}\u{e9}\u{e9}x"
         );
+    }
+
+    #[test]
+    fn a_vertical_tab_in_a_token_is_replaced_too() {
+        // Found by fuzzing (fuzz/ detect): `u8::is_ascii_whitespace` leaves out
+        // the vertical tab, which `char::is_whitespace` counts.
+        let mut key = String::new();
+        let mut out = Tokens::new(&mut key);
+        out.push("/usr/lib/l\u{b}ibc.so");
+        out.push("a\u{c}b");
+        assert_eq!(key, "/usr/lib/l_ibc.so a_b");
     }
 
     #[test]
