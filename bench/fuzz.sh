@@ -3,15 +3,17 @@
 #
 #   bench/fuzz.sh [SECONDS] [TARGET...]
 #
-# Builds the cargo-fuzz targets in fuzz/ (nightly, no sanitizer, debug
-# assertions and overflow checks on) and runs each TARGET (default: all) for
-# SECONDS (default 600) at low priority, JOBS (default 1) at a time, growing
-# fuzz/corpus/TARGET from it and fuzz/seeds/TARGET. Prints one line per
-# target: runs, execs/s, corpus size, and what it found. Exits 1 if any target
-# found a crash, timeout or out-of-memory (the input is in
-# fuzz/artifacts/TARGET/), 2 if it could not run.
+# Builds the cargo-fuzz targets in fuzz/ once (nightly, no sanitizer, debug
+# assertions and overflow checks on), then runs each TARGET (default: all)
+# for SECONDS (default 600) at low priority, JOBS (default 1) at a time,
+# growing fuzz/corpus/TARGET from it and fuzz/seeds/TARGET. Prints one line
+# per target: seconds run, runs, execs/s, corpus size, and what it found.
+# Exits 1 if any target found a crash, timeout or out-of-memory (the input is
+# in fuzz/artifacts/TARGET/, the log in fuzz/logs/TARGET.log), 2 if it could
+# not build.
 #
-# Needs: rustup's nightly toolchain and cargo-fuzz (cargo install cargo-fuzz --locked).
+# Environment: JOBS (1), RSS_LIMIT_MB (2048), TIMEOUT (seconds per input, 20).
+# Needs rustup's nightly toolchain and cargo-fuzz (cargo install cargo-fuzz --locked).
 set -uo pipefail
 
 seconds=${1:-600}
@@ -25,15 +27,12 @@ fi
 jobs=${JOBS:-1}
 rss_mb=${RSS_LIMIT_MB:-2048}
 timeout_s=${TIMEOUT:-20}
-flags=(--sanitizer none --debug-assertions)
 logs=$root/fuzz/logs
+bin=$root/fuzz/target/x86_64-unknown-linux-gnu/release
 mkdir -p "$logs"
 
-echo "building ${#targets[@]} targets" >&2
-nice -n 19 cargo +nightly fuzz build "${flags[@]}" "${targets[@]:0:1}" >&2 || exit 2
-if [[ ${#targets[@]} -gt 1 ]]; then
-  nice -n 19 cargo +nightly fuzz build "${flags[@]}" >&2 || exit 2
-fi
+# Built once, so that editing the crate while the targets run changes nothing.
+nice -n 19 cargo +nightly fuzz build --sanitizer none --debug-assertions >&2 || exit 2
 
 count_artifacts() {
   find "artifacts/$1" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l
@@ -44,13 +43,15 @@ run_one() {
   mkdir -p "corpus/$target" "artifacts/$target"
   local seeds=()
   [[ -d seeds/$target ]] && seeds=("seeds/$target")
-  local before
+  local before start
   before=$(count_artifacts "$target")
-  nice -n 19 cargo +nightly fuzz run "${flags[@]}" "$target" "corpus/$target" "${seeds[@]}" -- \
+  start=$(date +%s)
+  nice -n 19 "$bin/$target" -artifact_prefix="artifacts/$target/" \
     -max_total_time="$seconds" -rss_limit_mb="$rss_mb" -timeout="$timeout_s" \
-    -print_final_stats=1 >"$log" 2>&1
+    -print_final_stats=1 "corpus/$target" "${seeds[@]}" >"$log" 2>&1
   local status=$?
-  local after runs rate files bytes found
+  local took after runs rate files bytes found
+  took=$(($(date +%s) - start))
   after=$(count_artifacts "$target")
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
@@ -59,15 +60,14 @@ run_one() {
   if [[ $status -eq 0 && $after -eq $before ]]; then
     found="nothing"
   else
-    found="FOUND (exit $status): $(grep -m1 -oE 'ERROR: libFuzzer: [a-z-]+|panicked at [^ ]+|==[0-9]+== ERROR: [A-Za-z]+' "$log" || echo 'see log') -> $(find "artifacts/$target" -type f -newer "$log.start" | head -1)"
+    found="FOUND (exit $status): $(grep -m1 -oE 'ERROR: libFuzzer: [a-z-]+|panicked at [^ ]+' "$log" || echo 'see log') -> $(ls -t "artifacts/$target" | head -1)"
   fi
   printf '%s: %ss, %s runs, %s execs/s, corpus %s files (%s bytes), %s\n' \
-    "$target" "$seconds" "${runs:-?}" "${rate:-?}" "$files" "$bytes" "$found" | tee "$logs/$target.result"
+    "$target" "$took" "${runs:-?}" "${rate:-?}" "$files" "$bytes" "$found" | tee "$logs/$target.result"
 }
 
 for target in "${targets[@]}"; do
   rm -f "$logs/$target.result"
-  touch "$logs/$target.log.start"
   run_one "$target" &
   while [[ $(jobs -rp | wc -l) -ge $jobs ]]; do
     wait -n
