@@ -147,7 +147,7 @@ pub fn learn(
         .map(|input| learn_input(input, forced, window, progress))
         .collect();
     let mut model = Model::new(settings);
-    let mut positions: HashMap<String, u32> = HashMap::new();
+    let mut positions = Positions::default();
     let mut stats = Vec::with_capacity(inputs.len());
     for (input, part) in inputs.iter().zip(parts) {
         let Learned {
@@ -164,13 +164,13 @@ pub fn learn(
         template::count_run(&mut model.words, entries.iter().map(|e| e.key.as_str()));
         let source = model.sources.len() as u32;
         for mut entry in entries {
-            match positions.get(&entry.key) {
-                Some(&at) => {
-                    let kept = &mut model.entries[at as usize];
+            match positions.find(&entry.key, &model.entries) {
+                Some(at) => {
+                    let kept = &mut model.entries[at];
                     kept.count = kept.count.saturating_add(entry.count);
                 }
                 None => {
-                    positions.insert(entry.key.clone(), model.entries.len() as u32);
+                    positions.insert(&entry.key, model.entries.len());
                     entry.source = source;
                     model.entries.push(entry);
                 }
@@ -183,6 +183,43 @@ pub fn learn(
         stats.push(stat);
     }
     Ok((model, stats))
+}
+
+/// Where each distinct key is in a list of entries, without a second copy of
+/// the key: a key is found by its hash, and checked against the entry's own
+/// (window keys can be kilobytes each, and a baseline has as many as records).
+#[derive(Default)]
+struct Positions {
+    /// Hash of a key → its entry; the first key with that hash.
+    first: HashMap<u64, usize>,
+    /// Keys whose hash an earlier, different key already has.
+    more: HashMap<String, usize>,
+    hasher: std::hash::RandomState,
+}
+
+impl Positions {
+    fn hash(&self, key: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, key)
+    }
+
+    /// The position of `key` in `entries`, which hold every key inserted.
+    fn find(&self, key: &str, entries: &[Entry]) -> Option<usize> {
+        match self.first.get(&self.hash(key)) {
+            Some(&at) if entries.get(at).is_some_and(|e| e.key == key) => Some(at),
+            Some(_) => self.more.get(key).copied(),
+            None => None,
+        }
+    }
+
+    /// Note that `key`, not found, is at position `at`.
+    fn insert(&mut self, key: &str, at: usize) {
+        let hash = self.hash(key);
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.first.entry(hash) {
+            slot.insert(at);
+        } else {
+            self.more.insert(key.to_owned(), at);
+        }
+    }
 }
 
 /// What learning one input found.
@@ -198,14 +235,14 @@ struct Learned {
 fn learn_input(input: &Input, forced: Option<Format>, window: Window, progress: &Progress) -> Result<Learned, Error> {
     let mut syscalls: HashMap<String, u64> = HashMap::new();
     let mut entries: Vec<Entry> = Vec::new();
-    let mut positions: HashMap<String, u32> = HashMap::new();
-    let mut add = |key: String, line: u64, text: &str| match positions.get(&key) {
-        Some(&at) => {
-            let entry = &mut entries[at as usize];
+    let mut positions = Positions::default();
+    let mut add = |key: String, line: u64, text: &str| match positions.find(&key, &entries) {
+        Some(at) => {
+            let entry = &mut entries[at];
             entry.count = entry.count.saturating_add(1);
         }
         None => {
-            positions.insert(key.clone(), entries.len() as u32);
+            positions.insert(&key, entries.len());
             entries.push(Entry {
                 key,
                 source: 0,
