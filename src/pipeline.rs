@@ -641,3 +641,47 @@ fn score_input(
         .sort_by(|a, b| a.line.cmp(&b.line).then(a.syscall.cmp(&b.syscall)));
     Ok(InputScore { stats, unique, profile })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(key: &str) -> Entry {
+        Entry {
+            key: key.to_owned(),
+            source: 0,
+            line: 1,
+            text: String::new(),
+            count: 1,
+        }
+    }
+
+    #[test]
+    fn positions_find_every_key_once_and_survive_a_hash_collision() {
+        let mut positions = Positions::default();
+        let mut entries = Vec::new();
+        for i in 0..10_000 {
+            let key = format!("key {i}");
+            assert_eq!(positions.find(&key, &entries), None);
+            positions.insert(&key, entries.len());
+            entries.push(entry(&key));
+        }
+        for (i, e) in entries.iter().enumerate() {
+            assert_eq!(positions.find(&e.key, &entries), Some(i));
+        }
+        assert_eq!(positions.find("key 10000", &entries), None);
+        assert!(positions.more.is_empty());
+        // "b" has the hash "a" has: it is told apart by its key, and found.
+        let mut positions = Positions::default();
+        let mut entries = vec![entry("a")];
+        positions.insert("a", 0);
+        let b = positions.hash("b");
+        positions.first.insert(b, 0);
+        assert_eq!(positions.find("b", &entries), None);
+        positions.insert("b", 1);
+        entries.push(entry("b"));
+        assert_eq!(positions.find("b", &entries), Some(1));
+        assert_eq!(positions.find("a", &entries), Some(0));
+        assert_eq!(positions.more.len(), 1);
+    }
+}
