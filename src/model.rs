@@ -1184,6 +1184,16 @@ mod tests {
 
     #[test]
     fn entries_with_one_hash_are_kept_apart() {
+        let mut many = Entries::default();
+        for round in 0..2u64 {
+            for i in 0..10_000 {
+                many.add(format!("key {i}"), 1, || (0, round + 1, String::new()));
+            }
+        }
+        assert!(many.more.is_empty());
+        assert_eq!(many.len(), 10_000);
+        assert!(many.into_vec().iter().all(|e| e.count == 2 && e.line == 1));
+
         let mut entries = Entries::default();
         entries.add("open a".into(), 1, || (0, 1, "open(a)".into()));
         // Another key under the first one's hash, as a collision would put it.

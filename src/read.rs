@@ -134,19 +134,7 @@ impl Input {
 
     /// Wrap an already opened reader of this input (e.g. one that counts progress).
     pub fn decode(&self, raw: Box<dyn Read + Send>) -> Result<Box<dyn BufRead + Send>, ReadError> {
-        let mut buffered = BufReader::with_capacity(BUFFER_BYTES, raw);
-        let magic = buffered.fill_buf().map_err(|e| self.error(e))?;
-        Ok(if magic.starts_with(&[0x1f, 0x8b]) {
-            Box::new(BufReader::with_capacity(
-                BUFFER_BYTES,
-                flate2::bufread::MultiGzDecoder::new(buffered),
-            ))
-        } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            let decoder = zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| self.error(e))?;
-            Box::new(BufReader::with_capacity(BUFFER_BYTES, decoder))
-        } else {
-            Box::new(buffered)
-        })
+        decoded(raw).map_err(|e| self.error(e))
     }
 
     /// An error reading this input, named for the user.
@@ -221,6 +209,18 @@ fn push_file(path: PathBuf, inputs: &mut Vec<Input>) -> Result<(), ReadError> {
         },
         ArchiveError::Zip(reason) => zip_error(reason),
     })?;
+    for entry in log_members(&archive) {
+        inputs.push(Input::ZipEntry {
+            archive: path.clone(),
+            entry,
+        });
+    }
+    Ok(())
+}
+
+/// The members of a zip archive that are logs, in name order: not
+/// directories, not metadata ([`ZIP_SKIPPED`]).
+fn log_members<R: Read + io::Seek>(archive: &zip::ZipArchive<R>) -> Vec<String> {
     let mut members: Vec<String> = archive
         .file_names()
         .filter(|name| !name.ends_with('/'))
@@ -228,13 +228,56 @@ fn push_file(path: PathBuf, inputs: &mut Vec<Input>) -> Result<(), ReadError> {
         .map(str::to_owned)
         .collect();
     members.sort();
-    for entry in members {
-        inputs.push(Input::ZipEntry {
-            archive: path.clone(),
-            entry,
-        });
+    members
+}
+
+/// A zip archive held in memory, read as [`expand`] and [`Input::open`] read
+/// one on disk: `each` is called with the name and the decoded contents
+/// (gzip and zstd members decompressed) of every log member, in name order.
+/// For tests and fuzzing of the archive reader without files; an error of
+/// `each` stops the reading and is returned as the member's.
+pub fn read_zip_bytes(
+    bytes: &[u8],
+    mut each: impl FnMut(&str, &mut dyn BufRead) -> io::Result<()>,
+) -> Result<(), ReadError> {
+    let name = "<zip in memory>";
+    let zip_error = |reason: String| ReadError::Zip {
+        path: name.to_owned(),
+        reason,
+    };
+    let mut archive = zip::ZipArchive::new(io::Cursor::new(bytes)).map_err(|e| zip_error(e.to_string()))?;
+    for entry in log_members(&archive) {
+        let member = archive
+            .by_name(&entry)
+            .map_err(|e| zip_error(format!("{entry}: {e}")))?;
+        let open_error = |source| ReadError::Open {
+            path: format!("{name}/{entry}"),
+            source,
+        };
+        let mut reader = decoded(member).map_err(open_error)?;
+        each(&entry, &mut reader).map_err(open_error)?;
     }
     Ok(())
+}
+
+/// `raw`, buffered, and decompressed when its first bytes are the gzip or
+/// zstd magic.
+fn decoded<'a>(raw: impl Read + Send + 'a) -> io::Result<Box<dyn BufRead + Send + 'a>> {
+    let mut buffered = BufReader::with_capacity(BUFFER_BYTES, raw);
+    let magic = buffered.fill_buf()?;
+    Ok(if magic.starts_with(&[0x1f, 0x8b]) {
+        Box::new(BufReader::with_capacity(
+            BUFFER_BYTES,
+            flate2::bufread::MultiGzDecoder::new(buffered),
+        ))
+    } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Box::new(BufReader::with_capacity(
+            BUFFER_BYTES,
+            zstd::stream::read::Decoder::with_buffer(buffered)?,
+        ))
+    } else {
+        Box::new(buffered)
+    })
 }
 
 /// An archive file shared by the readers of its members: each has its own

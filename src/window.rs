@@ -21,6 +21,19 @@ use crate::parse::{Kind, Record};
 /// dropped, so a trace with endless short-lived threads keeps bounded memory.
 const MAX_THREADS: usize = 1 << 16;
 
+/// With [`Window::args`], the longest event key that enters a window as it is
+/// (its spaces as `_`). A longer key enters as `#` and the 16 hex digits of
+/// its 64-bit FNV-1a hash: the same key always gives the same part, so
+/// windows compare as before, but a window's key is at most
+/// `(size - 1) * (2 * MAX_PART_BYTES + 6)` bytes however long its events'
+/// keys are (a whole key can be 64 tokens of 256 bytes).
+pub const MAX_PART_BYTES: usize = 32;
+
+/// Most bytes of a window's text (its events' lines, shown as the nearest
+/// baseline window and stored in a model for it). A longer text keeps its
+/// first events and its last one, with a line `… N events not kept …` between.
+pub const MAX_TEXT_BYTES: usize = 2048;
+
 /// A complete window: its key and the events it spans.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Span {
@@ -75,7 +88,7 @@ impl Windower {
             Kind::Syscall { name, .. } | Kind::Event { name, .. } => {
                 let name = record.text.get(name.clone()).unwrap_or("");
                 if self.window.args {
-                    key.replace(' ', "_")
+                    part_of(key)
                 } else {
                     name.to_owned()
                 }
@@ -106,36 +119,98 @@ impl Windower {
         events.push_back(Event {
             line: record.line,
             part,
-            text: record.text.clone(),
+            text: cut(&record.text, MAX_TEXT_BYTES).to_owned(),
         });
         if events.len() < size {
             return None;
         }
         let mut key = String::new();
-        let mut text = String::new();
-        for (i, event) in events.iter().enumerate() {
-            if i > 0 {
-                key.push_str("w__");
-                key.push_str(&events[i - 1].part);
-                key.push_str("__");
-                key.push_str(&event.part);
-                if i + 1 < events.len() {
-                    key.push(' ');
-                }
-                text.push('\n');
+        for (i, event) in events.iter().enumerate().skip(1) {
+            key.push_str("w__");
+            key.push_str(&events[i - 1].part);
+            key.push_str("__");
+            key.push_str(&event.part);
+            if i + 1 < events.len() {
+                key.push(' ');
             }
-            text.push_str(&event.line.to_string());
-            text.push('\t');
-            text.push_str(&event.text);
         }
         Some(Span {
             key,
             thread: record.pid,
             first_line: events.front().map_or(record.line, |e| e.line),
             last_line: record.line,
-            text,
+            text: text_of(events),
         })
     }
+}
+
+/// How an event's normalized key enters a window with [`Window::args`]:
+/// as it is (spaces as `_`) up to [`MAX_PART_BYTES`], else as a digest.
+fn part_of(key: &str) -> String {
+    if key.len() <= MAX_PART_BYTES {
+        return key.replace(' ', "_");
+    }
+    // FNV-1a, 64 bits: stable across builds and platforms, as model keys must be.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in key.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("#{hash:016x}")
+}
+
+/// The text of a window: `LINE<TAB>text` per event, at most [`MAX_TEXT_BYTES`]
+/// (see there).
+fn text_of(events: &VecDeque<Event>) -> String {
+    let lines: Vec<String> = events.iter().map(|e| format!("{}\t{}", e.line, e.text)).collect();
+    let whole = lines.iter().map(|l| l.len() + 1).sum::<usize>().saturating_sub(1);
+    if whole <= MAX_TEXT_BYTES {
+        return lines.join("\n");
+    }
+    // The last event, then as many of the first ones as fit before it.
+    let Some((last, head)) = lines.split_last() else {
+        return String::new();
+    };
+    let last = cut(last, MAX_TEXT_BYTES / 4);
+    let elision = |n: usize| format!("… {n} events not kept …");
+    let budget = MAX_TEXT_BYTES - last.len() - elision(lines.len()).len() - 2;
+    let mut text = String::with_capacity(MAX_TEXT_BYTES);
+    let mut kept = 0;
+    for line in head {
+        let room = budget.saturating_sub(text.len() + usize::from(kept > 0));
+        if line.len() > room {
+            if kept == 0 {
+                // Not even the first event fits whole: its start, then.
+                text.push_str(cut(line, room));
+                kept = 1;
+            }
+            break;
+        }
+        if kept > 0 {
+            text.push('\n');
+        }
+        text.push_str(line);
+        kept += 1;
+    }
+    if kept < head.len() {
+        text.push('\n');
+        text.push_str(&elision(head.len() - kept));
+    }
+    text.push('\n');
+    text.push_str(last);
+    text
+}
+
+/// `s` cut to at most `max` bytes, at a character boundary.
+fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 #[cfg(test)]
@@ -192,8 +267,92 @@ mod tests {
         let b = spans(&swapped, Window { size: 3, args: false });
         assert_ne!(a[0].key, b[0].key, "a swap changes the window");
         let with_args = spans(TRACE, Window { size: 3, args: true });
-        assert!(with_args[0].key.contains("/etc/passwd"), "{}", with_args[0].key);
         assert_ne!(with_args[0].key, with_args[2].key, "different files, different windows");
+        // A short key enters as it is, a long one as its digest.
+        let first = &with_args[0].key;
+        assert!(first.starts_with("w__#") && first.ends_with("__close"), "{first}");
+    }
+
+    /// A thread of `n` calls, each opening a file with a long path of its own.
+    fn long_calls(n: usize, path_len: usize) -> String {
+        (0..n)
+            .map(|i| {
+                let own = format!(
+                    "{}{}",
+                    char::from(b'a' + (i / 26 % 26) as u8),
+                    char::from(b'a' + (i % 26) as u8)
+                );
+                format!(
+                    "10 openat(AT_FDCWD, \"/{own}/{}\", O_RDONLY) = 3\n",
+                    "dir/".repeat(path_len / 4)
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_window_key_is_bounded_whatever_its_events_keys() {
+        let size = 64;
+        let trace = long_calls(size, 2000);
+        let events: Vec<String> = parse_all(StraceParser::default(), &trace)
+            .iter()
+            .map(crate::normalize::key_of)
+            .collect();
+        let bound = (size - 1) * (2 * MAX_PART_BYTES + 6);
+        // Each pair repeated two whole keys: such a window's key was about 80 KB.
+        let whole: usize = events.iter().map(String::len).sum();
+        assert!(whole > 4 * bound, "the events' keys are long: {whole} bytes");
+        let found = spans(
+            &trace,
+            Window {
+                size: size as u32,
+                args: true,
+            },
+        );
+        assert_eq!(found.len(), 1);
+        assert!(found[0].key.len() <= bound, "{} > {bound}", found[0].key.len());
+        assert_eq!(
+            found[0].key.split(' ').count(),
+            size - 1,
+            "one token per pair of events"
+        );
+        // The same calls give the same window; another call, another one.
+        let mut other = trace.clone();
+        other.push_str(long_calls(size + 1, 2000).lines().last().unwrap_or(""));
+        let found_again = spans(
+            &other,
+            Window {
+                size: size as u32,
+                args: true,
+            },
+        );
+        assert_eq!(found_again[0].key, found[0].key);
+        assert_ne!(found_again[1].key, found[0].key);
+    }
+
+    #[test]
+    fn a_window_text_is_bounded_and_keeps_its_first_and_last_events() {
+        let size = 64;
+        let trace = long_calls(size, 200);
+        let found = spans(
+            &trace,
+            Window {
+                size: size as u32,
+                args: false,
+            },
+        );
+        let text = &found[0].text;
+        assert!(text.len() <= MAX_TEXT_BYTES, "{} bytes", text.len());
+        assert!(text.starts_with("1\t10 openat("), "{text}");
+        let last = text.lines().last().unwrap_or("");
+        assert!(last.starts_with(&format!("{size}\t10 openat(")), "{last}");
+        assert!(text.contains(" events not kept …\n"), "{text}");
+        // A short window's text is whole.
+        let short = spans(&long_calls(3, 10), Window { size: 3, args: false });
+        assert_eq!(short[0].text.lines().count(), 3);
+        // One huge line is cut too.
+        let huge = spans(&long_calls(2, 60_000), Window { size: 2, args: true });
+        assert!(huge[0].text.len() <= MAX_TEXT_BYTES, "{} bytes", huge[0].text.len());
     }
 
     #[test]

@@ -38,7 +38,11 @@ pub use roots::Roots;
 /// path counts where it was opened, not on every call on it; the standard
 /// streams' targets and socket inodes are dropped; ports count twice; more
 /// generated names are masked.
-pub const VERSION: u32 = 2;
+///
+/// 3: in a window of arguments (`--window-args`), an event's key longer than
+/// 32 bytes counts as a hash of it; a vertical tab separates tokens like any
+/// other white space.
+pub const VERSION: u32 = 3;
 
 /// Most tokens kept from one record; the rest of a very long record is ignored.
 pub const MAX_TOKENS: usize = 64;
@@ -145,8 +149,11 @@ impl<'a> Tokens<'a> {
             }
             token = &token[..end];
         }
-        // One byte scan decides; only tokens with spaces or non-ASCII text take the slow path.
-        if token.bytes().any(|b| b.is_ascii_whitespace() || b >= 0x80) && token.chars().any(char::is_whitespace) {
+        // One byte scan decides; only tokens with spaces or non-ASCII text take the slow path
+        // (the vertical tab is whitespace to `char` but not to `u8::is_ascii_whitespace`).
+        if token.bytes().any(|b| b.is_ascii_whitespace() || b == 0x0b || b >= 0x80)
+            && token.chars().any(char::is_whitespace)
+        {
             // Spaces separate tokens in a key, so a path with a space keeps it as `_`.
             self.key
                 .extend(token.chars().map(|c| if c.is_whitespace() { '_' } else { c }));
@@ -242,11 +249,13 @@ pub fn mask_component(component: &str, in_tmp: bool, out: &mut String) {
     let random_tail = component
         .get(..3)
         .is_some_and(|p| p.eq_ignore_ascii_case("tmp"))
-        .then(|| component.rfind(|c: char| !c.is_alphanumeric()))
+        .then(|| component.char_indices().rev().find(|&(_, c)| !c.is_alphanumeric()))
         .flatten()
-        .filter(|&at| component.len() - at > 6);
+        .filter(|&(at, _)| component.len() - at > 6)
+        // Up to the end of the separator, which may be more than one byte.
+        .map(|(at, c)| at + c.len_utf8());
     let (component, tail) = match random_tail {
-        Some(at) => (&component[..=at], true),
+        Some(end) => (&component[..end], true),
         None => (component, false),
     };
     let mut rest = component;
@@ -307,7 +316,8 @@ fn tempfile_prefix(component: &str) -> Option<&str> {
         // No prefix at all: only with a digit or `_`, which words rarely have.
         return (random(component) && component.bytes().any(|b| !b.is_ascii_lowercase())).then_some("");
     }
-    let (prefix, tail) = component.split_at(component.len().checked_sub(RANDOM)?);
+    // Not at a character boundary: the tail is not eight ASCII characters.
+    let (prefix, tail) = component.split_at_checked(component.len().checked_sub(RANDOM)?)?;
     let separated = prefix.ends_with(['-', '.', '_']) || prefix == "tmp";
     (separated && random(tail)).then_some(prefix)
 }
@@ -447,6 +457,32 @@ mod tests {
         ] {
             assert_eq!(masked(name), name);
         }
+    }
+
+    #[test]
+    fn components_with_multibyte_characters_are_masked_without_panicking() {
+        // Found by fuzzing (fuzz/ detect): a `tmp` name whose last separator is
+        // a multi-byte character was cut inside it.
+        assert_eq!(masked("tmp\u{fffd}x8Kq2Lz9"), "tmp\u{fffd}*");
+        assert_eq!(masked("tmp\u{2014}abcdefgh"), "tmp\u{2014}*");
+        // In a temporary directory, a name whose last eight bytes start inside
+        // a character is not a Python tempfile name.
+        assert_eq!(mask_path("/tmp/a\u{e9}abcdefg"), "/tmp/a\u{e9}abcdefg");
+        assert_eq!(
+            mask_path("/tmp/\u{e9}\u{e9}\u{e9}\u{e9}x"),
+            "/tmp/\u{e9}\u{e9}\u{e9}\u{e9}x"
+        );
+    }
+
+    #[test]
+    fn a_vertical_tab_in_a_token_is_replaced_too() {
+        // Found by fuzzing (fuzz/ detect): `u8::is_ascii_whitespace` leaves out
+        // the vertical tab, which `char::is_whitespace` counts.
+        let mut key = String::new();
+        let mut out = Tokens::new(&mut key);
+        out.push("/usr/lib/l\u{b}ibc.so");
+        out.push("a\u{c}b");
+        assert_eq!(key, "/usr/lib/l_ibc.so a_b");
     }
 
     #[test]
