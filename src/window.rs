@@ -65,6 +65,16 @@ impl Windower {
         self.window.size >= 2
     }
 
+    /// Drop the history of threads whose last event is on a line before
+    /// `line` (threads gone idle), so that a stream that runs for ever keeps
+    /// only its live threads.
+    pub fn forget_idle(&mut self, line: u64) {
+        self.threads
+            .retain(|_, events| events.back().is_some_and(|e| e.line >= line));
+        let threads = &self.threads;
+        self.order.retain(|t| threads.contains_key(t));
+    }
+
     /// Take the next record of the input (with its key); return the window that
     /// ends with it, if the record is an event and its thread has enough history.
     pub fn push(&mut self, record: &Record, key: &str) -> Option<Span> {
