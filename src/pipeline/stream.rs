@@ -224,6 +224,9 @@ struct Source<'b> {
     /// Records parsed and not yet scored.
     pending: Vec<Record>,
     scorer: InputScorer<'b>,
+    /// Lines before the first one given.
+    skipped: u64,
+    /// The number of the last line given.
     lines: u64,
     records: u64,
     truncated: u64,
@@ -282,6 +285,13 @@ impl<'b> Stream<'b> {
 
     /// Start a source named `name` in reports; its first line is line 1.
     pub fn open(&mut self, name: &str) -> SourceId {
+        self.open_at(name, 0)
+    }
+
+    /// Start a source named `name` whose first `skipped` lines are not
+    /// given (a file followed from its end): its first line given is line
+    /// `skipped + 1`.
+    pub fn open_at(&mut self, name: &str, skipped: u64) -> SourceId {
         let id = self.next;
         self.next += 1;
         let scorer = InputScorer::new(self.baseline, &self.options, name, self.cache_limit);
@@ -293,7 +303,8 @@ impl<'b> Stream<'b> {
                 parser: None,
                 pending: Vec::new(),
                 scorer,
-                lines: 0,
+                skipped,
+                lines: skipped,
                 records: 0,
                 truncated: 0,
                 forgotten_at: 0,
@@ -419,7 +430,7 @@ fn start_parsing(src: &mut Source<'_>, forced: Option<Format>) {
     let format = forced.unwrap_or_else(|| parse::detect(src.head.iter().map(String::as_str)));
     let mut parser = parse::parser(format);
     for (i, text) in src.head.drain(..).enumerate() {
-        parser.push(i as u64 + 1, &text, &mut src.pending);
+        parser.push(src.skipped + i as u64 + 1, &text, &mut src.pending);
     }
     src.head = Vec::new();
     src.parser = Some((format, parser));
