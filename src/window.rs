@@ -207,6 +207,22 @@ mod tests {
     }
 
     #[test]
+    fn idle_threads_are_forgotten_and_start_again() {
+        let records = parse_all(StraceParser::default(), TRACE);
+        let mut windower = Windower::new(Window { size: 3, args: false });
+        for r in &records[..5] {
+            windower.push(r, "");
+        }
+        // Thread 10's last event is line 4, thread 11's line 5.
+        windower.forget_idle(5);
+        assert_eq!(windower.threads.len(), 1);
+        assert_eq!(windower.order.len(), 1);
+        // Thread 10 starts a new history: one event is no window.
+        assert!(windower.push(&records[5], "").is_none());
+        assert!(windower.push(&records[6], "").is_some(), "thread 11 kept its history");
+    }
+
+    #[test]
     fn off_means_no_windows() {
         assert!(spans(TRACE, Window { size: 0, args: false }).is_empty());
     }

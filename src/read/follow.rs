@@ -180,13 +180,16 @@ impl Out {
 }
 
 fn follow_stdin(out: &Out, stop: &AtomicBool) {
-    if !out.send(Event::Started {
+    if out.send(Event::Started {
         why: Start::First,
         skipped: 0,
     }) {
-        return;
+        read_to_end(io::stdin().lock(), out, stop);
     }
-    let mut stdin = io::stdin().lock();
+}
+
+/// Read a stream (standard input, a fifo) until it ends, sending its lines as they come.
+fn read_to_end(mut stdin: impl Read, out: &Out, stop: &AtomicBool) {
     let mut splitter = Splitter::default();
     let mut buf = vec![0; 64 * 1024];
     let mut lines = Vec::new();
@@ -223,6 +226,8 @@ struct Open {
     id: (u64, u64),
     /// Bytes read so far (the offset of the next read).
     at: u64,
+    /// A regular file (else a fifo or a device: read as a stream until it ends).
+    regular: bool,
 }
 
 /// Open `path` for following: a regular file or a fifo, refused otherwise.
@@ -234,6 +239,7 @@ fn open(path: &Path) -> io::Result<Open> {
     }
     Ok(Open {
         id: identity(&meta),
+        regular: meta.is_file(),
         file,
         at: 0,
     })
@@ -303,6 +309,16 @@ fn follow_file(path: &Path, options: &FollowOptions, out: &Out, stop: &AtomicBoo
             match open(path) {
                 Ok(mut opened) => {
                     let mut skipped = 0;
+                    if !opened.regular {
+                        // A fifo or a device has no end to start from, nor a size to shrink.
+                        if out.send(Event::Started {
+                            why: next_start,
+                            skipped,
+                        }) {
+                            read_to_end(opened.file, out, stop);
+                        }
+                        return;
+                    }
                     if next_start == Start::First && !options.from_start {
                         match skip_to_end(&mut opened.file) {
                             Ok((lines, at)) => {
@@ -610,6 +626,28 @@ mod tests {
             .collect();
         assert_eq!(tail, ["last of old", "<Replaced 0>", "first of new"]);
         stop.store(true, Ordering::Relaxed);
+    }
+
+    #[test]
+    fn a_fifo_is_read_as_a_stream_until_its_writer_closes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pipe");
+        let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mkfifo on a path in our own scratch directory.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let stop = Arc::new(AtomicBool::new(false));
+        let rx = follow(
+            &[Source::Path(path.clone())],
+            &FollowOptions::default(),
+            Arc::clone(&stop),
+        )
+        .unwrap();
+        let mut writer = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        writer.write_all(b"one\ntwo").unwrap();
+        drop(writer);
+        let mut events = Vec::new();
+        collect(&rx, &mut events, |e| e.len() >= 4);
+        assert_eq!(events, ["<First 0>", "one", "two", "<Ended>"]);
     }
 
     #[test]
