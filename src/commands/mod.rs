@@ -1,4 +1,4 @@
-//! Commands: what `honk learn`, `score`, `diff`, `trace` and `seccomp` do, as
+//! Commands: what `honk learn`, `score`, `diff`, `watch`, `trace` and `seccomp` do, as
 //! library calls that take plain settings and return what they found.
 //!
 //! Each command validates its settings, wires the pipeline's stages together
