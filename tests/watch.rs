@@ -358,3 +358,41 @@ fn mistakes_get_a_one_line_reason_and_status_2() {
         );
     }
 }
+
+#[test]
+fn an_unfinished_call_is_joined_to_its_tail_or_let_go_when_its_source_goes_quiet() {
+    let dir = tempfile::Builder::new().prefix("honk watch strace ").tempdir().unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cli/base.strace");
+    let model = dir.path().join("m.honk");
+    let status = Command::new(env!("CARGO_BIN_EXE_honk"))
+        .args(["learn", "-q", "-o"])
+        .arg(&model)
+        .arg(&base)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut watch = Watching::start(dir.path(), &["-m", model.to_str().unwrap(), "--format", "strace", "-"]);
+    watch.write("4601  openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = 3");
+    watch.write("4602  connect(5, {sa_family=AF_INET, sin_port=htons(4444), sin_addr=inet_addr(\"10.9.8.7\")}, 16 <unfinished ...>");
+    watch.write("4601  read(3, \"vm\\n\", 4096)           = 3");
+    watch.write("4602  <... connect resumed>)          = -1 ECONNREFUSED (Connection refused)");
+    // Joined: one record, at the line of its start, with both halves.
+    let alert = watch.next_alert("the joined connect");
+    assert!(
+        alert.starts_with("<stdin>:2  ") && alert.contains("4444") && alert.contains("ECONNREFUSED"),
+        "{alert}"
+    );
+    // A call whose tail never comes holds back what follows it, until the
+    // source has been quiet a while: then both are scored as they are.
+    watch.write("4603  openat(AT_FDCWD, \"/etc/shadow\", O_RDONLY <unfinished ...>");
+    watch.write("4601  execve(\"/usr/bin/nc\", [\"nc\", \"-e\", \"/bin/sh\"], 0x7ffd /* 3 vars */) = 0");
+    let held = watch.next_alert("the call that never resumed");
+    assert!(
+        held.starts_with("<stdin>:5  ") && held.contains("/etc/shadow"),
+        "{held}"
+    );
+    let next = watch.next_alert("the record behind it");
+    assert!(next.starts_with("<stdin>:6  ") && next.contains("nc"), "{next}");
+    let (code, _, err) = watch.wait();
+    assert_eq!(code, 1, "{err:?}");
+}
