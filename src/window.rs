@@ -65,6 +65,12 @@ impl Windower {
         self.window.size >= 2
     }
 
+    /// Entries kept for threads now (their histories and their places in
+    /// the order of eviction): a measure of the memory held.
+    pub fn footprint(&self) -> usize {
+        self.threads.len() + self.order.len()
+    }
+
     /// Drop the history of threads whose last event is on a line before
     /// `line` (threads gone idle), so that a stream that runs for ever keeps
     /// only its live threads.

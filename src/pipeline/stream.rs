@@ -614,6 +614,52 @@ mod tests {
     }
 
     #[test]
+    fn state_per_thread_stays_bounded_however_many_threads_come_and_go() {
+        let base = baseline(EMBEDDED_BASELINE, Some(3));
+        let options = ScoreOptions {
+            format: Some(Format::Strace),
+            ..ScoreOptions::default()
+        };
+        let mut found = Collect::default();
+        let mut stream = Stream::new(&base, &options).with_cache_limit(1000);
+        let source = stream.open("many threads.strace");
+        // 100,000 short-lived threads, each with two calls on a path of its
+        // own (keys keep changing); every other one says that it exited.
+        let threads = 100_000u32;
+        let mut records = 0u64;
+        for pid in 1..=threads {
+            let mut lines = vec![
+                format!("{pid} openat(AT_FDCWD, \"/srv/data/f{pid}\", O_RDONLY) = 3"),
+                format!("{pid} read(3, \"x\", 1) = 1"),
+            ];
+            if pid % 2 == 0 {
+                lines.push(format!("{pid} +++ exited with 0 +++"));
+            }
+            for line in &lines {
+                stream.line(source, line, false, &mut found).unwrap();
+            }
+            records += lines.len() as u64;
+            if pid % 1000 == 0 {
+                stream.flush(source, &mut found).unwrap();
+            }
+        }
+        stream.flush(source, &mut found).unwrap();
+        let src = &stream.sources[&source.0];
+        // Within the last 65,536 lines: at most 26,215 threads (2.5 lines each), twice over between forgets.
+        let kept = src.scorer.windower.footprint();
+        assert!(kept <= 2 * 2 * 26_215, "{kept} entries for threads' windows");
+        let counted = src.scorer.selector.threads();
+        assert!(counted <= STREAM_THREADS + 2 * 26_215, "{counted} threads' counts");
+        assert!(
+            src.scorer.cache.len() <= 1000 + CHUNK_RECORDS,
+            "{}",
+            src.scorer.cache.len()
+        );
+        let (summary, _) = stream.finish(&mut found).unwrap();
+        assert_eq!(summary.records, records);
+    }
+
+    #[test]
     fn a_slow_source_is_detected_from_the_lines_it_has_and_alerts_at_once() {
         let base = baseline("GET /index.html 200\nGET /about.html 200\n", None);
         let options = ScoreOptions::default();

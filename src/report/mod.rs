@@ -468,6 +468,11 @@ impl Selector {
         }
     }
 
+    /// Threads whose counts are kept now.
+    pub fn threads(&self) -> usize {
+        self.threads.len()
+    }
+
     /// Forget what is kept per thread for threads whose last unusual event or
     /// window is on a line before `line`, and keep the counts of at most
     /// `threads` threads (those with the most anomalies): a stream that runs
