@@ -396,3 +396,33 @@ fn an_unfinished_call_is_joined_to_its_tail_or_let_go_when_its_source_goes_quiet
     let (code, _, err) = watch.wait();
     assert_eq!(code, 1, "{err:?}");
 }
+
+#[test]
+fn several_files_are_followed_at_once_each_under_its_name() {
+    let (dir, model) = scratch();
+    let a = dir.path().join("a.log");
+    let b = dir.path().join("b ü.log");
+    fs::write(&a, "").unwrap();
+    fs::write(&b, "").unwrap();
+    let mut watch = Watching::start(
+        dir.path(),
+        &["-m", model.to_str().unwrap(), "--json", "a.log", "b ü.log"],
+    );
+    for (i, (path, name)) in [(&a, "a.log"), (&b, "b ü.log"), (&b, "b ü.log"), (&a, "a.log")]
+        .into_iter()
+        .enumerate()
+    {
+        let tag = format!("multi{i}");
+        append(path, &format!("{}\n{}\n", normal(i), unusual(&tag)));
+        let row: Value = serde_json::from_str(&watch.next_out(&tag)).unwrap();
+        assert_eq!(row["source"], name, "{row}");
+        assert!(row["text"].as_str().unwrap().contains(&tag), "{row}");
+    }
+    watch.terminate();
+    let (code, _, err) = watch.wait();
+    assert_eq!(code, 1);
+    assert!(
+        err.iter().any(|l| l.contains("4 anomalies") && l.contains("2 inputs")),
+        "{err:?}"
+    );
+}

@@ -359,9 +359,10 @@ impl<'b> Stream<'b> {
     }
 
     /// Flush `source` and let go of the records its parser holds back (an
-    /// unfinished call whose tail has not come): they are scored as they are.
-    /// For a source that has been quiet a while; a tail that comes later is
-    /// scored as a record of its own.
+    /// unfinished call whose tail has not come): they are scored as they are;
+    /// and of an anomaly still waiting for its after-context (`-A`): it goes
+    /// with the records after it so far. For a source that has been quiet a
+    /// while; a tail that comes later is scored as a record of its own.
     pub fn release(&mut self, source: SourceId, sink: &mut dyn Sink) -> Result<(), Error> {
         self.flush(source, sink)?;
         if let Some(src) = self.sources.get_mut(&source.0) {
@@ -369,6 +370,7 @@ impl<'b> Stream<'b> {
                 parser.finish(&mut src.pending);
             }
             score_pending(src, sink)?;
+            src.scorer.selector.end(sink).map_err(Error::Output)?;
         }
         Ok(())
     }
@@ -657,6 +659,27 @@ mod tests {
         );
         let (summary, _) = stream.finish(&mut found).unwrap();
         assert_eq!(summary.records, records);
+    }
+
+    #[test]
+    fn an_anomaly_waiting_for_its_after_context_goes_on_release() {
+        let base = baseline("GET /index.html 200\nGET /about.html 200\n", None);
+        let mut options = ScoreOptions::default();
+        options.selection.after = 2;
+        let mut found = Collect::default();
+        let mut stream = Stream::new(&base, &options);
+        let source = stream.open("access.log");
+        for line in ["GET /index.html 200", "DELETE /admin/users 500", "GET /about.html 200"] {
+            stream.line(source, line, false, &mut found).unwrap();
+        }
+        stream.flush(source, &mut found).unwrap();
+        assert!(found.anomalies.is_empty(), "waiting for a second line of context");
+        stream.release(source, &mut found).unwrap();
+        assert_eq!(found.anomalies.len(), 1);
+        assert_eq!(found.anomalies[0].after.len(), 1);
+        stream.line(source, "GET /index.html 200", false, &mut found).unwrap();
+        stream.finish(&mut found).unwrap();
+        assert_eq!(found.anomalies.len(), 1, "released once");
     }
 
     #[test]

@@ -198,8 +198,9 @@ pub enum Command {
     ///
     /// Each line is scored as it arrives, as `honk score` would score it, and
     /// each anomaly is printed (and flushed) at once, human or --json; context
-    /// (-A/-B/-C) works as in `score`, but anomalies are not grouped into
-    /// incidents, which need the whole run. A file is followed by its path:
+    /// (-A/-B/-C) works as in `score` (with -A, an anomaly waits for the lines
+    /// after it, or for its source to be quiet for a second), but anomalies are
+    /// not grouped into incidents, which need the whole run. A file is followed by its path:
     /// by default from its end, as `tail -F` does (--from-start scores what it
     /// holds already first); a truncated file is read again from its start; a
     /// file rotated by rename is read to its end and the new file at the path
