@@ -154,6 +154,7 @@ Examples:
   honk learn -o base.honk runs/good/         # learn (or grow) a baseline
   honk score -m base.honk --json new.strace | jq .score
   honk trace --score base.honk -- ./tool --its-args
+  honk watch -m base.honk /var/log/app.log   # each anomaly as the log grows; Ctrl-C stops
   honk inspect capture.scap.txt              # what was parsed, when results look odd";
 
 /// honk: find what is unusual in logs.
