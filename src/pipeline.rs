@@ -19,14 +19,15 @@ use crate::normalize::{self, Roots};
 use crate::parse::{self, Format, Record};
 use crate::progress::Progress;
 use crate::read::{Input, Lines, ReadError};
-use crate::report::sketch::Sketch;
-use crate::report::{
-    Collect, Explanation, InputProfile, Nearest, Selection, Selector, Sink, Summary, Violation, NOVEL_TOKENS,
-    PROFILED_VIOLATIONS,
-};
+use crate::report::{Collect, Explanation, InputProfile, Nearest, Selection, Sink, Summary, NOVEL_TOKENS};
 use crate::template::{self, Templater};
 use crate::vectorize::{SparseVec, Vectorizer};
-use crate::window::{Span, Windower};
+use crate::window::Windower;
+
+pub mod stream;
+
+use stream::InputScorer;
+pub use stream::{SourceId, Stream};
 
 /// Records handed on together; large enough to keep both cores busy, small
 /// enough to bound memory.
@@ -489,108 +490,9 @@ fn score_input(
     sink: &mut dyn Sink,
     progress: &Progress,
 ) -> Result<InputScore, Error> {
-    let mut cache: HashMap<String, Scored> = HashMap::new();
-    let mut unique = 0u64;
-    let mut selector = Selector::new(options.selection.clone(), Arc::from(input.name()));
-    let mut sketch = options.sketch.then(|| Sketch::new(&input.name()));
-    // System calls outside the baseline's set, by name: (count, first line).
-    // Only when the baseline has system calls: a text baseline has no policy.
-    let policy = &baseline.model.syscalls;
-    let mut violations: HashMap<String, (u64, u64)> = HashMap::new();
-    let threshold = options.selection.threshold;
-    let mut windower = Windower::new(baseline.model.settings.window);
-    let window_events = baseline.model.settings.window.size as usize;
-    let mut roots = Roots::for_input();
-    let stats = read_records(input, options.format, progress, |chunk| {
-        let keys = keys_of(chunk, &mut roots);
-        let spans: Vec<Option<Span>> = if windower.enabled() {
-            chunk.iter().zip(&keys).map(|(r, k)| windower.push(r, k)).collect()
-        } else {
-            Vec::new()
-        };
-        if cache.len() > MAX_CACHED_KEYS {
-            cache.clear();
-        }
-        // Distinct keys of this chunk (records' and windows') not scored before, each once.
-        let mut fresh: Vec<&str> = Vec::new();
-        let mut fresh_seen: HashSet<&str> = HashSet::new();
-        let window_keys = spans.iter().flatten().map(|s| s.key.as_str());
-        for key in keys.iter().map(String::as_str).chain(window_keys) {
-            if !cache.contains_key(key) && fresh_seen.insert(key) {
-                fresh.push(key);
-            }
-        }
-        let scored: Vec<Scored> = fresh
-            .par_iter()
-            .map_init(
-                || Scratch::new(&baseline.index),
-                |scratch, key| baseline.score(key, options.k, scratch),
-            )
-            .collect();
-        unique += fresh.len() as u64;
-        for (key, result) in fresh.iter().zip(scored) {
-            cache.insert((*key).to_owned(), result);
-        }
-        let unscored = Scored {
-            score: 0.0,
-            nearest: None,
-        };
-        for (i, (record, key)) in chunk.iter().zip(&keys).enumerate() {
-            let result = cache.get(key.as_str()).copied().unwrap_or(unscored);
-            // `restart_syscall` is the kernel resuming an interrupted call, made
-            // whenever a signal lands at the wrong moment: not a program's choice.
-            let outside = |name: &&str| !policy.is_empty() && *name != "restart_syscall" && !policy.contains_key(*name);
-            if let Some(name) = record.syscall_name().filter(outside) {
-                if let Some(seen) = violations.get_mut(name) {
-                    seen.0 += 1;
-                } else if violations.len() < PROFILED_VIOLATIONS {
-                    violations.insert(name.to_owned(), (1, record.line));
-                }
-            }
-            if let Some(sketch) = sketch.as_mut() {
-                if let (Some(thread), Some(process)) = (record.pid, record.process.as_deref()) {
-                    sketch.process(thread, process);
-                }
-                let anomaly = result.score > threshold;
-                sketch.record(record.line, result.score, anomaly, key, &record.text);
-            }
-            selector
-                .record(
-                    record.line,
-                    record.pid,
-                    &record.text,
-                    result.score,
-                    || baseline.explain(key, result),
-                    sink,
-                )
-                .map_err(Error::Output)?;
-            if let Some(Some(span)) = spans.get(i) {
-                let result = cache.get(span.key.as_str()).copied().unwrap_or(unscored);
-                if let Some(sketch) = sketch.as_mut() {
-                    sketch.window(span.last_line, result.score, result.score > threshold);
-                }
-                selector
-                    .window(
-                        span,
-                        window_events,
-                        result.score,
-                        || baseline.explain(&span.key, result),
-                        sink,
-                    )
-                    .map_err(Error::Output)?;
-            }
-        }
-        Ok(())
-    })?;
-    selector.end(sink).map_err(Error::Output)?;
-    let mut profile = selector.profile();
-    profile.sketch = sketch;
-    profile.violations = violations
-        .into_iter()
-        .map(|(syscall, (count, line))| Violation { syscall, count, line })
-        .collect();
-    profile
-        .violations
-        .sort_by(|a, b| a.line.cmp(&b.line).then(a.syscall.cmp(&b.syscall)));
+    let mut scorer = InputScorer::new(baseline, options, &input.name(), MAX_CACHED_KEYS);
+    let stats = read_records(input, options.format, progress, |chunk| scorer.chunk(chunk, sink))?;
+    let unique = scorer.unique();
+    let profile = scorer.end(sink)?;
     Ok(InputScore { stats, unique, profile })
 }

@@ -16,6 +16,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+pub mod follow;
+
 /// Longest line kept, in bytes; longer lines are truncated.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 

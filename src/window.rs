@@ -78,6 +78,22 @@ impl Windower {
         self.window.size >= 2
     }
 
+    /// Entries kept for threads now (their histories and their places in
+    /// the order of eviction): a measure of the memory held.
+    pub fn footprint(&self) -> usize {
+        self.threads.len() + self.order.len()
+    }
+
+    /// Drop the history of threads whose last event is on a line before
+    /// `line` (threads gone idle), so that a stream that runs for ever keeps
+    /// only its live threads.
+    pub fn forget_idle(&mut self, line: u64) {
+        self.threads
+            .retain(|_, events| events.back().is_some_and(|e| e.line >= line));
+        let threads = &self.threads;
+        self.order.retain(|t| threads.contains_key(t));
+    }
+
     /// Take the next record of the input (with its key); return the window that
     /// ends with it, if the record is an event and its thread has enough history.
     pub fn push(&mut self, record: &Record, key: &str) -> Option<Span> {
@@ -353,6 +369,22 @@ mod tests {
         // One huge line is cut too.
         let huge = spans(&long_calls(2, 60_000), Window { size: 2, args: true });
         assert!(huge[0].text.len() <= MAX_TEXT_BYTES, "{} bytes", huge[0].text.len());
+    }
+
+    #[test]
+    fn idle_threads_are_forgotten_and_start_again() {
+        let records = parse_all(StraceParser::default(), TRACE);
+        let mut windower = Windower::new(Window { size: 3, args: false });
+        for r in &records[..5] {
+            windower.push(r, "");
+        }
+        // Thread 10's last event is line 4, thread 11's line 5.
+        windower.forget_idle(5);
+        assert_eq!(windower.threads.len(), 1);
+        assert_eq!(windower.order.len(), 1);
+        // Thread 10 starts a new history: one event is no window.
+        assert!(windower.push(&records[5], "").is_none());
+        assert!(windower.push(&records[6], "").is_some(), "thread 11 kept its history");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Commands: what `honk learn`, `score`, `diff`, `trace` and `seccomp` do, as
+//! Commands: what `honk learn`, `score`, `diff`, `watch`, `trace` and `seccomp` do, as
 //! library calls that take plain settings and return what they found.
 //!
 //! Each command validates its settings, wires the pipeline's stages together
@@ -15,6 +15,7 @@ mod learn;
 mod score;
 mod seccomp;
 mod trace;
+mod watch;
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,7 @@ pub use learn::{learn, Learn, Learned};
 pub use score::{diff, score, Diff, Report, Score, Scored};
 pub use seccomp::{seccomp_exec, seccomp_profile, Profiled, SeccompProfile};
 pub use trace::{trace, Then, Trace, TraceOutcome, SECCOMP_EXEC};
+pub use watch::{watch, Watch, Watched};
 
 use crate::model::{ModelError, Settings, Window};
 use crate::progress::Progress;

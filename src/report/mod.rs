@@ -498,6 +498,27 @@ impl Selector {
         }
     }
 
+    /// Threads whose counts are kept now.
+    pub fn threads(&self) -> usize {
+        self.threads.len()
+    }
+
+    /// Forget what is kept per thread for threads whose last unusual event or
+    /// window is on a line before `line`, and keep the counts of at most
+    /// `threads` threads (those with the most anomalies): a stream that runs
+    /// for ever through endless short-lived threads keeps bounded memory. The
+    /// profile then lists only the threads kept.
+    pub fn forget_before(&mut self, line: u64, threads: usize) {
+        self.last_event_anomaly.retain(|_, &mut l| l >= line);
+        self.last_window.retain(|_, &mut l| l >= line);
+        if self.threads.len() > threads {
+            let mut counts: Vec<(u32, (u64, u64))> = self.threads.drain().collect();
+            counts.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then(b.1 .0.cmp(&a.1 .0)));
+            counts.truncate(threads);
+            self.threads = counts.into_iter().collect();
+        }
+    }
+
     /// The input ended: release the anomaly still waiting for after-context.
     pub fn end(&mut self, sink: &mut dyn Sink) -> io::Result<()> {
         self.close(sink)

@@ -117,6 +117,7 @@ Examples:
   honk learn -o base.honk runs/good/         # learn (or grow) a baseline
   honk score -m base.honk --json new.strace | jq .score
   honk trace --score base.honk -- ./tool --its-args
+  honk watch -m base.honk /var/log/app.log   # each anomaly as the log grows; Ctrl-C stops
   honk inspect capture.scap.txt              # what was parsed, when results look odd";
 
 /// honk: find what is unusual in logs.
@@ -156,6 +157,29 @@ pub enum Command {
     ///
     /// Reads standard input when no target is given.
     Score(ScoreArgs),
+
+    /// Score logs as they grow: follow files like `tail -F` (or read standard input) and print each anomaly at once.
+    ///
+    /// Each line is scored as it arrives, as `honk score` would score it, and
+    /// each anomaly is printed (and flushed) at once, human or --json; context
+    /// (-A/-B/-C) works as in `score` (with -A, an anomaly waits for the lines
+    /// after it, or for its source to be quiet for a second), but anomalies are
+    /// not grouped into incidents, which need the whole run. A file is followed by its path:
+    /// by default from its end, as `tail -F` does (--from-start scores what it
+    /// holds already first); a truncated file is read again from its start; a
+    /// file rotated by rename is read to its end and the new file at the path
+    /// from its start; a path that names nothing yet is waited for. Standard
+    /// input (`-`, or no SOURCE) is read to its end, and the watch ends with it.
+    ///
+    /// The format is forced with --format, or detected from a source's first
+    /// 64 lines, or from the lines it has when it first pauses (a log that
+    /// starts slowly: give --format). An unfinished system call is held back
+    /// for its tail until its source has been quiet for a second.
+    ///
+    /// SIGINT (Ctrl-C) or SIGTERM stops it: what is held back is scored, and
+    /// the summary goes to standard error. Exit status: 1 if anything scored
+    /// above the threshold, 0 if not, 2 on trouble.
+    Watch(WatchArgs),
 
     /// Learn from baseline logs and score a target in one go; the last path is the target.
     ///
@@ -321,6 +345,29 @@ pub struct ScoreArgs {
     /// Logs to score: files, directories, or - for stdin (the default).
     #[arg(value_name = "TARGET")]
     pub targets: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The model learned with `honk learn`.
+    #[arg(short, long, value_name = "MODEL")]
+    pub model: PathBuf,
+
+    /// Log files to follow, or - for standard input (the default).
+    #[arg(value_name = "SOURCE")]
+    pub sources: Vec<PathBuf>,
+
+    /// Also score what the files hold already, from their first line; by
+    /// default, as with `tail -F`, only the lines written after honk started
+    /// are scored (line numbers count the lines before all the same).
+    #[arg(long)]
+    pub from_start: bool,
 
     #[command(flatten)]
     pub input: InputArgs,
@@ -763,6 +810,20 @@ impl ScoreArgs {
             targets: self.targets.clone(),
             format: self.input.forced(),
             report: self.output.report(),
+        }
+    }
+}
+
+impl WatchArgs {
+    /// `honk watch`'s settings.
+    pub fn settings(&self) -> commands::Watch {
+        commands::Watch {
+            model: self.model.clone(),
+            sources: self.sources.clone(),
+            format: self.input.forced(),
+            report: self.output.report(),
+            from_start: self.from_start,
+            ..commands::Watch::default()
         }
     }
 }

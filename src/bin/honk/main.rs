@@ -3,11 +3,14 @@
 //! diff's (0 nothing unusual, 1 anomalies, 2 trouble; `honk trace` passes the
 //! traced command's on, as strace does).
 
-#![forbid(unsafe_code)]
+// The only unsafe code here installs the stop signals' handler (signals.rs).
+#![deny(unsafe_code)]
 
 mod bars;
 mod cli;
 mod print;
+#[allow(unsafe_code)] // sigaction, with a handler that only stores atomics.
+mod signals;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -108,6 +111,28 @@ fn run(cli: Cli) -> Result<Outcome> {
             }
             scored(&args.output, quiet, started, |sink| {
                 commands::score(&args.settings(), sink, &ui)
+            })
+        }
+        Command::Watch(args) => {
+            let sources = if args.sources.is_empty() {
+                vec![PathBuf::from("-")]
+            } else {
+                args.sources.clone()
+            };
+            hint_at_terminal_stdin(&sources);
+            signals::catch_stop();
+            // Standard output as it is: flushed at every line, so each alert shows at once.
+            let mut printer = printer_on(&args.output, io::stdout());
+            let watched = commands::watch(&args.settings(), printer.as_mut(), &ui, &signals::STOP)?;
+            drop(printer);
+            if !quiet {
+                print::watched(&watched, signals::caught(), started);
+                print::warn_truncated(&watched.stats);
+            }
+            Ok(if watched.found_something() {
+                Outcome::Anomalies
+            } else {
+                Outcome::Clean
             })
         }
         Command::Diff(args) => {
@@ -249,7 +274,11 @@ fn run(cli: Cli) -> Result<Outcome> {
 fn printer(output: &OutputArgs) -> Box<dyn Sink> {
     // Not locked: `honk trace` copies the traced command's output to standard
     // output from other threads while the printer exists.
-    let stdout = BufWriter::with_capacity(64 * 1024, io::stdout());
+    printer_on(output, BufWriter::with_capacity(64 * 1024, io::stdout()))
+}
+
+/// The printer `--json` or the terminal asks for, writing to `stdout`.
+fn printer_on(output: &OutputArgs, stdout: impl Write + 'static) -> Box<dyn Sink> {
     let (before, after) = output.context();
     if output.json {
         Box::new(JsonPrinter::new(stdout, before > 0 || after > 0))

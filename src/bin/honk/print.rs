@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-use honk::commands::{Learned, Profiled};
+use honk::commands::{Learned, Profiled, Watched};
 use honk::pipeline::InputStats;
 use honk::read::{self, shown};
 use honk::report::human::escape;
@@ -107,6 +107,57 @@ pub fn summary(summary: &Summary, stats: &[InputStats], started: Instant) {
         }
         let _ = writeln!(err);
     }
+}
+
+/// `honk watch`'s closing summary; `signal` is the one that stopped it, if one did.
+pub fn watched(watched: &Watched, signal: Option<&str>, started: Instant) {
+    let summary = &watched.summary;
+    let mut err = std::io::stderr().lock();
+    let how = match signal {
+        Some(signal) if watched.stopped => format!(", stopped by {signal}"),
+        _ if watched.stopped => ", stopped".to_owned(),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        err,
+        "honk: {} {} above {} in {} records ({} unique) from {}; baseline {} records ({} unique); k {}; watched {:.2} s{how}",
+        thousands(summary.anomalies),
+        if summary.anomalies == 1 { "anomaly" } else { "anomalies" },
+        summary.threshold,
+        thousands(summary.records),
+        thousands(summary.unique),
+        describe_sources(&watched.stats),
+        thousands(summary.baseline_records),
+        thousands(summary.baseline_unique),
+        summary.k,
+        started.elapsed().as_secs_f64()
+    );
+    if summary.violations > 0 {
+        let names: std::collections::BTreeSet<&str> = summary
+            .per_input
+            .iter()
+            .flat_map(|i| i.violations.iter().map(|v| v.syscall.as_str()))
+            .collect();
+        let names: Vec<String> = names.into_iter().map(|n| escape(n).into_owned()).collect();
+        let _ = writeln!(
+            err,
+            "honk: {} {} to system calls the baseline never made: {}",
+            thousands(summary.violations),
+            if summary.violations == 1 { "call" } else { "calls" },
+            names.join(", ")
+        );
+    }
+}
+
+/// As [`describe_inputs`], a file read again after truncation or rotation counted once.
+fn describe_sources(stats: &[InputStats]) -> String {
+    let mut once: Vec<InputStats> = Vec::new();
+    for stat in stats {
+        if !once.iter().any(|s| s.name == stat.name && s.format == stat.format) {
+            once.push(stat.clone());
+        }
+    }
+    describe_inputs(&once)
 }
 
 /// "3 inputs (strace)" or "<stdin> (text)".

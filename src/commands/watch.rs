@@ -1,0 +1,291 @@
+//! `honk watch`: score logs as they grow, handing each anomaly to the sink
+//! the moment it is found, until the sources end or the caller says stop.
+//!
+//! The sources are followed by [`crate::read::follow`] (files as `tail -F`
+//! follows them, standard input to its end) and scored by
+//! [`crate::pipeline::Stream`]. This module wires the two together: it opens
+//! a stream source whenever a followed source (re)starts, scores what has
+//! arrived whenever nothing more is waiting, lets go of records a parser
+//! holds back once their source has been quiet a while, and says what
+//! happened to the files (truncated, replaced, missing) through the [`Ui`].
+//! It does not group anomalies into incidents: an incident needs the whole
+//! run, and a watched log has no end.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{Error, Report, Ui};
+use crate::model::Model;
+use crate::parse::Format;
+use crate::pipeline::{Baseline, InputStats, ScoreOptions, SourceId, Stream};
+use crate::read::follow::{self, Event, FollowOptions, Followed, Source, Start};
+use crate::read::{self, shown, ReadError};
+use crate::report::{Selection, Sink, Summary};
+
+/// How often the loop looks at the stop flag when nothing arrives.
+const TICK: Duration = Duration::from_millis(50);
+
+/// Messages handled before what they brought is scored, under a flood.
+const BATCH_MESSAGES: usize = 64;
+
+/// Watch logs against a model file.
+#[derive(Clone, Debug)]
+pub struct Watch {
+    /// The model, from `honk learn`.
+    pub model: PathBuf,
+    /// Files to follow, or `-` for standard input; none: standard input.
+    pub sources: Vec<PathBuf>,
+    /// The input format, or `None` to detect it per source from its first lines.
+    pub format: Option<Format>,
+    /// What is reported (`top` and `html` are refused: a watch has no end to rank or render at).
+    pub report: Report,
+    /// Read what the files hold already, not only what is appended (standard input is always read whole).
+    pub from_start: bool,
+    /// How often files are checked for new lines.
+    pub poll: Duration,
+    /// Records a parser holds back (an unfinished system call waiting for
+    /// its tail) are scored as they are once their source has been quiet this long.
+    pub release_after: Duration,
+}
+
+impl Default for Watch {
+    fn default() -> Watch {
+        Watch {
+            model: PathBuf::new(),
+            sources: Vec::new(),
+            format: None,
+            report: Report::default(),
+            from_start: false,
+            poll: FollowOptions::default().poll,
+            release_after: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What a watch saw.
+#[derive(Clone, Debug)]
+pub struct Watched {
+    /// The run's summary: counts, threshold, per-source profiles.
+    pub summary: Summary,
+    /// What was read from each source (a file truncated or replaced counts
+    /// once per start).
+    pub stats: Vec<InputStats>,
+    /// Whether the caller stopped it (the sources had not all ended).
+    pub stopped: bool,
+}
+
+impl Watched {
+    /// Whether anything was unusual: an anomaly, or a call the baseline never made.
+    pub fn found_something(&self) -> bool {
+        self.summary.anomalies > 0 || self.summary.violations > 0
+    }
+}
+
+/// Per followed source: its stream source, and what is left to do for it.
+struct Tracked {
+    name: String,
+    id: Option<SourceId>,
+    /// Lines given since the last flush.
+    dirty: bool,
+    /// Flushed since the last release: a parser may hold records back.
+    holding: bool,
+    /// When lines last came.
+    last: Instant,
+    ended: bool,
+    /// Whether the source's reader has said anything yet (it is open, or waited for).
+    heard: bool,
+}
+
+/// Follows `settings.sources` and scores them against the model as they
+/// grow, handing anomalies to `sink` at once, until every source has ended
+/// (only standard input ends) or `stop` is set. Then every source is scored
+/// to its end and `sink` is finished with the summary.
+pub fn watch(settings: &Watch, sink: &mut dyn Sink, ui: &dyn Ui, stop: &AtomicBool) -> Result<Watched, Error> {
+    if settings.report.top.is_some() {
+        return Err(Error::Refused(
+            "watch reports anomalies as they come; --top needs the whole run (use honk score)".into(),
+        ));
+    }
+    if settings.report.html.is_some() {
+        return Err(Error::Refused(
+            "watch reports anomalies as they come; --html needs the whole run (use honk score)".into(),
+        ));
+    }
+    let paths = if settings.sources.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        settings.sources.clone()
+    };
+    if paths.iter().filter(|p| read::is_stdin(p)).count() > 1 {
+        return Err(Error::Refused("standard input (-) can be watched once".into()));
+    }
+    for path in paths.iter().filter(|p| !read::is_stdin(p)) {
+        if path.is_dir() {
+            return Err(Error::Refused(format!(
+                "{} is a directory; watch follows files (give the log files in it)",
+                shown(path)
+            )));
+        }
+        if crate::write::same_file(path, &settings.model) {
+            return Err(Error::Refused(format!("{} is the model, not a log", shown(path))));
+        }
+    }
+    let model = Model::load(&settings.model)?;
+    let baseline = Baseline::new(model);
+    let options = ScoreOptions {
+        k: settings.report.k,
+        format: settings.format,
+        selection: Selection {
+            threshold: settings.report.threshold,
+            before: settings.report.before,
+            after: settings.report.after,
+            overlap: false,
+        },
+        sketch: false,
+    };
+    let sources: Vec<Source> = paths.iter().map(|p| Source::from_path(p)).collect();
+    let readers_stop = Arc::new(AtomicBool::new(false));
+    let follow_options = FollowOptions {
+        from_start: settings.from_start,
+        poll: settings.poll,
+    };
+    let events = follow::follow(&sources, &follow_options, Arc::clone(&readers_stop))
+        .map_err(|e| Error::Refused(format!("cannot start a thread to read the sources: {e}")))?;
+    let mut state: Vec<Tracked> = sources
+        .iter()
+        .map(|s| Tracked {
+            name: s.name(),
+            id: None,
+            dirty: false,
+            holding: false,
+            last: Instant::now(),
+            ended: false,
+            heard: false,
+        })
+        .collect();
+    let mut stream = Stream::new(&baseline, &options);
+    let result = run(&mut stream, &events, &mut state, settings, sink, ui, stop);
+    // The readers stop within a poll; a reader blocked on standard input ends with the process.
+    readers_stop.store(true, Ordering::Relaxed);
+    drop(events);
+    let stopped = result?;
+    let (summary, stats) = stream.finish(sink)?;
+    Ok(Watched {
+        summary,
+        stats,
+        stopped,
+    })
+}
+
+/// The loop: returns whether it was stopped (rather than every source ending).
+fn run(
+    stream: &mut Stream<'_>,
+    events: &std::sync::mpsc::Receiver<Followed>,
+    state: &mut [Tracked],
+    settings: &Watch,
+    sink: &mut dyn Sink,
+    ui: &dyn Ui,
+    stop: &AtomicBool,
+) -> Result<bool, Error> {
+    let mut announced = false;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        if !announced && state.iter().all(|s| s.heard) {
+            // Every source is open (or waited for): lines written from now on are read.
+            announced = true;
+            let names: Vec<String> = state
+                .iter()
+                .map(|s| crate::report::human::escape(&s.name).into_owned())
+                .collect();
+            ui.note(&format!("watching {}; stop with Ctrl-C", names.join(", ")));
+        }
+        let mut next = match events.recv_timeout(TICK) {
+            Ok(message) => Some(message),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return Ok(false),
+        };
+        let mut handled = 0;
+        while let Some(Followed { source, event }) = next {
+            if let Some(at) = state.get_mut(source) {
+                at.heard = true;
+                handle(stream, at, event, sink, ui)?;
+            }
+            handled += 1;
+            if handled >= BATCH_MESSAGES || stop.load(Ordering::Relaxed) {
+                break;
+            }
+            next = events.try_recv().ok();
+        }
+        // Nothing more at hand: score what came.
+        for at in state.iter_mut() {
+            let Some(id) = at.id else { continue };
+            if at.dirty {
+                stream.flush(id, sink)?;
+                at.dirty = false;
+                at.holding = true;
+            } else if at.holding && at.last.elapsed() >= settings.release_after {
+                stream.release(id, sink)?;
+                at.holding = false;
+            }
+        }
+        if state.iter().all(|s| s.ended) {
+            return Ok(false);
+        }
+    }
+}
+
+fn handle(
+    stream: &mut Stream<'_>,
+    at: &mut Tracked,
+    event: Event,
+    sink: &mut dyn Sink,
+    ui: &dyn Ui,
+) -> Result<(), Error> {
+    let name = crate::report::human::escape(&at.name).into_owned();
+    match event {
+        Event::Started { why, skipped } => {
+            if let Some(id) = at.id.take() {
+                stream.end(id, sink)?;
+            }
+            match why {
+                Start::First => {}
+                Start::Appeared => ui.note(&format!("{name} appeared; reading it from its start")),
+                Start::Truncated => ui.note(&format!("{name} was truncated; reading it again from its start")),
+                Start::Replaced => ui.note(&format!(
+                    "{name} was replaced (rotated?); the old file was read to its end, reading the new one from its start"
+                )),
+            }
+            at.id = Some(stream.open_at(&at.name, skipped));
+            at.dirty = false;
+            at.holding = false;
+        }
+        Event::Lines(lines) => {
+            if let Some(id) = at.id {
+                for line in &lines {
+                    stream.line(id, &line.text, line.cut, sink)?;
+                }
+                at.dirty = true;
+                at.last = Instant::now();
+            }
+        }
+        Event::Missing => ui.note(&format!("{name} does not exist (now); waiting for it to appear")),
+        Event::Ended => {
+            if let Some(id) = at.id.take() {
+                stream.end(id, sink)?;
+            }
+            at.ended = true;
+        }
+        Event::Failed(source) => {
+            return Err(Error::Read(ReadError::Open {
+                path: at.name.clone(),
+                source,
+            }))
+        }
+    }
+    Ok(())
+}
