@@ -120,10 +120,21 @@ impl Watching {
     }
 
     /// The next output line that starts an anomaly (not its `~ nearest` line).
+    /// The next anomaly's first line (not its nearest-record line, not a policy row).
     fn next_alert(&mut self, what: &str) -> String {
         loop {
             let line = self.next_out(what);
-            if !line.starts_with("  ") {
+            if !line.starts_with("  ") && !line.contains("  policy  ") {
+                return line;
+            }
+        }
+    }
+
+    /// The next policy row.
+    fn next_policy(&mut self, what: &str) -> String {
+        loop {
+            let line = self.next_out(what);
+            if line.contains("  policy  ") {
                 return line;
             }
         }
@@ -423,6 +434,41 @@ fn several_files_are_followed_at_once_each_under_its_name() {
     assert_eq!(code, 1);
     assert!(
         err.iter().any(|l| l.contains("4 anomalies") && l.contains("2 inputs")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_call_outside_the_baseline_is_told_when_it_is_made_and_once() {
+    let dir = tempfile::Builder::new().prefix("honk watch policy ").tempdir().unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cli/base.strace");
+    let model = dir.path().join("m.honk");
+    let status = Command::new(env!("CARGO_BIN_EXE_honk"))
+        .args(["learn", "-q", "-o"])
+        .arg(&model)
+        .arg(&base)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut watch = Watching::start(dir.path(), &["-m", model.to_str().unwrap(), "--format", "strace", "-"]);
+    watch.write("4601  openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = 3");
+    watch.write("4601  ptrace(PTRACE_ATTACH, 1, NULL, NULL) = -1 EPERM (Operation not permitted)");
+    // Told before the next line is written: the watch is still running.
+    let told = watch.next_policy("the first ptrace");
+    assert!(
+        told.starts_with("<stdin>:2  policy  ptrace is a system call the baseline never made"),
+        "{told}"
+    );
+    watch.write("4601  ptrace(PTRACE_ATTACH, 2, NULL, NULL) = -1 EPERM (Operation not permitted)");
+    watch.write("4601  close(3) = 0");
+    let (code, out, err) = watch.wait();
+    assert_eq!(code, 1, "{err:?}");
+    // Once: not again for the second call, nor in the list at the end.
+    let rows: Vec<&String> = out.iter().filter(|l| l.contains("policy  ptrace")).collect();
+    assert!(rows.is_empty(), "told again: {rows:?}");
+    assert!(
+        err.iter()
+            .any(|l| l.contains("2 calls to system calls the baseline never made: ptrace")),
         "{err:?}"
     );
 }

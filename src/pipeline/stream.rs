@@ -65,6 +65,11 @@ pub(crate) struct InputScorer<'b> {
     windower: Windower,
     window_events: usize,
     roots: Roots,
+    /// The input's name, for violations reported as they happen.
+    source: Arc<str>,
+    /// Whether the first call to each system call outside the baseline goes
+    /// to the sink at once ([`Sink::violation`]), as a stream does.
+    live_violations: bool,
 }
 
 impl<'b> InputScorer<'b> {
@@ -83,6 +88,8 @@ impl<'b> InputScorer<'b> {
             windower: Windower::new(baseline.model.settings.window),
             window_events: baseline.model.settings.window.size as usize,
             roots: Roots::for_input(),
+            source: Arc::from(name),
+            live_violations: false,
         }
     }
 
@@ -147,6 +154,14 @@ impl<'b> InputScorer<'b> {
                     seen.0 += 1;
                 } else if self.violations.len() < PROFILED_VIOLATIONS {
                     self.violations.insert(name.to_owned(), (1, record.line));
+                    if self.live_violations {
+                        let first = Violation {
+                            syscall: name.to_owned(),
+                            count: 1,
+                            line: record.line,
+                        };
+                        sink.violation(&self.source, &first).map_err(Error::Output)?;
+                    }
                 }
             }
             if let Some(sketch) = self.sketch.as_mut() {
@@ -294,7 +309,8 @@ impl<'b> Stream<'b> {
     pub fn open_at(&mut self, name: &str, skipped: u64) -> SourceId {
         let id = self.next;
         self.next += 1;
-        let scorer = InputScorer::new(self.baseline, &self.options, name, self.cache_limit);
+        let mut scorer = InputScorer::new(self.baseline, &self.options, name, self.cache_limit);
+        scorer.live_violations = true;
         self.sources.insert(
             id,
             Source {

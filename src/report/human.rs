@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use super::{thousands, Anomaly, Incident, Sink, Summary, WindowInfo};
+use super::{thousands, Anomaly, Incident, Sink, Summary, Violation, WindowInfo};
 
 const RESET: &str = "\x1b[0m";
 const SOURCE: &str = "\x1b[35m";
@@ -49,6 +49,8 @@ pub struct HumanPrinter<W: Write> {
     /// The incident being printed: its id and records, and how many came so far.
     incident: Option<(u64, u64)>,
     seen: u64,
+    /// Violations printed as they happened: (source, system call), not listed again at the end.
+    told: std::collections::HashSet<(String, String)>,
 }
 
 impl<W: Write> HumanPrinter<W> {
@@ -63,6 +65,7 @@ impl<W: Write> HumanPrinter<W> {
             per_incident: 0,
             incident: None,
             seen: 0,
+            told: std::collections::HashSet::new(),
         }
     }
 
@@ -231,6 +234,23 @@ impl<W: Write> Sink for HumanPrinter<W> {
         self.record(a)
     }
 
+    /// A first call outside the baseline, as it happens (`honk watch`).
+    fn violation(&mut self, source: &str, v: &Violation) -> io::Result<()> {
+        let (source_color, reset) = self.paint(SOURCE);
+        let (score_color, _) = self.paint(SCORE);
+        let (line_color, _) = self.paint(LINE);
+        writeln!(
+            self.out,
+            "{source_color}{}{reset}:{line_color}{}{reset}  {score_color}policy{reset}  {} is a system call \
+             the baseline never made (its first call)",
+            escape(source),
+            v.line,
+            escape(&v.syscall),
+        )?;
+        self.told.insert((source.to_owned(), v.syscall.clone()));
+        self.out.flush()
+    }
+
     /// System calls the baseline never made, after the anomalies: a category
     /// of their own, however close each call is to something in the baseline.
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
@@ -293,6 +313,9 @@ impl<W: Write> HumanPrinter<W> {
         }
         for input in summary.per_input.iter().filter(|i| !i.violations.is_empty()) {
             for v in &input.violations {
+                if self.told.contains(&(input.source.clone(), v.syscall.clone())) {
+                    continue;
+                }
                 writeln!(
                     self.out,
                     "{source_color}{}{reset}:{line_color}{}{reset}  {score_color}policy{reset}  {} is a system call \

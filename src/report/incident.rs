@@ -356,6 +356,10 @@ impl<S: Sink> Sink for Incidents<S> {
         Ok(())
     }
 
+    fn violation(&mut self, source: &str, violation: &crate::report::Violation) -> io::Result<()> {
+        self.inner.violation(source, violation)
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         self.release()?;
         if let Some(n) = self.top {

@@ -34,18 +34,24 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Anomaly, ContextLine, Incident, Nearest, Sink, Summary, ThreadProfile, WindowInfo};
+use super::{Anomaly, ContextLine, Incident, Nearest, Sink, Summary, ThreadProfile, Violation, WindowInfo};
 
 /// Prints anomalies as JSON Lines.
 pub struct JsonPrinter<W: Write> {
     out: W,
     context: bool,
+    /// Violations written as they happened: (source, system call), not written again at the end.
+    told: std::collections::HashSet<(String, String)>,
 }
 
 impl<W: Write> JsonPrinter<W> {
     /// `context`: whether to include the `before`/`after` arrays.
     pub fn new(out: W, context: bool) -> Self {
-        JsonPrinter { out, context }
+        JsonPrinter {
+            out,
+            context,
+            told: std::collections::HashSet::new(),
+        }
     }
 }
 
@@ -125,9 +131,29 @@ impl<W: Write> Sink for JsonPrinter<W> {
         self.out.write_all(b"\n")
     }
 
+    /// A first call outside the baseline, as it happens (`honk watch`): a
+    /// policy row with the count so far, 1.
+    fn violation(&mut self, source: &str, v: &Violation) -> io::Result<()> {
+        let line = PolicyLine {
+            r#type: "policy",
+            source,
+            line: v.line,
+            policy: "syscall outside the baseline",
+            syscall: &v.syscall,
+            count: v.count,
+        };
+        serde_json::to_writer(&mut self.out, &line)?;
+        self.out.write_all(b"\n")?;
+        self.told.insert((source.to_owned(), v.syscall.clone()));
+        self.out.flush()
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         for input in &summary.per_input {
             for v in &input.violations {
+                if self.told.contains(&(input.source.clone(), v.syscall.clone())) {
+                    continue;
+                }
                 let line = PolicyLine {
                     r#type: "policy",
                     source: &input.source,

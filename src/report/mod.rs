@@ -200,6 +200,13 @@ pub trait Sink {
     fn incident(&mut self, _incident: &Incident) -> io::Result<()> {
         Ok(())
     }
+    /// The first call of `source` to a system call the baseline never made,
+    /// as it happens: only a stream ([`crate::pipeline::Stream`], `honk
+    /// watch`) reports them live. A sink that prints it need not list it
+    /// again from the summary's violations at the end.
+    fn violation(&mut self, _source: &str, _violation: &Violation) -> io::Result<()> {
+        Ok(())
+    }
     /// The run is over.
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
 }
@@ -216,6 +223,10 @@ impl Sink for Tee<'_> {
         self.0.incident(incident)?;
         self.1.incident(incident)
     }
+    fn violation(&mut self, source: &str, violation: &Violation) -> io::Result<()> {
+        self.0.violation(source, violation)?;
+        self.1.violation(source, violation)
+    }
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         self.0.finish(summary)?;
         self.1.finish(summary)
@@ -228,6 +239,9 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     }
     fn incident(&mut self, incident: &Incident) -> io::Result<()> {
         (**self).incident(incident)
+    }
+    fn violation(&mut self, source: &str, violation: &Violation) -> io::Result<()> {
+        (**self).violation(source, violation)
     }
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         (**self).finish(summary)
@@ -603,6 +617,10 @@ impl<S: Sink> Sink for Top<S> {
             self.heap.pop();
         }
         Ok(())
+    }
+
+    fn violation(&mut self, source: &str, violation: &Violation) -> io::Result<()> {
+        self.inner.violation(source, violation)
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
