@@ -59,6 +59,21 @@ fn scratch() -> (tempfile::TempDir, PathBuf) {
 }
 
 /// A running `honk watch` and its output, line by line.
+/// A scratch directory named `prefix…` and a model learned there from a small strace trace.
+fn strace_scratch(prefix: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cli/base.strace");
+    let model = dir.path().join("m.honk");
+    let status = Command::new(env!("CARGO_BIN_EXE_honk"))
+        .args(["learn", "-q", "-o"])
+        .arg(&model)
+        .arg(&base)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    (dir, model)
+}
+
 struct Watching {
     child: Child,
     stdin: Option<ChildStdin>,
@@ -372,16 +387,7 @@ fn mistakes_get_a_one_line_reason_and_status_2() {
 
 #[test]
 fn an_unfinished_call_is_joined_to_its_tail_or_let_go_when_its_source_goes_quiet() {
-    let dir = tempfile::Builder::new().prefix("honk watch strace ").tempdir().unwrap();
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cli/base.strace");
-    let model = dir.path().join("m.honk");
-    let status = Command::new(env!("CARGO_BIN_EXE_honk"))
-        .args(["learn", "-q", "-o"])
-        .arg(&model)
-        .arg(&base)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let (dir, model) = strace_scratch("honk watch strace ");
     let mut watch = Watching::start(dir.path(), &["-m", model.to_str().unwrap(), "--format", "strace", "-"]);
     watch.write("4601  openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = 3");
     watch.write("4602  connect(5, {sa_family=AF_INET, sin_port=htons(4444), sin_addr=inet_addr(\"10.9.8.7\")}, 16 <unfinished ...>");
@@ -440,16 +446,7 @@ fn several_files_are_followed_at_once_each_under_its_name() {
 
 #[test]
 fn a_call_outside_the_baseline_is_told_when_it_is_made_and_once() {
-    let dir = tempfile::Builder::new().prefix("honk watch policy ").tempdir().unwrap();
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cli/base.strace");
-    let model = dir.path().join("m.honk");
-    let status = Command::new(env!("CARGO_BIN_EXE_honk"))
-        .args(["learn", "-q", "-o"])
-        .arg(&model)
-        .arg(&base)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let (dir, model) = strace_scratch("honk watch policy ");
     let mut watch = Watching::start(dir.path(), &["-m", model.to_str().unwrap(), "--format", "strace", "-"]);
     watch.write("4601  openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = 3");
     watch.write("4601  ptrace(PTRACE_ATTACH, 1, NULL, NULL) = -1 EPERM (Operation not permitted)");

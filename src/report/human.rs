@@ -49,8 +49,8 @@ pub struct HumanPrinter<W: Write> {
     /// The incident being printed: its id and records, and how many came so far.
     incident: Option<(u64, u64)>,
     seen: u64,
-    /// Violations printed as they happened: (source, system call), not listed again at the end.
-    told: std::collections::HashSet<(String, String)>,
+    /// Violations came as they happened ([`Sink::violation`]): not listed again at the end.
+    told_live: bool,
 }
 
 impl<W: Write> HumanPrinter<W> {
@@ -65,7 +65,7 @@ impl<W: Write> HumanPrinter<W> {
             per_incident: 0,
             incident: None,
             seen: 0,
-            told: std::collections::HashSet::new(),
+            told_live: false,
         }
     }
 
@@ -247,7 +247,7 @@ impl<W: Write> Sink for HumanPrinter<W> {
             v.line,
             escape(&v.syscall),
         )?;
-        self.told.insert((source.to_owned(), v.syscall.clone()));
+        self.told_live = true;
         self.out.flush()
     }
 
@@ -305,6 +305,9 @@ impl<W: Write> HumanPrinter<W> {
     }
 
     fn violations(&mut self, summary: &Summary) -> io::Result<()> {
+        if self.told_live {
+            return self.out.flush();
+        }
         let (source_color, reset) = self.paint(SOURCE);
         let (score_color, _) = self.paint(SCORE);
         let (line_color, _) = self.paint(LINE);
@@ -313,9 +316,6 @@ impl<W: Write> HumanPrinter<W> {
         }
         for input in summary.per_input.iter().filter(|i| !i.violations.is_empty()) {
             for v in &input.violations {
-                if self.told.contains(&(input.source.clone(), v.syscall.clone())) {
-                    continue;
-                }
                 writeln!(
                     self.out,
                     "{source_color}{}{reset}:{line_color}{}{reset}  {score_color}policy{reset}  {} is a system call \

@@ -40,8 +40,8 @@ use super::{Anomaly, ContextLine, Incident, Nearest, Sink, Summary, ThreadProfil
 pub struct JsonPrinter<W: Write> {
     out: W,
     context: bool,
-    /// Violations written as they happened: (source, system call), not written again at the end.
-    told: std::collections::HashSet<(String, String)>,
+    /// Violations came as they happened ([`Sink::violation`]): not written again at the end.
+    told_live: bool,
 }
 
 impl<W: Write> JsonPrinter<W> {
@@ -50,7 +50,7 @@ impl<W: Write> JsonPrinter<W> {
         JsonPrinter {
             out,
             context,
-            told: std::collections::HashSet::new(),
+            told_live: false,
         }
     }
 }
@@ -144,26 +144,26 @@ impl<W: Write> Sink for JsonPrinter<W> {
         };
         serde_json::to_writer(&mut self.out, &line)?;
         self.out.write_all(b"\n")?;
-        self.told.insert((source.to_owned(), v.syscall.clone()));
+        self.told_live = true;
         self.out.flush()
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
-        for input in &summary.per_input {
-            for v in &input.violations {
-                if self.told.contains(&(input.source.clone(), v.syscall.clone())) {
-                    continue;
+        // Told as they happened (a stream): not again.
+        if !self.told_live {
+            for input in &summary.per_input {
+                for v in &input.violations {
+                    let line = PolicyLine {
+                        r#type: "policy",
+                        source: &input.source,
+                        line: v.line,
+                        policy: "syscall outside the baseline",
+                        syscall: &v.syscall,
+                        count: v.count,
+                    };
+                    serde_json::to_writer(&mut self.out, &line)?;
+                    self.out.write_all(b"\n")?;
                 }
-                let line = PolicyLine {
-                    r#type: "policy",
-                    source: &input.source,
-                    line: v.line,
-                    policy: "syscall outside the baseline",
-                    syscall: &v.syscall,
-                    count: v.count,
-                };
-                serde_json::to_writer(&mut self.out, &line)?;
-                self.out.write_all(b"\n")?;
             }
         }
         serde_json::to_writer(&mut self.out, &SummaryLine::new(summary))?;

@@ -202,8 +202,8 @@ pub trait Sink {
     }
     /// The first call of `source` to a system call the baseline never made,
     /// as it happens: only a stream ([`crate::pipeline::Stream`], `honk
-    /// watch`) reports them live. A sink that prints it need not list it
-    /// again from the summary's violations at the end.
+    /// watch`) reports them live, and then it reports every one the summary
+    /// lists at the end, so a sink that prints them need not list them again.
     fn violation(&mut self, _source: &str, _violation: &Violation) -> io::Result<()> {
         Ok(())
     }

@@ -68,21 +68,7 @@ pub fn summary(summary: &Summary, stats: &[InputStats], started: Instant) {
         summary.k,
         started.elapsed().as_secs_f64()
     );
-    if summary.violations > 0 {
-        let names: std::collections::BTreeSet<&str> = summary
-            .per_input
-            .iter()
-            .flat_map(|i| i.violations.iter().map(|v| v.syscall.as_str()))
-            .collect();
-        let names: Vec<String> = names.into_iter().map(|n| escape(n).into_owned()).collect();
-        let _ = writeln!(
-            err,
-            "honk: {} {} to system calls the baseline never made: {}",
-            thousands(summary.violations),
-            if summary.violations == 1 { "call" } else { "calls" },
-            names.join(", ")
-        );
-    }
+    violations(&mut err, summary);
     // The whole-input view: which traces, and which threads in them, stand out most.
     let several = summary.per_input.len() > 1;
     for input in summary.per_input.iter().filter(|i| i.anomalies > 0) {
@@ -132,21 +118,27 @@ pub fn watched(watched: &Watched, signal: Option<&str>, started: Instant) {
         summary.k,
         started.elapsed().as_secs_f64()
     );
-    if summary.violations > 0 {
-        let names: std::collections::BTreeSet<&str> = summary
-            .per_input
-            .iter()
-            .flat_map(|i| i.violations.iter().map(|v| v.syscall.as_str()))
-            .collect();
-        let names: Vec<String> = names.into_iter().map(|n| escape(n).into_owned()).collect();
-        let _ = writeln!(
-            err,
-            "honk: {} {} to system calls the baseline never made: {}",
-            thousands(summary.violations),
-            if summary.violations == 1 { "call" } else { "calls" },
-            names.join(", ")
-        );
+    violations(&mut err, summary);
+}
+
+/// The calls to system calls the baseline never made, in a line, if there were any.
+fn violations(err: &mut impl Write, summary: &Summary) {
+    if summary.violations == 0 {
+        return;
     }
+    let names: std::collections::BTreeSet<&str> = summary
+        .per_input
+        .iter()
+        .flat_map(|i| i.violations.iter().map(|v| v.syscall.as_str()))
+        .collect();
+    let names: Vec<String> = names.into_iter().map(|n| escape(n).into_owned()).collect();
+    let _ = writeln!(
+        err,
+        "honk: {} {} to system calls the baseline never made: {}",
+        thousands(summary.violations),
+        if summary.violations == 1 { "call" } else { "calls" },
+        names.join(", ")
+    );
 }
 
 /// As [`describe_inputs`], a file read again after truncation or rotation counted once.
