@@ -61,18 +61,7 @@ pub fn learn(settings: &Learn, ui: &dyn Ui) -> Result<Learned, Error> {
     let (learned, stats) = pipeline::learn(&inputs, model_settings, settings.format, &progress)?;
     progress.finish();
     let (records, unique) = (learned.records(), learned.entries.len());
-    let lock = crate::write::Lock::acquire(output, |lock, pid| {
-        let who = pid.map_or_else(|| "another honk".to_owned(), |pid| format!("honk (process {pid})"));
-        ui.note(&format!(
-            "waiting for {who} to finish with {} (it holds the lock {})",
-            shown(output),
-            shown(lock)
-        ));
-    })
-    .map_err(|e| Error::Lock {
-        path: output.to_path_buf(),
-        source: e.source,
-    })?;
+    let lock = super::lock_model(output, ui)?;
     let current = match existing {
         Some((model, identity)) if FileIdentity::of(output) == identity => Some(model),
         _ if output.exists() => {

@@ -369,6 +369,18 @@ pub struct WatchArgs {
     #[arg(long)]
     pub from_start: bool,
 
+    /// Also learn what is watched into the model: it is saved (as loaded,
+    /// plus everything watched so far) every --save-every and when the watch
+    /// ends. The watch holds the model's lock meanwhile, so a `honk learn`
+    /// into it waits. Records are scored against the model as loaded.
+    #[arg(long)]
+    pub learn: bool,
+
+    /// With --learn: how often the model is saved (90, 90s, 10m, 1h).
+    #[arg(long, value_name = "TIME", default_value = "60s", requires = "learn",
+          value_parser = honk::trace::parse_duration)]
+    pub save_every: std::time::Duration,
+
     #[command(flatten)]
     pub input: InputArgs,
 
@@ -823,6 +835,8 @@ impl WatchArgs {
             format: self.input.forced(),
             report: self.output.report(),
             from_start: self.from_start,
+            learn: self.learn,
+            save_every: self.save_every,
             ..commands::Watch::default()
         }
     }

@@ -119,6 +119,20 @@ pub fn watched(watched: &Watched, signal: Option<&str>, started: Instant) {
         started.elapsed().as_secs_f64()
     );
     violations(&mut err, summary);
+    if let Some(learned) = &watched.learned {
+        let _ = if learned.saves == 0 {
+            writeln!(err, "honk: nothing was learned; the model is unchanged")
+        } else {
+            writeln!(
+                err,
+                "honk: learned {} records; the model holds {} unique keys (saved {} {})",
+                thousands(learned.records),
+                thousands(learned.model_unique as u64),
+                learned.saves,
+                if learned.saves == 1 { "time" } else { "times" }
+            )
+        };
+    }
 }
 
 /// The calls to system calls the baseline never made, in a line, if there were any.
