@@ -416,7 +416,7 @@ pub struct ScoreOptions {
     pub format: Option<Format>,
     /// What is reported.
     pub selection: Selection,
-    /// Whether each input's profile gets a [`Sketch`] of all its scored
+    /// Whether each input's profile gets a [`Sketch`](crate::report::sketch::Sketch) of all its scored
     /// records (for the HTML report's plots).
     pub sketch: bool,
 }

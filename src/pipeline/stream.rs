@@ -1,7 +1,7 @@
 //! Streaming: score records as they arrive, one source at a time or several
 //! at once, and hand each anomaly to the sink as soon as it is found.
 //!
-//! [`InputScorer`] is the scoring of one input's records, chunk by chunk,
+//! `InputScorer` is the scoring of one input's records, chunk by chunk,
 //! that [`super::score`] runs over a whole file; [`Stream`] runs the same
 //! scorer over lines handed to it one at a time (`honk watch`). Both go
 //! through the same stages (parse, the run's roots, normalize, windows, the
