@@ -7,6 +7,7 @@ use crate::model::{Model, Origin};
 use crate::parse::Format;
 use crate::pipeline::{self, InputStats};
 use crate::read::{self, shown, Input};
+use crate::write::FileIdentity;
 
 /// What to learn, and where.
 #[derive(Clone, Debug, Default)]
@@ -87,30 +88,6 @@ pub fn learn(settings: &Learn, ui: &dyn Ui) -> Result<Learned, Error> {
         model_unique: model.entries.len(),
         model_sources: model.sources.len(),
     })
-}
-
-/// Which file a path names and its state: a model replaced or changed since
-/// it was read has another.
-#[derive(PartialEq, Eq)]
-struct FileIdentity(Option<(u64, u64, u64, Option<std::time::SystemTime>)>);
-
-impl FileIdentity {
-    fn of(path: &Path) -> FileIdentity {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            FileIdentity(
-                std::fs::metadata(path)
-                    .ok()
-                    .map(|m| (m.dev(), m.ino(), m.len(), m.modified().ok())),
-            )
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = path;
-            FileIdentity(None)
-        }
-    }
 }
 
 /// The inputs of `honk learn`: a model is no log to learn (refused), and

@@ -190,3 +190,23 @@ pub fn warn_truncated(stats: &[InputStats]) {
         );
     }
 }
+
+/// The closing line of `honk consume`.
+pub fn consumed(consumed: &honk::consume::Consumed, signal: Option<&str>, started: Instant) {
+    let how = match signal {
+        Some(signal) if consumed.stopped => format!(", stopped by {signal}"),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "honk: {} {} scored and acknowledged ({} records), {} {}, {} {} of the model; {:.2} s{how}",
+        thousands(consumed.messages),
+        if consumed.messages == 1 { "message" } else { "messages" },
+        thousands(consumed.records),
+        thousands(consumed.alerts),
+        if consumed.alerts == 1 { "alert" } else { "alerts" },
+        consumed.reloads,
+        if consumed.reloads == 1 { "reload" } else { "reloads" },
+        started.elapsed().as_secs_f64()
+    );
+}
