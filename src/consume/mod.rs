@@ -396,21 +396,38 @@ impl<'b> Worker<'b> {
 }
 
 /// A message body's lines: a JSON object's `message` or `log` field (what
-/// Vector and Fluent Bit send), else the body as text; lines split on
-/// newlines, invalid UTF-8 decoded lossily.
+/// Vector sends), each record of a JSON array (strings, such objects, or
+/// `[time, object]` pairs, as Fluent Bit's NATS output sends them), else the
+/// body as text; split on newlines, invalid UTF-8 decoded lossily.
 fn lines_of(payload: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(payload);
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') {
-        if let Ok(serde_json::Value::Object(object)) = serde_json::from_str::<serde_json::Value>(trimmed) {
-            for field in ["message", "log"] {
-                if let Some(serde_json::Value::String(message)) = object.get(field) {
-                    return split(message);
-                }
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
+            let records: Option<Vec<&str>> = match &value {
+                serde_json::Value::Array(items) => items.iter().map(record_text).collect(),
+                other => record_text(other).map(|t| vec![t]),
+            };
+            if let Some(records) = records {
+                return records.into_iter().flat_map(split).collect();
             }
         }
     }
     split(&text)
+}
+
+/// The text of one JSON record: a string, an object's `message` or `log`
+/// field, or the object of a `[time, object]` pair.
+fn record_text(value: &serde_json::Value) -> Option<&str> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => Some(text),
+        Value::Object(object) => ["message", "log"]
+            .iter()
+            .find_map(|field| object.get(*field).and_then(Value::as_str)),
+        Value::Array(pair) if pair.len() == 2 && pair[1].is_object() => record_text(&pair[1]),
+        _ => None,
+    }
 }
 
 fn split(text: &str) -> Vec<String> {
@@ -486,6 +503,12 @@ mod tests {
         assert_eq!(lines_of(br#"{"message":"one\ntwo","host":"h"}"#), vec!["one", "two"]);
         assert_eq!(lines_of(br#"{"log":"from fluent bit"}"#), vec!["from fluent bit"]);
         assert_eq!(lines_of(br#"{"other":1}"#), vec![r#"{"other":1}"#]);
+        assert_eq!(
+            lines_of(br#"[[1700000000.5,{"log":"first"}],[1700000001,{"log":"second","x":1}]]"#),
+            vec!["first", "second"]
+        );
+        assert_eq!(lines_of(br#"["a","b"]"#), vec!["a", "b"]);
+        assert_eq!(lines_of(br#"[1,2]"#), vec!["[1,2]"]);
         assert_eq!(lines_of(b"\xff\xfe ok"), vec!["\u{fffd}\u{fffd} ok"]);
         let long = "é".repeat(MAX_LINE_BYTES);
         let (cut, was) = capped(&long);
