@@ -425,3 +425,78 @@ fn mistakes_get_a_one_line_reason_and_status_2() {
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
 }
+
+/// `GET path` on `address`: (status line, body).
+fn get(address: &str, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        socket,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    socket.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_owned(), body.to_owned())
+}
+
+#[test]
+fn metrics_count_messages_alerts_and_lag() {
+    let Some(bgl) = bgl() else {
+        common::skip("no ../shared/data/loghub-2k/BGL/BGL_2k.log");
+        return;
+    };
+    let Some(server) = Server::start() else { return };
+    let (dir, model, records) = setup(&bgl);
+    let rt = runtime();
+    let _in_runtime = rt.enter();
+    let client = rt.block_on(async_nats::connect(server.url.as_str())).unwrap();
+    let js = jetstream::new(client);
+    rt.block_on(streams(&js));
+    let mut w = worker(dir.path(), &model, &server.url, &["--metrics", "127.0.0.1:0"]);
+    let mut err = BufReader::new(w.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = err.next().expect("honk says where its metrics are").unwrap();
+        if let Some(rest) = line.strip_prefix("honk: metrics on http://") {
+            break rest.trim_end_matches("/metrics").to_owned();
+        }
+    };
+    rt.block_on(async {
+        for record in &records[..30] {
+            js.publish("logs.m", record.clone().into())
+                .await
+                .unwrap()
+                .await
+                .unwrap();
+        }
+    });
+    let deadline = Instant::now() + PATIENCE;
+    let text = loop {
+        let (status, body) = get(&address, "/metrics");
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        if body.contains("honk_consume_messages_total{consumer=\"honk\"} 30") {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "never counted 30 messages: {body}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let alerted = rt.block_on(alerts(&js)).len();
+    assert!(
+        text.contains(&format!("honk_consume_alerts_total{{consumer=\"honk\"}} {alerted}")),
+        "{alerted} alerts kept: {text}"
+    );
+    assert!(
+        text.contains("honk_consume_records_total{consumer=\"honk\"} 30"),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE honk_consume_batch_seconds histogram"), "{text}");
+    assert!(text.contains("honk_consume_lag_messages{consumer=\"honk\"} "), "{text}");
+    assert_eq!(
+        get(&address, "/healthz"),
+        ("HTTP/1.1 200 OK".to_owned(), "ok\n".to_owned())
+    );
+    assert!(get(&address, "/other").0.contains("404"));
+    signal(&w, libc::SIGTERM);
+    assert_eq!(w.wait().unwrap().code(), Some(0));
+}

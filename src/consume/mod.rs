@@ -24,6 +24,7 @@
 //! one worker (give each worker its own subjects with `filter=`).
 
 pub mod address;
+pub mod metrics;
 mod nats;
 
 use std::collections::HashMap;
@@ -100,6 +101,8 @@ pub struct Consume {
     /// How long a request for messages waits when none are there (and so
     /// how soon a stop request is seen).
     pub wait: Duration,
+    /// Serve `GET /metrics` (Prometheus) and `GET /healthz` on this address.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 impl Default for Consume {
@@ -119,12 +122,16 @@ impl Default for Consume {
             k: 1,
             batch: DEFAULT_BATCH,
             wait: Duration::from_millis(500),
+            metrics: None,
         }
     }
 }
 
 /// Messages a worker takes at a time, by default.
 pub const DEFAULT_BATCH: usize = 256;
+
+/// How often the broker is asked for the consumer's lag, at most.
+const LAG_EVERY: Duration = Duration::from_secs(1);
 
 /// Sources (subjects) a worker keeps state for; past this, the one used
 /// least recently is ended.
@@ -179,6 +186,8 @@ pub(crate) trait Broker {
     async fn publish(&mut self, alerts: &[Vec<u8>]) -> Result<(), Error>;
     /// Acknowledges the batch last fetched, and waits until the acks are sent.
     async fn ack(&mut self) -> Result<(), Error>;
+    /// Messages not yet delivered to the consumer, as the broker says now.
+    async fn lag(&mut self) -> Result<u64, Error>;
 }
 
 /// Runs a worker until `stop` is set or the broker fails.
@@ -193,14 +202,78 @@ pub fn consume(settings: &Consume, ui: &dyn Ui, stop: &AtomicBool) -> Result<Con
         .build()
         .map_err(|e| Error::broker("cannot start the async runtime", e))?;
     runtime.block_on(async {
+        let metrics = Arc::new(metrics::Metrics::default());
+        let From::Nats { durable, .. } = &settings.from;
+        if let Some(address) = settings.metrics {
+            let bound = serve_metrics(address, Arc::clone(&metrics), durable.clone()).await?;
+            ui.note(&format!("metrics on http://{bound}/metrics"));
+        }
         match &settings.from {
             From::Nats { .. } => {
                 let mut broker = nats::Nats::connect(&settings.from, &settings.alerts).await?;
                 ui.note(&format!("consuming {}; stop with Ctrl-C", describe(&settings.from)));
-                work(&mut broker, model, settings, ui, stop).await
+                work(&mut broker, model, settings, &metrics, ui, stop).await
             }
         }
     })
+}
+
+/// Serves `GET /metrics` and `GET /healthz` on `address` in the background;
+/// returns the address bound (port 0 picks one).
+async fn serve_metrics(
+    address: std::net::SocketAddr,
+    metrics: Arc<metrics::Metrics>,
+    consumer: String,
+) -> Result<std::net::SocketAddr, Error> {
+    use http_body_util::Full;
+    use hyper::body::Bytes;
+    use hyper::{Method, Response, StatusCode};
+
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| Error::broker(format!("cannot listen on {address} for metrics"), e))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| Error::broker("cannot tell the metrics address", e))?;
+    let consumer: Arc<str> = Arc::from(consumer);
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                continue;
+            };
+            let metrics = Arc::clone(&metrics);
+            let consumer = Arc::clone(&consumer);
+            let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                let (status, kind, body) = match (request.method(), request.uri().path()) {
+                    (&Method::GET, "/metrics") => (
+                        StatusCode::OK,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                        metrics.render(&consumer),
+                    ),
+                    (&Method::GET, "/healthz") => (StatusCode::OK, "text/plain; charset=utf-8", "ok\n".to_owned()),
+                    _ => (
+                        StatusCode::NOT_FOUND,
+                        "text/plain; charset=utf-8",
+                        "only GET /metrics and GET /healthz here\n".to_owned(),
+                    ),
+                };
+                let response = Response::builder()
+                    .status(status)
+                    .header("content-type", kind)
+                    .body(Full::new(Bytes::from(body)));
+                async move { response }
+            });
+            tokio::spawn(async move {
+                let io = hyper_util::rt::TokioIo::new(socket);
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(10))
+                    .serve_connection(io, service);
+                let _ = connection.await;
+            });
+        }
+    });
+    Ok(bound)
 }
 
 fn describe(from: &From) -> String {
@@ -219,6 +292,7 @@ async fn work<B: Broker>(
     broker: &mut B,
     mut model: Model,
     settings: &Consume,
+    metrics: &metrics::Metrics,
     ui: &dyn Ui,
     stop: &AtomicBool,
 ) -> Result<Consumed, Error> {
@@ -237,6 +311,8 @@ async fn work<B: Broker>(
     let mut identity = FileIdentity::of(&settings.model);
     // A batch fetched when the model had changed: scored with the new one.
     let mut carried: Option<Vec<Delivery>> = None;
+    // When the broker was last asked for the lag.
+    let mut lag_asked: Option<std::time::Instant> = None;
     loop {
         let baseline = Baseline::new(model);
         let mut worker = Worker::new(&baseline, &options);
@@ -247,6 +323,12 @@ async fn work<B: Broker>(
                     if stop.load(Ordering::Relaxed) {
                         done.stopped = true;
                         break None;
+                    }
+                    if lag_asked.is_none_or(|at| at.elapsed() >= LAG_EVERY) {
+                        lag_asked = Some(std::time::Instant::now());
+                        if let Ok(lag) = broker.lag().await {
+                            metrics.lag(lag);
+                        }
                     }
                     let batch = broker.fetch(settings.batch, settings.wait).await?;
                     // Whatever came after the model changed is scored with the new one.
@@ -260,10 +342,14 @@ async fn work<B: Broker>(
                                     shown(&settings.model)
                                 ));
                                 done.reloads += 1;
+                                metrics.reload(true);
                                 carried = Some(batch);
                                 break Some(new);
                             }
-                            Err(e) => ui.note(&format!("{e}; still scoring with the model loaded before")),
+                            Err(e) => {
+                                metrics.reload(false);
+                                ui.note(&format!("{e}; still scoring with the model loaded before"));
+                            }
                         }
                     }
                     batch
@@ -272,6 +358,8 @@ async fn work<B: Broker>(
             if batch.is_empty() {
                 continue;
             }
+            let began = std::time::Instant::now();
+            let records_before = worker.stream.records_so_far();
             let alerts = worker.score(&batch)?;
             match &settings.alerts {
                 To::Stdout => {
@@ -286,6 +374,8 @@ async fn work<B: Broker>(
                 To::Nats { .. } => broker.publish(&alerts).await?,
             }
             broker.ack().await?;
+            let records = worker.stream.records_so_far() - records_before;
+            metrics.batch(batch.len() as u64, records, alerts.len() as u64, began.elapsed());
             done.messages += batch.len() as u64;
             done.alerts += alerts.len() as u64;
             done.batches += 1;

@@ -137,6 +137,15 @@ impl Broker for Nats {
         Ok(())
     }
 
+    async fn lag(&mut self) -> Result<u64, Error> {
+        let info = self
+            .consumer
+            .info()
+            .await
+            .map_err(|e| Error::broker("cannot ask for the consumer's state", e))?;
+        Ok(info.num_pending)
+    }
+
     async fn ack(&mut self) -> Result<(), Error> {
         for message in self.pending.drain(..) {
             message

@@ -478,6 +478,11 @@ impl<'b> Stream<'b> {
         Ok(())
     }
 
+    /// Records scored so far, in ended and open sources.
+    pub fn records_so_far(&self) -> u64 {
+        self.summary.records + self.sources.values().map(|s| s.records).sum::<u64>()
+    }
+
     /// Anomalies found so far, in ended and open sources.
     pub fn anomalies(&self) -> u64 {
         self.summary.anomalies

@@ -433,6 +433,11 @@ pub struct ConsumeArgs {
     #[arg(short, default_value_t = 1, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub k: u32,
 
+    /// Serve GET /metrics (Prometheus: messages, records, alerts, batch times, reloads,
+    /// lag) and GET /healthz on ADDR (host:port; port 0 picks one, and honk says which).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+
     #[command(flatten)]
     pub input: InputArgs,
 }
@@ -448,6 +453,7 @@ impl ConsumeArgs {
             threshold: self.threshold,
             k: self.k as usize,
             batch: self.batch as usize,
+            metrics: self.metrics,
             ..honk::consume::Consume::default()
         }
     }
