@@ -1,7 +1,9 @@
 //! Where `honk consume` reads from and writes alerts to, given as URLs:
 //! `nats://HOST:PORT/STREAM?durable=NAME&ack_wait=2s&filter=SUBJECT` for a
 //! JetStream stream and its durable pull consumer, and
-//! `nats://HOST:PORT/SUBJECT` (or `-` for standard output) for alerts.
+//! `nats://HOST:PORT/SUBJECT` (or `-` for standard output) for alerts;
+//! `kafka://HOST:PORT/TOPIC?group=NAME` for a Kafka topic read by a consumer
+//! group, and `kafka://HOST:PORT/TOPIC` for alerts.
 //!
 //! This module only parses and checks; it connects to nothing.
 
@@ -28,6 +30,16 @@ pub enum From {
         /// Only the stream's subjects matching this (when the consumer is created).
         filter: Option<String>,
     },
+    /// A Kafka topic, read by a consumer group that workers with the same
+    /// group name share, partition by partition.
+    Kafka {
+        /// `HOST:PORT` of a bootstrap broker.
+        server: String,
+        /// The topic.
+        topic: String,
+        /// The consumer group.
+        group: String,
+    },
 }
 
 /// Where alerts go.
@@ -44,6 +56,14 @@ pub enum To {
         /// The subject alerts are published to.
         subject: String,
     },
+    /// A Kafka topic: each alert is produced and its delivery awaited
+    /// before the offsets of the records it came from are committed.
+    Kafka {
+        /// `HOST:PORT` of a bootstrap broker.
+        server: String,
+        /// The topic.
+        topic: String,
+    },
 }
 
 /// The default durable consumer name.
@@ -56,6 +76,27 @@ pub const DEFAULT_ACK_WAIT: Duration = Duration::from_secs(30);
 pub fn parse_from(text: &str) -> Result<From, String> {
     let url = parse_url(text)?;
     let server = server_of(&url, text)?;
+    if url.scheme() == "kafka" {
+        let topic = single_path_part(&url, text, "a topic")?;
+        if !is_topic(&topic) {
+            return Err(format!(
+                "`{topic}` is no Kafka topic name (letters, digits, ., - and _), in `{text}`"
+            ));
+        }
+        let mut group = DEFAULT_DURABLE.to_owned();
+        for (key, value) in url.query_pairs() {
+            match key.as_ref() {
+                "group" if is_topic(&value) => group = value.into_owned(),
+                "group" => return Err(format!("`{value}` is no consumer group name")),
+                other => {
+                    return Err(format!(
+                        "`{other}` is no setting of a Kafka source (group), in `{text}`"
+                    ))
+                }
+            }
+        }
+        return Ok(From::Kafka { server, topic, group });
+    }
     let stream = single_path_part(&url, text, "a stream name")?;
     if !is_name(&stream) {
         return Err(format!(
@@ -103,6 +144,18 @@ pub fn parse_to(text: &str) -> Result<To, String> {
     }
     let url = parse_url(text)?;
     let server = server_of(&url, text)?;
+    if url.scheme() == "kafka" {
+        let topic = single_path_part(&url, text, "a topic")?;
+        if !is_topic(&topic) {
+            return Err(format!(
+                "`{topic}` is no Kafka topic name (letters, digits, ., - and _)"
+            ));
+        }
+        if let Some((key, _)) = url.query_pairs().next() {
+            return Err(format!("`{key}` is no setting of a Kafka alert topic, in `{text}`"));
+        }
+        return Ok(To::Kafka { server, topic });
+    }
     let subject = subject(&single_path_part(&url, text, "a subject")?)?;
     if let Some((key, _)) = url.query_pairs().next() {
         return Err(format!("`{key}` is no setting of a NATS alert subject, in `{text}`"));
@@ -113,11 +166,10 @@ pub fn parse_to(text: &str) -> Result<To, String> {
 fn parse_url(text: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|e| format!("`{text}` is no URL ({e}); say nats://HOST:PORT/NAME"))?;
     match url.scheme() {
-        "nats" => Ok(url),
-        "kafka" => Err(format!(
-            "`{text}`: Kafka is not supported yet; use NATS JetStream (nats://HOST:PORT/STREAM)"
+        "nats" | "kafka" => Ok(url),
+        other => Err(format!(
+            "`{other}:` is no broker honk knows; say nats://HOST:PORT/NAME or kafka://HOST:PORT/TOPIC"
         )),
-        other => Err(format!("`{other}:` is no broker honk knows; say nats://HOST:PORT/NAME")),
     }
 }
 
@@ -129,7 +181,8 @@ fn server_of(url: &Url, text: &str) -> Result<String, String> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err(format!("`{text}`: credentials in the URL are not supported"));
     }
-    Ok(format!("{host}:{}", url.port().unwrap_or(4222)))
+    let default_port = if url.scheme() == "kafka" { 9092 } else { 4222 };
+    Ok(format!("{host}:{}", url.port().unwrap_or(default_port)))
 }
 
 fn single_path_part(url: &Url, text: &str, what: &str) -> Result<String, String> {
@@ -155,6 +208,17 @@ fn is_name(text: &str) -> bool {
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A Kafka topic name.
+fn is_topic(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 249
+        && text != "."
+        && text != ".."
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
 /// A NATS subject: dot-separated tokens, no white space; wildcards allowed.
@@ -204,7 +268,9 @@ mod tests {
         for (text, says) in [
             ("LOGS", "no URL"),
             ("http://h/LOGS", "no broker"),
-            ("kafka://h:9092/logs", "Kafka"),
+            ("kafka://h:9092/a/b", "a topic"),
+            ("kafka://h:9092/lo gs", "no Kafka topic"),
+            ("kafka://h:9092/logs?durable=x", "`durable`"),
             ("nats://h:4222/", "stream name"),
             ("nats://h:4222/a/b", "stream name"),
             ("nats://h:4222/L.OGS", "no JetStream stream name"),
@@ -226,6 +292,21 @@ mod tests {
             }
         );
         assert!(parse_to("nats://h/a..b").unwrap_err().contains("subject"));
+        assert_eq!(
+            parse_from("kafka://k/app-logs?group=honk.w").unwrap(),
+            From::Kafka {
+                server: "k:9092".into(),
+                topic: "app-logs".into(),
+                group: "honk.w".into()
+            }
+        );
+        assert_eq!(
+            parse_to("kafka://k:19092/honk-alerts").unwrap(),
+            To::Kafka {
+                server: "k:19092".into(),
+                topic: "honk-alerts".into()
+            }
+        );
         assert!(parse_to("nats://h/a?x=1").unwrap_err().contains("`x`"));
     }
 }

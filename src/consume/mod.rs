@@ -24,6 +24,8 @@
 //! one worker (give each worker its own subjects with `filter=`).
 
 pub mod address;
+#[cfg(feature = "kafka")]
+mod kafka;
 pub mod metrics;
 mod nats;
 
@@ -164,17 +166,29 @@ pub(crate) struct Delivery {
     pub origin: Origin,
 }
 
-/// Where a record came from in the broker, as alerts say it.
+/// Where a record came from in the broker, as alerts say it (`"origin"`,
+/// with `"broker"` naming which).
 #[derive(Clone, Debug, Serialize)]
-pub struct Origin {
-    /// `"nats"`.
-    pub broker: &'static str,
-    /// The stream.
-    pub stream: String,
-    /// The message's subject.
-    pub subject: String,
-    /// The message's sequence number in the stream.
-    pub sequence: u64,
+#[serde(tag = "broker", rename_all = "lowercase")]
+pub enum Origin {
+    /// A NATS JetStream message.
+    Nats {
+        /// The stream.
+        stream: String,
+        /// The message's subject.
+        subject: String,
+        /// The message's sequence number in the stream.
+        sequence: u64,
+    },
+    /// A Kafka record.
+    Kafka {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The record's offset in its partition.
+        offset: i64,
+    },
 }
 
 /// What a broker does for a worker.
@@ -203,9 +217,12 @@ pub fn consume(settings: &Consume, ui: &dyn Ui, stop: &AtomicBool) -> Result<Con
         .map_err(|e| Error::broker("cannot start the async runtime", e))?;
     runtime.block_on(async {
         let metrics = Arc::new(metrics::Metrics::default());
-        let From::Nats { durable, .. } = &settings.from;
+        let consumer = match &settings.from {
+            From::Nats { durable, .. } => durable.clone(),
+            From::Kafka { group, .. } => group.clone(),
+        };
         if let Some(address) = settings.metrics {
-            let bound = serve_metrics(address, Arc::clone(&metrics), durable.clone()).await?;
+            let bound = serve_metrics(address, Arc::clone(&metrics), consumer).await?;
             ui.note(&format!("metrics on http://{bound}/metrics"));
         }
         match &settings.from {
@@ -214,6 +231,19 @@ pub fn consume(settings: &Consume, ui: &dyn Ui, stop: &AtomicBool) -> Result<Con
                 ui.note(&format!("consuming {}; stop with Ctrl-C", describe(&settings.from)));
                 work(&mut broker, model, settings, &metrics, ui, stop).await
             }
+            #[cfg(feature = "kafka")]
+            From::Kafka { .. } => {
+                let mut broker = kafka::Kafka::connect(&settings.from, &settings.alerts)?;
+                ui.note(&format!("consuming {}; stop with Ctrl-C", describe(&settings.from)));
+                let done = work(&mut broker, model, settings, &metrics, ui, stop).await;
+                // Leave the group now, so its partitions go to the others at once.
+                broker.leave();
+                done
+            }
+            #[cfg(not(feature = "kafka"))]
+            From::Kafka { .. } => Err(Error::Refused(
+                "this honk was built without Kafka; build it with `cargo build --release --features kafka`".into(),
+            )),
         }
     })
 }
@@ -284,6 +314,7 @@ fn describe(from: &From) -> String {
             durable,
             ..
         } => format!("stream {stream} on nats://{server} as consumer {durable}"),
+        From::Kafka { server, topic, group } => format!("topic {topic} on kafka://{server} in group {group}"),
     }
 }
 
@@ -371,7 +402,7 @@ async fn work<B: Broker>(
                     }
                     out.flush().map_err(Error::Output)?;
                 }
-                To::Nats { .. } => broker.publish(&alerts).await?,
+                To::Nats { .. } | To::Kafka { .. } => broker.publish(&alerts).await?,
             }
             broker.ack().await?;
             let records = worker.stream.records_so_far() - records_before;

@@ -31,13 +31,22 @@ impl Nats {
             durable,
             ack_wait,
             filter,
-        } = from;
-        if let To::Nats { server: other, .. } = to {
-            if other != server {
+        } = from
+        else {
+            return Err(Error::Refused("not a NATS source".into()));
+        };
+        match to {
+            To::Nats { server: other, .. } if other != server => {
                 return Err(Error::Refused(format!(
                     "alerts go to the server records come from ({server}), not {other}"
                 )));
             }
+            To::Kafka { .. } => {
+                return Err(Error::Refused(
+                    "records from NATS send their alerts to NATS (or -), not Kafka".into(),
+                ))
+            }
+            _ => {}
         }
         let client = async_nats::ConnectOptions::new()
             .connection_timeout(Duration::from_secs(5))
@@ -71,7 +80,7 @@ impl Nats {
                 })?;
                 Some(subject.clone())
             }
-            To::Stdout => None,
+            To::Stdout | To::Kafka { .. } => None,
         };
         Ok(Nats {
             client,
@@ -104,8 +113,7 @@ impl Broker for Nats {
             batch.push(Delivery {
                 source: subject.clone(),
                 payload: message.payload.to_vec(),
-                origin: Origin {
-                    broker: "nats",
+                origin: Origin::Nats {
                     stream: self.stream.clone(),
                     subject,
                     sequence,
