@@ -1,0 +1,267 @@
+//! `honk consume` against a real Kafka-protocol broker (tansu, from
+//! crates.io: `cargo install tansu --locked`), started here on a loopback
+//! port with memory storage: a 4-partition topic of BGL records
+//! (`../shared/data/loghub-2k`) keyed by source, two workers in one group,
+//! one of which leaves gracefully mid-stream (SIGTERM). Every record `honk
+//! score` finds anomalous in the same lines must be alerted, and the group's
+//! committed offsets must reach the end of every partition.
+//!
+//! What tansu 0.6 cannot test (issue 15): a member killed with SIGKILL never
+//! has its partitions handed to the survivor, so the crash case is tested on
+//! NATS JetStream (tests/consume.rs), not here.
+//!
+//! Built only with `--features kafka`.
+
+#![cfg(feature = "kafka")]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+use serde_json::Value;
+
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// A tansu broker with memory storage on a free loopback port, stopped on drop.
+struct Broker {
+    child: Child,
+    address: String,
+}
+
+impl Broker {
+    fn start() -> Option<Broker> {
+        if !common::works("tansu", &["--version"]) {
+            common::skip("tansu is not installed (cargo install tansu --locked)");
+            return None;
+        }
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let address = format!("127.0.0.1:{port}");
+        let child = Command::new("tansu")
+            .arg("broker")
+            .arg("--kafka-listener-url")
+            .arg(format!("tcp://{address}"))
+            .arg("--kafka-advertised-listener-url")
+            .arg(format!("tcp://{address}"))
+            .arg("--storage-engine")
+            .arg("memory://tansu/")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + PATIENCE;
+        while std::net::TcpStream::connect(&address).is_err() {
+            assert!(Instant::now() < deadline, "tansu never listened on {address}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(Broker { child, address })
+    }
+
+    fn config(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", &self.address);
+        config
+    }
+
+    fn create_topic(&self, name: &str, partitions: i32) {
+        let admin: AdminClient<DefaultClientContext> = self.config().create().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+        let result = rt.block_on(admin.create_topics(&[topic], &AdminOptions::new())).unwrap();
+        for r in result {
+            r.unwrap();
+        }
+    }
+
+    /// Produces `records` keyed `node{i % 4}`, as a shipper keying by source would.
+    fn produce(&self, topic: &str, records: &[String], first: usize) {
+        let producer: BaseProducer = self.config().create().unwrap();
+        for (i, record) in records.iter().enumerate() {
+            let key = format!("node{}", (first + i) % 4);
+            let mut pending = BaseRecord::to(topic).key(&key).payload(record);
+            loop {
+                match producer.send(pending) {
+                    Ok(()) => break,
+                    Err((_, back)) => {
+                        producer.poll(Duration::from_millis(10));
+                        pending = back;
+                    }
+                }
+            }
+        }
+        producer.flush(PATIENCE).unwrap();
+    }
+
+    /// Every alert in the alert topic so far.
+    fn alerts(&self, topic: &str) -> Vec<Value> {
+        let consumer: BaseConsumer = self
+            .config()
+            .set("group.id", format!("reader-{}", std::process::id()))
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        let mut all = TopicPartitionList::new();
+        all.add_partition_offset(topic, 0, Offset::Beginning).unwrap();
+        consumer.assign(&all).unwrap();
+        let mut alerts = Vec::new();
+        while let Some(message) = consumer.poll(Duration::from_secs(2)) {
+            let message = message.unwrap();
+            alerts.push(serde_json::from_slice(message.payload().unwrap()).unwrap());
+        }
+        alerts
+    }
+
+    /// The group's committed offset and the end of each partition of `topic`.
+    fn progress(&self, group: &str, topic: &str, partitions: i32) -> Vec<(i64, i64)> {
+        let consumer: BaseConsumer = self.config().set("group.id", group).create().unwrap();
+        let mut asked = TopicPartitionList::new();
+        for p in 0..partitions {
+            asked.add_partition(topic, p);
+        }
+        let committed = consumer.committed_offsets(asked, PATIENCE).unwrap();
+        (0..partitions)
+            .map(|p| {
+                let (_, high) = consumer.fetch_watermarks(topic, p, PATIENCE).unwrap();
+                let at = match committed.find_partition(topic, p).map(|e| e.offset()) {
+                    Some(Offset::Offset(at)) => at,
+                    _ => 0,
+                };
+                (at, high)
+            })
+            .collect()
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn bgl() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/loghub-2k/BGL/BGL_2k.log");
+    path.exists().then_some(path)
+}
+
+/// A worker, and the address of its metrics once it said it.
+fn worker(dir: &Path, model: &Path, broker: &Broker) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_honk"))
+        .current_dir(dir)
+        .arg("consume")
+        .arg("-m")
+        .arg(model)
+        .arg("--from")
+        .arg(format!("kafka://{}/logs?group=honk", broker.address))
+        .arg("--alerts")
+        .arg(format!("kafka://{}/honk-alerts", broker.address))
+        .arg("--batch")
+        .arg("50")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn two_workers_in_a_group_alert_every_anomaly_and_one_leaving_hands_its_partitions_over() {
+    let Some(bgl) = bgl() else {
+        common::skip("no ../shared/data/loghub-2k/BGL/BGL_2k.log");
+        return;
+    };
+    let Some(broker) = Broker::start() else { return };
+    let dir = tempfile::Builder::new().prefix("honk kafka é ").tempdir().unwrap();
+    let text = std::fs::read_to_string(bgl).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let normal: Vec<&str> = first.iter().filter(|l| l.starts_with("- ")).copied().collect();
+    std::fs::write(dir.path().join("normal.log"), normal.join("\n") + "\n").unwrap();
+    let model = dir.path().join("bgl ü.honk");
+    assert!(Command::new(env!("CARGO_BIN_EXE_honk"))
+        .args(["learn", "-q", "-o"])
+        .arg(&model)
+        .arg(dir.path().join("normal.log"))
+        .status()
+        .unwrap()
+        .success());
+    let records: Vec<String> = second.iter().map(|l| l.to_string()).collect();
+    std::fs::write(dir.path().join("target.log"), records.join("\n") + "\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_honk"))
+        .args(["score", "--json", "-q", "-m"])
+        .arg(&model)
+        .arg(dir.path().join("target.log"))
+        .output()
+        .unwrap();
+    let wanted: BTreeSet<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|row| row["type"] == "anomaly")
+        .map(|row| row["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(wanted.len() >= 20, "{}", wanted.len());
+
+    broker.create_topic("logs", 4);
+    broker.create_topic("honk-alerts", 1);
+    let (early, late) = records.split_at(records.len() / 2);
+    broker.produce("logs", early, 0);
+
+    let a = worker(dir.path(), &model, &broker);
+    let mut b = worker(dir.path(), &model, &broker);
+    // Once A has committed something, it leaves; B gets its partitions.
+    let deadline = Instant::now() + PATIENCE;
+    while broker.progress("honk", "logs", 4).iter().all(|(at, _)| *at == 0) {
+        assert!(Instant::now() < deadline, "nothing was ever committed");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // SAFETY: kill(2) on our own child.
+    assert_eq!(unsafe { libc::kill(a.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    let out = a.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("stopped by SIGTERM"), "{said}");
+    broker.produce("logs", late, early.len());
+
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let progress = broker.progress("honk", "logs", 4);
+        if progress.iter().all(|(at, end)| at == end) {
+            assert_eq!(progress.iter().map(|(_, end)| end).sum::<i64>() as usize, records.len());
+            break;
+        }
+        assert!(Instant::now() < deadline, "never all committed: {progress:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // SAFETY: kill(2) on our own child.
+    assert_eq!(unsafe { libc::kill(b.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    let err = BufReader::new(b.stderr.take().unwrap());
+    let said: Vec<String> = err.lines().map_while(Result::ok).collect();
+    assert_eq!(b.wait().unwrap().code(), Some(0), "{said:?}");
+
+    let alerts = broker.alerts("honk-alerts");
+    let mut alerted = BTreeSet::new();
+    for alert in &alerts {
+        assert_eq!(alert["type"], "anomaly", "{alert}");
+        let origin = &alert["origin"];
+        assert_eq!(origin["broker"], "kafka", "{alert}");
+        assert_eq!(origin["topic"], "logs", "{alert}");
+        assert!((0..4).contains(&origin["partition"].as_i64().unwrap()), "{alert}");
+        assert!(origin["offset"].as_i64().unwrap() >= 0, "{alert}");
+        assert!(alert["source"].as_str().unwrap().starts_with("node"), "{alert}");
+        alerted.insert(alert["text"].as_str().unwrap().to_owned());
+    }
+    let missed: Vec<&String> = wanted.difference(&alerted).collect();
+    assert!(missed.is_empty(), "{} never alerted, e.g. {:?}", missed.len(), missed.first());
+    let extra: Vec<&String> = alerted.difference(&wanted).collect();
+    assert!(extra.is_empty(), "{extra:?}");
+}
