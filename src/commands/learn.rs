@@ -43,22 +43,35 @@ pub struct Learned {
 pub fn learn(settings: &Learn, ui: &dyn Ui) -> Result<Learned, Error> {
     let output = settings.output.as_path();
     let inputs = learn_inputs(&settings.inputs, output)?;
+    learn_into(output, &inputs, settings.format, &settings.model, ui).map(|(learned, _)| learned)
+}
+
+/// [`learn`] of inputs already opened (files, or bytes in memory) into the
+/// model at `output`, under the same lock and written as atomically; also
+/// returns the model as written.
+pub fn learn_into(
+    output: &Path,
+    inputs: &[Input],
+    format: Option<Format>,
+    choices: &ModelChoices,
+    ui: &dyn Ui,
+) -> Result<(Learned, Model), Error> {
     let origin = Origin::File(output.to_path_buf());
     // Read now to learn with its settings (and to fail before the work if it
     // is no model); read again under the lock below if it changed meanwhile.
     let existing = if output.exists() {
         let model = Model::load(output)?;
-        model.check_requested(&settings.model.requested(), &origin)?;
+        model.check_requested(&choices.requested(), &origin)?;
         Some((model, FileIdentity::of(output)))
     } else {
         None
     };
     let model_settings = match &existing {
         Some((model, _)) => model.settings.clone(),
-        None => settings.model.settings(),
+        None => choices.settings(),
     };
     let progress = ui.progress("learning", pipeline::total_bytes(&inputs));
-    let (learned, stats) = pipeline::learn(&inputs, model_settings, settings.format, &progress)?;
+    let (learned, stats) = pipeline::learn(inputs, model_settings, format, &progress)?;
     progress.finish();
     let (records, unique) = (learned.records(), learned.entries.len());
     let lock = crate::write::Lock::acquire(output, |lock, pid| {
@@ -77,7 +90,7 @@ pub fn learn(settings: &Learn, ui: &dyn Ui) -> Result<Learned, Error> {
         Some((model, identity)) if FileIdentity::of(output) == identity => Some(model),
         _ if output.exists() => {
             let model = Model::load(output)?;
-            model.check_requested(&settings.model.requested(), &origin)?;
+            model.check_requested(&choices.requested(), &origin)?;
             Some(model)
         }
         _ => None,
@@ -91,13 +104,14 @@ pub fn learn(settings: &Learn, ui: &dyn Ui) -> Result<Learned, Error> {
     };
     model.save(output)?;
     drop(lock);
-    Ok(Learned {
+    let learned = Learned {
         records,
         unique,
         stats,
         model_unique: model.entries.len(),
         model_sources: model.sources.len(),
-    })
+    };
+    Ok((learned, model))
 }
 
 /// Which file a path names and its state: a model replaced or changed since
