@@ -804,6 +804,26 @@ fn slow_bodies_time_out_and_the_concurrency_limit_turns_requests_away() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(ok.is_some(), "the slot was not freed");
+    // Headers that never end (slow loris): the connection is closed at the time limit.
+    let started = Instant::now();
+    let mut loris = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    loris.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    loris
+        .write_all(b"POST /v1/models/linux/score HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut buf = Vec::new();
+    let read = loris.read_to_end(&mut buf);
+    let took = started.elapsed();
+    assert!(read.is_ok(), "{read:?} after {took:?}");
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(20),
+        "{took:?}"
+    );
+    assert!(
+        buf.is_empty() || buf.starts_with(b"HTTP/1.1 408"),
+        "{:?}",
+        String::from_utf8_lossy(&buf)
+    );
     let metrics = String::from_utf8(server.call("GET", "/metrics", &[], b"").body).unwrap();
     assert_eq!(metric(&metrics, "honk_requests_rejected_total{reason=\"busy\"}"), 1.0);
     assert_eq!(

@@ -63,6 +63,10 @@ use registry::{log, Registry};
 /// The default largest request body: 64 MiB.
 pub const DEFAULT_MAX_BODY: u64 = 64 << 20;
 
+/// The longest a client may take to send a request's headers (less when
+/// the request time limit is less); then its connection is closed.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Sources one request may name (each is scored apart and holds state).
 pub const MAX_SOURCES: usize = 256;
 
@@ -301,10 +305,39 @@ async fn run(settings: Serve, token: Option<String>, ready: impl FnOnce(SocketAd
         })?;
     let address = listener.local_addr().map_err(Error::Run)?;
     ready(address);
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(stop_signal())
-        .await
-        .map_err(Error::Run)
+    let header_timeout = settings.timeout.min(HEADER_TIMEOUT);
+    let service = hyper_util::service::TowerToHyperService::new(router(app));
+    let connections = hyper_util::server::graceful::GracefulShutdown::new();
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, say: wait a little, go on.
+                    log(&format!("cannot accept a connection: {e}"));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(header_timeout);
+        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service.clone());
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            // A client that goes away mid-request is its own business.
+            let _ = connection.await;
+        });
+    }
+    // No new connections; those open finish their request in flight (idle
+    // ones are closed), then the server returns.
+    drop(listener);
+    connections.shutdown().await;
+    Ok(())
 }
 
 /// SIGINT or SIGTERM.
