@@ -121,6 +121,8 @@ struct Server {
     child: Child,
     port: u16,
     log: Arc<Mutex<String>>,
+    /// Standard output after its first line.
+    printed: Arc<Mutex<String>>,
 }
 
 impl Server {
@@ -135,9 +137,17 @@ impl Server {
             .spawn()
             .unwrap();
         let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut first).unwrap();
+        let printed = Arc::new(Mutex::new(String::new()));
+        let kept = Arc::clone(&printed);
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            while stdout.read_line(&mut line).is_ok_and(|n| n > 0) {
+                kept.lock().unwrap().push_str(&line);
+                line.clear();
+            }
+        });
         let port = first
             .trim()
             .strip_prefix("listening on http://127.0.0.1:")
@@ -155,7 +165,12 @@ impl Server {
                 kept.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
-        Server { child, port, log }
+        Server {
+            child,
+            port,
+            log,
+            printed,
+        }
     }
 
     fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
@@ -383,6 +398,29 @@ fn text_and_json_bodies_score_as_honk_score_does() {
         .collect();
     assert_eq!(names, BTreeSet::from(["even", "odd"]));
     assert!(inputs.as_array().unwrap().iter().all(|i| i["records"] == 50));
+
+    // Anomalies printed for shippers that drop responses (`--print-anomalies`).
+    let printing = Server::start(&place.models(), &["--print-anomalies"]);
+    let reply = printing.score("linux", "", "text/plain", place.target.as_bytes());
+    assert_eq!(reply.status, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let printed = ndjson(printing.printed.lock().unwrap().as_bytes());
+        if anomalies(&printed) == wanted {
+            assert!(printed.iter().all(|r| r["type"] != "summary"));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "printed {} anomalies",
+            anomalies(&printed).len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        server.printed.lock().unwrap().is_empty(),
+        "printed without --print-anomalies"
+    );
 
     // The HTML report of the same request.
     let reply = server.score("linux", "?output=html", "text/plain", place.target.as_bytes());
@@ -641,6 +679,14 @@ fn hostile_requests_get_json_errors_and_the_server_stays_up() {
             .score("linux", "", "application/json", body.as_bytes())
             .assert_error(400);
     }
+    let deep = "[".repeat(60_000);
+    server
+        .score("linux", "", "application/json", deep.as_bytes())
+        .assert_error(400);
+    let deep = format!("{{\"message\": \"x\", \"extra\": {}}}", "[".repeat(60_000));
+    server
+        .score("linux", "", "application/json", deep.as_bytes())
+        .assert_error(400);
     server.score("linux", "", "application/xml", b"<a/>").assert_error(415);
     // Bad query parameters.
     for query in [

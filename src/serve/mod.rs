@@ -89,6 +89,10 @@ pub struct Serve {
     pub timeout: Duration,
     /// Requests to the model routes served at once; more get 503.
     pub concurrency: usize,
+    /// Also write the incident, anomaly and policy rows of every score
+    /// request to standard output, as NDJSON (for shippers that drop the
+    /// responses they get).
+    pub print_anomalies: bool,
 }
 
 impl Default for Serve {
@@ -100,6 +104,7 @@ impl Default for Serve {
             max_body: DEFAULT_MAX_BODY,
             timeout: Duration::from_secs(60),
             concurrency: 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
+            print_anomalies: false,
         }
     }
 }
@@ -247,6 +252,7 @@ struct App {
     max_body: u64,
     timeout: Duration,
     permits: Arc<Semaphore>,
+    print_anomalies: bool,
 }
 
 /// Serves `settings.models` on `settings.listen` until SIGINT or SIGTERM;
@@ -296,6 +302,7 @@ async fn run(settings: Serve, token: Option<String>, ready: impl FnOnce(SocketAd
         max_body: settings.max_body,
         timeout: settings.timeout,
         permits: Arc::new(Semaphore::new(settings.concurrency)),
+        print_anomalies: settings.print_anomalies,
     };
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
@@ -782,11 +789,12 @@ async fn score(
     let registry = Arc::clone(&app.registry);
     let metrics = Arc::clone(&app.metrics);
     let read = read.map(|e| e.0).unwrap_or_default();
+    let print = app.print_anomalies;
     let (bytes, content_type) = over_body(&app, body, &read, permit, move |reader| {
         let loaded = registry.get(&name)?;
         let (bytes, records, anomalies) = match output {
             Output::Html => score_html(&loaded, &name, reader, kind, &asked)?,
-            Output::Json | Output::Ndjson => score_rows(&loaded, reader, kind, &asked, output == Output::Json)?,
+            Output::Json | Output::Ndjson => score_rows(&loaded, reader, kind, &asked, output == Output::Json, print)?,
         };
         metrics.scored(&name, records, anomalies);
         let content_type = match output {
@@ -812,6 +820,7 @@ fn score_rows(
     kind: BodyKind,
     asked: &Asked,
     array: bool,
+    print: bool,
 ) -> Result<(Vec<u8>, u64, u64), ServeError> {
     let context = asked.options.selection.before > 0 || asked.options.selection.after > 0;
     let mut printer = JsonPrinter::new(Vec::new(), context);
@@ -848,8 +857,24 @@ fn score_rows(
         .map_err(|e| ServeError::Internal(chain(&e)))?;
     drop(grouped);
     let rows = printer.into_inner();
+    if print {
+        print_rows(&rows);
+    }
     let bytes = if array { ndjson_to_array(&rows) } else { rows };
     Ok((bytes, summary.records, summary.anomalies))
+}
+
+/// The rows but the summary, on standard output, all together.
+fn print_rows(rows: &[u8]) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for row in rows.split(|b| *b == b'\n').filter(|r| !r.is_empty()) {
+        if !row.starts_with(br#"{"type":"summary""#) {
+            let _ = out.write_all(row);
+            let _ = out.write_all(b"\n");
+        }
+    }
+    let _ = out.flush();
 }
 
 /// NDJSON rows as one JSON array.

@@ -139,6 +139,14 @@ impl Registry {
 
     /// The model `name` as it is now on disk (within [`RECHECK`]).
     pub fn get(&self, name: &str) -> Result<Arc<Loaded>, ServeError> {
+        let path = self.path_of(name)?;
+        if !path.is_file() {
+            // Not served (any more): nothing is kept for the name, so that
+            // asking for made-up names does not grow the map.
+            self.slots.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
+            self.metrics.forget_model(name);
+            return Err(ServeError::NotFound(format!("no model named {name:?}")));
+        }
         let slot = self.slot(name)?;
         let current = slot.current.read().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some(current) = &current {

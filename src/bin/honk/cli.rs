@@ -423,6 +423,10 @@ pub struct ServeArgs {
     /// Score and learn requests served at once; more get 503 with Retry-After at once, not queued [default: twice the CPUs].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub concurrency: Option<u32>,
+
+    /// Also print the incident, anomaly and policy rows of every score request on standard output (NDJSON, as --json prints them), for shippers that drop the responses.
+    #[arg(long)]
+    pub print_anomalies: bool,
 }
 
 #[derive(Debug, Args)]
@@ -888,6 +892,7 @@ impl ServeArgs {
             max_body: self.max_body,
             timeout: self.timeout,
             concurrency: self.concurrency.map_or(defaults.concurrency, |n| n as usize),
+            print_anomalies: self.print_anomalies,
         }
     }
 }
