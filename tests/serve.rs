@@ -973,6 +973,9 @@ fn check(spec: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), St
     Ok(())
 }
 
+/// A request of the OpenAPI test: method, the spec's path, the path asked, headers, body.
+type Call<'a> = (&'a str, &'a str, String, Vec<(&'a str, &'a str)>, &'a [u8]);
+
 #[test]
 fn the_server_answers_as_its_openapi_description_says() {
     let Some(place) = Place::new() else { return };
@@ -998,7 +1001,7 @@ fn the_server_answers_as_its_openapi_description_says() {
     .unwrap();
     // (method, spec path, request path, headers, body): every operation, its
     // success and its errors.
-    let calls: Vec<(&str, &str, String, Vec<(&str, &str)>, &[u8])> = vec![
+    let calls: Vec<Call> = vec![
         ("get", "/healthz", "/healthz".into(), vec![], b""),
         ("get", "/metrics", "/metrics".into(), vec![auth], b""),
         ("get", "/metrics", "/metrics".into(), vec![], b""),

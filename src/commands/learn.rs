@@ -70,7 +70,7 @@ pub fn learn_into(
         Some((model, _)) => model.settings.clone(),
         None => choices.settings(),
     };
-    let progress = ui.progress("learning", pipeline::total_bytes(&inputs));
+    let progress = ui.progress("learning", pipeline::total_bytes(inputs));
     let (learned, stats) = pipeline::learn(inputs, model_settings, format, &progress)?;
     progress.finish();
     let (records, unique) = (learned.records(), learned.entries.len());
