@@ -526,6 +526,34 @@ fn learning_grows_the_model_on_disk_and_in_service() {
 }
 
 #[test]
+fn a_learn_that_timed_out_waiting_for_the_lock_is_not_applied() {
+    let Some(place) = Place::new() else { return };
+    let server = Server::start(&place.models(), &["--timeout", "1s"]);
+    let lock = honk::write::Lock::acquire(&place.model("linux"), |_, _| {}).unwrap();
+    let reply = server.call(
+        "POST",
+        "/v1/models/linux/learn",
+        &[("Content-Type", "text/plain")],
+        place.target.as_bytes(),
+    );
+    reply.assert_error(503);
+    // The server's blocking thread gets the lock once it is free, and must
+    // then leave the model alone.
+    drop(lock);
+    std::thread::sleep(Duration::from_millis(500));
+    let relock = honk::write::Lock::acquire(&place.model("linux"), |_, _| {}).unwrap();
+    drop(relock);
+    let rows = place.score_rows(&place.model("linux"), "target.log");
+    assert_eq!(
+        summary(&rows)["baseline"]["unique"],
+        60,
+        "the abandoned learn was applied"
+    );
+    let listed = server.call("GET", "/v1/models", &[], b"").json();
+    assert_eq!(listed["models"][0]["sources"], 1);
+}
+
+#[test]
 fn concurrent_clients_and_a_model_swapped_on_disk_see_no_failed_request() {
     let Some(place) = Place::new() else { return };
     // The replacement knows the tail: nothing in it is unusual any more.

@@ -43,18 +43,21 @@ pub struct Learned {
 pub fn learn(settings: &Learn, ui: &dyn Ui) -> Result<Learned, Error> {
     let output = settings.output.as_path();
     let inputs = learn_inputs(&settings.inputs, output)?;
-    learn_into(output, &inputs, settings.format, &settings.model, ui).map(|(learned, _)| learned)
+    learn_into(output, &inputs, settings.format, &settings.model, ui, &|| true).map(|(learned, _)| learned)
 }
 
 /// [`learn`] of inputs already opened (files, or bytes in memory) into the
 /// model at `output`, under the same lock and written as atomically; also
-/// returns the model as written.
+/// returns the model as written. Once the lock is held, `still_wanted` is
+/// asked whether to go on (a caller that waited too long for the lock has
+/// given up): if not, nothing is written and the learn is refused.
 pub fn learn_into(
     output: &Path,
     inputs: &[Input],
     format: Option<Format>,
     choices: &ModelChoices,
     ui: &dyn Ui,
+    still_wanted: &dyn Fn() -> bool,
 ) -> Result<(Learned, Model), Error> {
     let origin = Origin::File(output.to_path_buf());
     // Read now to learn with its settings (and to fail before the work if it
@@ -86,6 +89,12 @@ pub fn learn_into(
         path: output.to_path_buf(),
         source: e.source,
     })?;
+    if !still_wanted() {
+        return Err(Error::Refused(format!(
+            "gave up adding to {} (waited too long for its lock)",
+            shown(output)
+        )));
+    }
     let current = match existing {
         Some((model, identity)) if FileIdentity::of(output) == identity => Some(model),
         _ if output.exists() => {

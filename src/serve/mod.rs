@@ -85,7 +85,8 @@ pub struct Serve {
     pub token_file: Option<PathBuf>,
     /// The largest request body, in bytes.
     pub max_body: u64,
-    /// The longest a request may take, from its arrival to its response.
+    /// The longest a request may take, from its arrival to its response
+    /// (zero: no limit).
     pub timeout: Duration,
     /// Requests to the model routes served at once; more get 503.
     pub concurrency: usize,
@@ -312,7 +313,11 @@ async fn run(settings: Serve, token: Option<String>, ready: impl FnOnce(SocketAd
         })?;
     let address = listener.local_addr().map_err(Error::Run)?;
     ready(address);
-    let header_timeout = settings.timeout.min(HEADER_TIMEOUT);
+    let header_timeout = if settings.timeout.is_zero() {
+        HEADER_TIMEOUT
+    } else {
+        settings.timeout.min(HEADER_TIMEOUT)
+    };
     let service = hyper_util::service::TowerToHyperService::new(router(app));
     let connections = hyper_util::server::graceful::GracefulShutdown::new();
     let stop = stop_signal();
@@ -399,7 +404,13 @@ async fn guard(State(app): State<App>, mut request: Request, next: Next) -> Resp
     } else {
         let body_read = BodyRead::default();
         request.extensions_mut().insert(body_read.clone());
-        match tokio::time::timeout(app.timeout, next.run(request)).await {
+        // No limit: a deadline too far to come.
+        let limit = if app.timeout.is_zero() {
+            Duration::from_secs(100 * 365 * 24 * 3600)
+        } else {
+            app.timeout
+        };
+        match tokio::time::timeout(limit, next.run(request)).await {
             Ok(response) => response,
             Err(_) => {
                 app.metrics.rejected("timeout");
@@ -699,7 +710,7 @@ async fn over_body<T: Send + 'static>(
     body: Body,
     read: &BodyRead,
     permit: OwnedSemaphorePermit,
-    work: impl FnOnce(BodyReader) -> Result<T, ServeError> + Send + 'static,
+    work: impl FnOnce(BodyReader, &AtomicBool) -> Result<T, ServeError> + Send + 'static,
 ) -> Result<T, ServeError> {
     let (sender, receiver) = mpsc::channel(16);
     let reader = BodyReader {
@@ -707,8 +718,14 @@ async fn over_body<T: Send + 'static>(
         current: Bytes::new(),
         ended: false,
     };
+    // Set if this future is dropped before the work is done (the request timed out).
+    let mut abandoned = Abandoned {
+        flag: Arc::new(AtomicBool::new(false)),
+        done: false,
+    };
+    let flag = Arc::clone(&abandoned.flag);
     let job = tokio::task::spawn_blocking(move || {
-        let result = work(reader);
+        let result = work(reader, &flag);
         drop(permit);
         result
     });
@@ -716,6 +733,7 @@ async fn over_body<T: Send + 'static>(
     let done = job
         .await
         .map_err(|e| ServeError::Internal(format!("the request's work failed: {e}")));
+    abandoned.done = true;
     if let Err(e) = pumped {
         if matches!(e, ServeError::TooLarge(_)) {
             app.metrics.rejected("too_large");
@@ -723,6 +741,21 @@ async fn over_body<T: Send + 'static>(
         return Err(e);
     }
     done?
+}
+
+/// Sets its flag when dropped: a request's future dropped before its work
+/// was done (by the time limit) marks the work abandoned.
+struct Abandoned {
+    flag: Arc<AtomicBool>,
+    done: bool,
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        if !self.done {
+            self.flag.store(true, Ordering::SeqCst);
+        }
+    }
 }
 
 fn permit(app: &App) -> Result<OwnedSemaphorePermit, ServeError> {
@@ -790,7 +823,7 @@ async fn score(
     let metrics = Arc::clone(&app.metrics);
     let read = read.map(|e| e.0).unwrap_or_default();
     let print = app.print_anomalies;
-    let (bytes, content_type) = over_body(&app, body, &read, permit, move |reader| {
+    let (bytes, content_type) = over_body(&app, body, &read, permit, move |reader, _| {
         let loaded = registry.get(&name)?;
         let (bytes, records, anomalies) = match output {
             Output::Html => score_html(&loaded, &name, reader, kind, &asked)?,
@@ -979,12 +1012,12 @@ async fn learn(
     let permit = permit(&app)?;
     let registry = Arc::clone(&app.registry);
     let read = read.map(|e| e.0).unwrap_or_default();
-    let row = over_body(&app, body, &read, permit, move |reader| {
+    let row = over_body(&app, body, &read, permit, move |reader, abandoned| {
         let inputs = collect_inputs(reader, kind, &asked.source)?;
         if inputs.is_empty() {
             return Err(ServeError::BadRequest("the body holds no records to learn".into()));
         }
-        let learned = registry.learn(&name, &inputs, asked.options.format)?;
+        let learned = registry.learn(&name, &inputs, asked.options.format, abandoned)?;
         Ok(LearnedRow {
             r#type: "learned",
             model: name,

@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -232,14 +233,30 @@ impl Registry {
 
     /// Learns `inputs` into the model `name` (created if missing) as
     /// `honk learn` does: under the model's lock, merged into the model as it
-    /// is on disk then, written atomically; then serves the result.
-    pub fn learn(&self, name: &str, inputs: &[Input], format: Option<Format>) -> Result<commands::Learned, ServeError> {
+    /// is on disk then, written atomically; then serves the result. Once the
+    /// lock is held, nothing is written if the request was `abandoned`
+    /// meanwhile (it timed out waiting for the lock).
+    pub fn learn(
+        &self,
+        name: &str,
+        inputs: &[Input],
+        format: Option<Format>,
+        abandoned: &AtomicBool,
+    ) -> Result<commands::Learned, ServeError> {
         let slot = self.slot(name)?;
-        let (learned, model) = commands::learn_into(&slot.path, inputs, format, &ModelChoices::default(), &Quiet)
-            .map_err(|e| match e {
-                commands::Error::Model(e) => ServeError::Conflict(e.to_string()),
-                e => ServeError::Internal(super::chain(&e)),
-            })?;
+        let still_wanted = || !abandoned.load(Ordering::SeqCst);
+        let (learned, model) = commands::learn_into(
+            &slot.path,
+            inputs,
+            format,
+            &ModelChoices::default(),
+            &Quiet,
+            &still_wanted,
+        )
+        .map_err(|e| match e {
+            commands::Error::Model(e) => ServeError::Conflict(e.to_string()),
+            e => ServeError::Internal(super::chain(&e)),
+        })?;
         let _loading = slot.loading.lock().unwrap_or_else(|e| e.into_inner());
         let identity = Identity::of(&slot.path);
         let loaded = Arc::new(Loaded {

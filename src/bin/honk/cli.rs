@@ -412,11 +412,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
 
-    /// The largest request body (64M, 1G; larger ones get 413).
+    /// The largest request body (64M, 1G; larger ones get 413; none or 0: no limit).
     #[arg(long, default_value = "64M", value_name = "SIZE", value_parser = honk::trace::parse_size)]
     pub max_body: u64,
 
-    /// The longest a request may take, body included (30, 30s, 2m; over it: 408 while the body is still coming, else 503).
+    /// The longest a request may take, body included (30, 30s, 2m; over it: 408 while the body is still coming, else 503; none or 0: no limit). Request headers must come within 10 s (or this, if less).
     #[arg(long, default_value = "60s", value_name = "TIME", value_parser = honk::trace::parse_duration)]
     pub timeout: std::time::Duration,
 
@@ -889,7 +889,7 @@ impl ServeArgs {
             models: self.models.clone(),
             listen: self.listen,
             token_file: self.token_file.clone(),
-            max_body: self.max_body,
+            max_body: if self.max_body == 0 { u64::MAX } else { self.max_body },
             timeout: self.timeout,
             concurrency: self.concurrency.map_or(defaults.concurrency, |n| n as usize),
             print_anomalies: self.print_anomalies,
