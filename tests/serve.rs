@@ -1167,6 +1167,25 @@ fn the_server_answers_as_its_openapi_description_says() {
             );
         }
     }
+    // Every input format the spec lists is one the server takes.
+    let parameters = spec["paths"]["/v1/models/{name}/score"]["post"]["parameters"]
+        .as_array()
+        .unwrap();
+    let format = parameters.iter().find(|p| p["name"] == "format").unwrap();
+    let formats = format["schema"]["enum"].as_array().unwrap();
+    assert!(formats.len() >= 8);
+    for name in formats {
+        let path = format!("/v1/models/linux/score?format={}", name.as_str().unwrap());
+        let reply = server.call(
+            "POST",
+            &path,
+            &[auth, text],
+            b"Jul 27 14:41:57 combo portmap: portmap startup succeeded\n",
+        );
+        assert_eq!(reply.status, 200, "{path}: {}", String::from_utf8_lossy(&reply.body));
+    }
+    let reply = server.call("POST", "/v1/models/linux/score?format=klingon", &[auth, text], b"x\n");
+    reply.assert_error(400);
     // Every error status the spec lists for scoring that a client can cause here was seen.
     for status in [400, 401, 404, 413, 415] {
         assert!(exercised.contains(&("/v1/models/{name}/score".to_string(), "post".to_string(), status)));

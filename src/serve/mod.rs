@@ -552,11 +552,12 @@ fn asked(query: &HashMap<String, String>, for_learn: bool) -> Result<Asked, Serv
     let mut output = None;
     for (key, value) in query {
         match (key.as_str(), for_learn) {
+            ("format", _) if value == "auto" => options.format = None,
             ("format", _) => {
                 options.format = Some(Format::from_name(value).ok_or_else(|| bad("format", value))?);
             }
             ("source", _) => {
-                if value.is_empty() || value.len() > 200 || value.chars().any(char::is_control) {
+                if value.is_empty() || value.chars().count() > 200 || value.chars().any(char::is_control) {
                     return Err(bad("source", value));
                 }
                 source.clone_from(value);
