@@ -638,8 +638,8 @@ fn concurrent_clients_and_a_model_swapped_on_disk_see_no_failed_request() {
     std::fs::write(&staged, &grown).unwrap();
     std::fs::rename(&staged, place.model("linux")).unwrap();
     // Requests that start from now on may be checked: the registry looks at
-    // the file at most every 100 ms.
-    std::thread::sleep(Duration::from_millis(150));
+    // the file at least every 100 ms (and loading it takes a few ms).
+    std::thread::sleep(Duration::from_millis(500));
     swapped.store(true, Ordering::SeqCst);
     let mut results = Vec::new();
     for client in clients {
