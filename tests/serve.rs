@@ -924,6 +924,42 @@ fn slow_bodies_time_out_and_the_concurrency_limit_turns_requests_away() {
 }
 
 #[test]
+fn scoring_past_the_time_limit_gets_503_and_the_server_goes_on() {
+    let Some(place) = Place::new() else { return };
+    let server = Server::start(&place.models(), &["--timeout", "1s"]);
+    // 300,000 distinct lines: each is a search of the index, seconds of work.
+    let mut body = String::new();
+    let mut x = 0x2545_f491_u64;
+    for i in 0..300_000u64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        body.push_str(&format!(
+            "Jul 27 14:41:57 combo kernel: unit{i} w{:x} w{:x}\n",
+            x % 100_000,
+            x >> 40
+        ));
+    }
+    let started = Instant::now();
+    let reply = server.score("linux", "", "text/plain", body.as_bytes());
+    let took = started.elapsed();
+    reply.assert_error(503);
+    assert!(
+        reply.json()["error"].as_str().unwrap().contains("took longer"),
+        "{:?}",
+        reply.json()
+    );
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(10),
+        "{took:?}"
+    );
+    // The server is still there, and answers in time what fits in it.
+    let reply = server.score("linux", "?output=ndjson", "text/plain", place.target.as_bytes());
+    assert_eq!(reply.status, 200);
+    assert!(summary(&ndjson(&reply.body))["anomalies"].as_u64().unwrap() > 20);
+}
+
+#[test]
 fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
     let Some(place) = Place::new() else { return };
     let mut server = Server::start(&place.models(), &[]);

@@ -16,7 +16,8 @@
 //! Safety: with a token file, every route but `/healthz` needs
 //! `Authorization: Bearer TOKEN` (compared in constant time; 401 otherwise).
 //! A body over the size limit gets 413, a request over the time limit 408
-//! (its body was still coming) or 503, a model route over the concurrency
+//! (it was waiting for more of its body from the client) or 503 (it was
+//! waiting for the server), a model route over the concurrency
 //! limit 503 with `Retry-After` at once (requests are not queued). Every
 //! error is a JSON object `{"type": "error", "error": str, "status": int}`.
 //! Scoring and learning run on blocking threads, the body streamed to them
@@ -379,7 +380,8 @@ fn router(app: App) -> Router {
         .with_state(app)
 }
 
-/// Whether a request's body has been read whole (for the timeout's status).
+/// Whether a request is waiting for its client (the next piece of its body)
+/// rather than for the server: a request out of time then gets 408, not 503.
 #[derive(Clone, Default)]
 struct BodyRead(Arc<AtomicBool>);
 
@@ -416,9 +418,9 @@ async fn guard(State(app): State<App>, mut request: Request, next: Next) -> Resp
                 app.metrics.rejected("timeout");
                 let limit = app.timeout.as_secs_f64();
                 if body_read.0.load(Ordering::SeqCst) {
-                    ServeError::Unavailable(format!("the request took longer than the limit, {limit} s"))
-                } else {
                     ServeError::Timeout(format!("the request body did not come within the limit, {limit} s"))
+                } else {
+                    ServeError::Unavailable(format!("the request took longer than the limit, {limit} s"))
                 }
                 .into_response()
             }
@@ -681,7 +683,11 @@ impl std::io::Read for BodyReader {
 async fn pump(body: Body, pieces: mpsc::Sender<Piece>, limit: u64, read: &BodyRead) -> Result<(), ServeError> {
     let mut stream = body.into_data_stream();
     let mut total = 0u64;
-    while let Some(piece) = stream.next().await {
+    loop {
+        read.0.store(true, Ordering::SeqCst);
+        let piece = stream.next().await;
+        read.0.store(false, Ordering::SeqCst);
+        let Some(piece) = piece else { break };
         let bytes = match piece {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -699,7 +705,6 @@ async fn pump(body: Body, pieces: mpsc::Sender<Piece>, limit: u64, read: &BodyRe
             return Ok(());
         }
     }
-    read.0.store(true, Ordering::SeqCst);
     let _ = pieces.send(Piece::End).await;
     Ok(())
 }

@@ -416,7 +416,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "64M", value_name = "SIZE", value_parser = honk::trace::parse_size)]
     pub max_body: u64,
 
-    /// The longest a request may take, body included (30, 30s, 2m; over it: 408 while the body is still coming, else 503; none or 0: no limit). Request headers must come within 10 s (or this, if less).
+    /// The longest a request may take, body included (30, 30s, 2m; over it: 408 if waiting for the client to send more of the body, else 503; none or 0: no limit). Request headers must come within 10 s (or this, if less).
     #[arg(long, default_value = "60s", value_name = "TIME", value_parser = honk::trace::parse_duration)]
     pub timeout: std::time::Duration,
 
