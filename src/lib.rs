@@ -60,6 +60,8 @@
 
 pub mod choice;
 pub mod commands;
+#[cfg(feature = "consume")]
+pub mod consume;
 pub mod demo;
 pub mod eval;
 pub mod formats;

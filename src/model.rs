@@ -760,7 +760,7 @@ fn decompress(payload: &[u8], limit: u64) -> Result<Vec<u8>, String> {
 /// checks the entry's own key (window keys can be kilobytes each, and a
 /// baseline has as many keys as distinct records). Only a key whose hash an
 /// earlier, different key already has is held a second time, in `more`.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Entries {
     entries: Vec<Entry>,
     /// Hash of a key → its entry; the first key with that hash.
@@ -807,13 +807,25 @@ impl Entries {
     /// `count` more occurrences of `key`; the first one seen is kept as the
     /// representative (its source, line and text).
     pub fn add(&mut self, key: String, count: u64, first: impl FnOnce() -> (u32, u64, String)) {
-        match self.find(&key) {
+        self.add_key(key, count, first);
+    }
+
+    /// [`Entries::add`] for a key owned or borrowed: a borrowed key is
+    /// copied only if it is new.
+    pub fn add_key(
+        &mut self,
+        key: impl AsRef<str> + Into<String>,
+        count: u64,
+        first: impl FnOnce() -> (u32, u64, String),
+    ) {
+        match self.find(key.as_ref()) {
             Some(at) => {
                 let entry = &mut self.entries[at];
                 entry.count = entry.count.saturating_add(count);
             }
             None => {
                 let (source, line, text) = first();
+                let key: String = key.into();
                 let at = self.entries.len();
                 self.index(&key, at);
                 self.entries.push(Entry {
@@ -845,7 +857,7 @@ impl Entries {
 
 /// Folds baselines into one, in order (see [`Model::merge`]): keys are indexed
 /// once, so adding a model costs its own size, not the whole's.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Merger {
     model: Model,
     entries: Entries,
@@ -863,6 +875,14 @@ impl Merger {
         Merger::check_sizes(&self.model.settings, self.model.sources.len(), &other)?;
         self.add_checked(other);
         Ok(())
+    }
+
+    /// Records read from the sources of the models folded so far.
+    pub fn records(&self) -> u64 {
+        self.model
+            .sources
+            .iter()
+            .fold(0u64, |sum, s| sum.saturating_add(s.records))
     }
 
     /// The folded model.

@@ -22,7 +22,7 @@ use crate::read::{Input, Lines, ReadError};
 use crate::report::{Collect, Explanation, InputProfile, Nearest, Selection, Sink, Summary, NOVEL_TOKENS};
 use crate::template::{self, Templater};
 use crate::vectorize::{SparseVec, Vectorizer};
-use crate::window::Windower;
+use crate::window::{Span, Windower};
 
 pub mod stream;
 
@@ -176,39 +176,65 @@ fn learn_input(
     window: Window,
     progress: &Progress,
 ) -> Result<(Model, InputStats), Error> {
-    let mut syscalls: BTreeMap<String, u64> = BTreeMap::new();
-    let mut entries = Entries::default();
-    let mut add = |key: String, line: u64, text: &str| entries.add(key, 1, || (0, line, text.to_owned()));
+    let mut learner = Learner::default();
     let mut windower = Windower::new(window);
     let mut roots = Roots::for_input();
     let stat = read_records(input, forced, progress, |chunk| {
         for (record, key) in chunk.iter().zip(keys_of(chunk, &mut roots)) {
-            if let Some(name) = record.syscall_name() {
-                match syscalls.get_mut(name) {
-                    Some(count) => *count += 1,
-                    None => {
-                        syscalls.insert(name.to_owned(), 1);
-                    }
-                }
-            }
             let span = windower.push(record, &key);
-            add(key, record.line, &record.text);
-            if let Some(span) = span {
-                add(span.key, span.first_line, &span.text);
-            }
+            learner.add(record, key, span.as_ref());
         }
         Ok(())
     })?;
-    let mut model = Model::new(settings.clone());
-    model.entries = entries.into_vec();
-    model.syscalls = syscalls;
-    // Each input is one run: its words count once.
-    template::count_run(&mut model.words, model.entries.iter().map(|e| e.key.as_str()));
-    model.sources.push(Source {
-        path: input.name(),
-        records: stat.records,
-    });
+    let model = learner.into_model(settings.clone(), input.name(), stat.records);
     Ok((model, stat))
+}
+
+/// What one input teaches, as its records go by: its distinct keys (its
+/// records' and, with windows on, its windows'), each with its first
+/// occurrence and count, and its system calls by name. `honk learn` runs one
+/// per input; a stream that learns ([`Stream::learning`]) one per source.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Learner {
+    syscalls: BTreeMap<String, u64>,
+    entries: Entries,
+    records: u64,
+}
+
+impl Learner {
+    /// One more record, its key and the window it closes, if any.
+    pub(crate) fn add(&mut self, record: &Record, key: impl AsRef<str> + Into<String>, span: Option<&Span>) {
+        if let Some(name) = record.syscall_name() {
+            match self.syscalls.get_mut(name) {
+                Some(count) => *count += 1,
+                None => {
+                    self.syscalls.insert(name.to_owned(), 1);
+                }
+            }
+        }
+        self.records += 1;
+        self.entries.add_key(key, 1, || (0, record.line, record.text.clone()));
+        if let Some(span) = span {
+            self.entries
+                .add_key(span.key.as_str(), 1, || (0, span.first_line, span.text.clone()));
+        }
+    }
+
+    /// Records added so far.
+    pub(crate) fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// The model of one source named `name` that had `records` records.
+    pub(crate) fn into_model(self, settings: Settings, name: String, records: u64) -> Model {
+        let mut model = Model::new(settings);
+        model.entries = self.entries.into_vec();
+        model.syscalls = self.syscalls;
+        // Each input is one run: its words count once.
+        template::count_run(&mut model.words, model.entries.iter().map(|e| e.key.as_str()));
+        model.sources.push(Source { path: name, records });
+        model
+    }
 }
 
 /// One input as the sequence of what it does, in record order: the syscall
@@ -390,7 +416,7 @@ pub struct ScoreOptions {
     pub format: Option<Format>,
     /// What is reported.
     pub selection: Selection,
-    /// Whether each input's profile gets a [`Sketch`] of all its scored
+    /// Whether each input's profile gets a [`Sketch`](crate::report::sketch::Sketch) of all its scored
     /// records (for the HTML report's plots).
     pub sketch: bool,
 }

@@ -376,6 +376,31 @@ fn sync_dir(dir: &Path) {
     let _ = dir;
 }
 
+/// Which file a path names and its state: a model replaced or changed since
+/// it was read has another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileIdentity(Option<(u64, u64, u64, Option<std::time::SystemTime>)>);
+
+impl FileIdentity {
+    /// The identity of the file at `path` now (`None` inside if there is none).
+    pub fn of(path: &Path) -> FileIdentity {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            FileIdentity(
+                std::fs::metadata(path)
+                    .ok()
+                    .map(|m| (m.dev(), m.ino(), m.len(), m.modified().ok())),
+            )
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = path;
+            FileIdentity(None)
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(unsafe_code)] // mkfifo, to test writing to a FIFO.
 mod tests {

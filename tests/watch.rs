@@ -469,3 +469,173 @@ fn a_call_outside_the_baseline_is_told_when_it_is_made_and_once() {
         "{err:?}"
     );
 }
+
+/// `honk inspect --json MODEL`'s `model` object.
+fn inspect(model: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_honk"))
+        .args(["inspect", "--json"])
+        .arg(model)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let row: Value = serde_json::from_slice(&out.stdout).unwrap();
+    row["model"].clone()
+}
+
+/// Polls until `ready` accepts the model's `inspect` object; returns it.
+fn model_when(model: &Path, what: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let seen = inspect(model);
+        if ready(&seen) {
+            return seen;
+        }
+        assert!(Instant::now() < deadline, "the model never showed {what}: {seen}");
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_learning_watch_saves_what_it_saw_at_intervals_and_at_the_end_counting_each_record_once() {
+    let (dir, model) = scratch();
+    let base_records = inspect(&model)["records"].as_u64().unwrap();
+    assert_eq!(base_records, 4);
+    let log = dir.path().join("new app ß.log");
+    fs::write(&log, "").unwrap();
+    let args = [
+        "--learn",
+        "--save-every",
+        "1",
+        "-m",
+        model.to_str().unwrap(),
+        "new app ß.log",
+    ];
+    let mut watch = Watching::start(dir.path(), &args);
+    for tag in ["alpha", "beta", "gamma"] {
+        append(&log, &format!("{}\n", unusual(tag)));
+        // Scored against the model as loaded: each is new there.
+        assert!(watch.next_alert(tag).contains(tag));
+        assert!(watch.next_out("nearest").starts_with("  ~ "));
+    }
+    // Saved within the interval, while the watch goes on.
+    let saved = model_when(&model, "the three lines", |m| m["records"] == base_records + 3);
+    let sources: Vec<&str> = saved["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources.len(), 2, "the base log and the watched one: {saved}");
+    assert!(sources[1].ends_with("new app ß.log"), "{sources:?}");
+    append(&log, &format!("{}\n{}\n", normal(1), unusual("delta")));
+    assert!(watch.next_alert("delta").contains("delta"));
+    watch.terminate();
+    let (code, _, err) = watch.wait();
+    assert_eq!(code, 1, "{err:?}");
+    let summary = err.iter().find(|l| l.contains("learned")).expect("what was learned");
+    assert!(summary.contains("learned 5 records"), "{summary}");
+    // The last save holds the base and each watched record once, not the
+    // interval's save plus the whole watch again.
+    let last = inspect(&model);
+    assert_eq!(last["records"], base_records + 5, "{last}");
+    assert_eq!(last["sources"].as_array().unwrap().len(), 2, "{last}");
+
+    // What was learned no longer alerts.
+    let again = dir.path().join("again.log");
+    fs::write(&again, format!("{}\n{}\n", unusual("alpha"), unusual("delta"))).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_honk"))
+        .args(["score", "-q", "-m"])
+        .arg(&model)
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn a_learning_watch_that_saw_nothing_leaves_the_model_untouched() {
+    let (dir, model) = scratch();
+    let before = fs::read(&model).unwrap();
+    let modified = fs::metadata(&model).unwrap().modified().unwrap();
+    let log = dir.path().join("idle.log");
+    fs::write(&log, format!("{}\n", unusual("old"))).unwrap();
+    let mut watch = Watching::start(
+        dir.path(),
+        &[
+            "--learn",
+            "--save-every",
+            "1",
+            "-m",
+            model.to_str().unwrap(),
+            "idle.log",
+        ],
+    );
+    // Two intervals pass with nothing new to learn.
+    thread::sleep(Duration::from_millis(2500));
+    watch.terminate();
+    let (code, _, err) = watch.wait();
+    assert_eq!(code, 0, "{err:?}");
+    assert!(err.iter().any(|l| l.contains("nothing was learned")), "{err:?}");
+    assert_eq!(fs::read(&model).unwrap(), before);
+    assert_eq!(fs::metadata(&model).unwrap().modified().unwrap(), modified);
+}
+
+#[test]
+fn a_learn_into_the_model_waits_for_a_learning_watch_and_loses_nothing() {
+    let (dir, model) = scratch();
+    let log = dir.path().join("watched.log");
+    fs::write(&log, "").unwrap();
+    let mut watch = Watching::start(dir.path(), &["--learn", "-m", model.to_str().unwrap(), "watched.log"]);
+    append(&log, &format!("{}\n", unusual("watched")));
+    assert!(watch.next_alert("watched").contains("watched"));
+    let other = dir.path().join("other run.log");
+    fs::write(&other, format!("{}\n{}\n", normal(1), normal(2))).unwrap();
+    let mut learn = Command::new(env!("CARGO_BIN_EXE_honk"))
+        .args(["learn", "-o"])
+        .arg(&model)
+        .arg(&other)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let learn_err = lines_of(learn.stderr.take().unwrap());
+    let waiting = learn_err.recv_timeout(PATIENCE).expect("learn says it waits");
+    assert!(waiting.contains("waiting for honk (process"), "{waiting}");
+    assert!(learn.try_wait().unwrap().is_none(), "learn waits for the watch");
+    watch.terminate();
+    let (code, _, err) = watch.wait();
+    assert_eq!(code, 1, "{err:?}");
+    assert!(learn.wait().unwrap().success());
+    let m = inspect(&model);
+    assert_eq!(
+        m["records"],
+        4 + 1 + 2,
+        "the base, the watch's line and the other run: {m}"
+    );
+    assert_eq!(m["sources"].as_array().unwrap().len(), 3, "{m}");
+}
+
+#[test]
+fn save_every_needs_learn_and_must_be_more_than_zero() {
+    let (dir, model) = scratch();
+    for (args, reason) in [
+        (
+            vec!["--save-every", "10", "-m", model.to_str().unwrap(), "x.log"],
+            "--learn",
+        ),
+        (
+            vec!["--learn", "--save-every", "0", "-m", model.to_str().unwrap(), "x.log"],
+            "more than 0",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_honk"))
+            .current_dir(dir.path())
+            .arg("watch")
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(reason), "{args:?}: {stderr}");
+    }
+}

@@ -7,6 +7,7 @@ use crate::model::{Model, Origin};
 use crate::parse::Format;
 use crate::pipeline::{self, InputStats};
 use crate::read::{self, shown, Input};
+use crate::write::FileIdentity;
 
 /// What to learn, and where.
 #[derive(Clone, Debug, Default)]
@@ -77,18 +78,7 @@ pub fn learn_into(
     let (learned, stats) = pipeline::learn(inputs, model_settings, format, &progress)?;
     progress.finish();
     let (records, unique) = (learned.records(), learned.entries.len());
-    let lock = crate::write::Lock::acquire(output, |lock, pid| {
-        let who = pid.map_or_else(|| "another honk".to_owned(), |pid| format!("honk (process {pid})"));
-        ui.note(&format!(
-            "waiting for {who} to finish with {} (it holds the lock {})",
-            shown(output),
-            shown(lock)
-        ));
-    })
-    .map_err(|e| Error::Lock {
-        path: output.to_path_buf(),
-        source: e.source,
-    })?;
+    let lock = super::lock_model(output, ui)?;
     if !still_wanted() {
         return Err(Error::Refused(format!(
             "gave up adding to {} (waited too long for its lock)",
@@ -121,30 +111,6 @@ pub fn learn_into(
         model_sources: model.sources.len(),
     };
     Ok((learned, model))
-}
-
-/// Which file a path names and its state: a model replaced or changed since
-/// it was read has another.
-#[derive(PartialEq, Eq)]
-struct FileIdentity(Option<(u64, u64, u64, Option<std::time::SystemTime>)>);
-
-impl FileIdentity {
-    fn of(path: &Path) -> FileIdentity {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            FileIdentity(
-                std::fs::metadata(path)
-                    .ok()
-                    .map(|m| (m.dev(), m.ino(), m.len(), m.modified().ok())),
-            )
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = path;
-            FileIdentity(None)
-        }
-    }
 }
 
 /// The inputs of `honk learn`: a model is no log to learn (refused), and

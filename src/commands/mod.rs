@@ -184,3 +184,21 @@ pub fn write_file(path: &Path, bytes: &[u8], what: &'static str) -> Result<(), E
         source: e.source,
     })
 }
+
+/// Takes the lock of the model at `path` (a lock file beside it), which a
+/// `honk learn` or a learning `honk watch` holds while it adds to the model,
+/// telling the user through `ui` whom honk waits for if another holds it.
+pub(crate) fn lock_model(path: &Path, ui: &dyn Ui) -> Result<crate::write::Lock, Error> {
+    crate::write::Lock::acquire(path, |lock, pid| {
+        let who = pid.map_or_else(|| "another honk".to_owned(), |pid| format!("honk (process {pid})"));
+        ui.note(&format!(
+            "waiting for {who} to finish with {} (it holds the lock {})",
+            shown(path),
+            shown(lock)
+        ));
+    })
+    .map_err(|e| Error::Lock {
+        path: path.to_path_buf(),
+        source: e.source,
+    })
+}

@@ -10,6 +10,15 @@
 //! happened to the files (truncated, replaced, missing) through the [`Ui`].
 //! It does not group anomalies into incidents: an incident needs the whole
 //! run, and a watched log has no end.
+//!
+//! With [`Watch::learn`], what is watched is also learned into the model:
+//! the watch holds the model's lock (the one `honk learn` takes) from start
+//! to end, and saves the model as loaded plus everything watched so far,
+//! atomically, every [`Watch::save_every`] and once more at the end. Each
+//! save is computed from the model as it was loaded, so a run is never
+//! counted twice however often it is saved. Records are still scored
+//! against the model as it was loaded: what the watch learns takes effect
+//! in the next run that loads the model.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,6 +40,9 @@ const TICK: Duration = Duration::from_millis(50);
 /// Messages handled before what they brought is scored, under a flood.
 const BATCH_MESSAGES: usize = 64;
 
+/// How often a learning watch saves the model, by default.
+pub const DEFAULT_SAVE_EVERY: Duration = Duration::from_secs(60);
+
 /// Watch logs against a model file.
 #[derive(Clone, Debug)]
 pub struct Watch {
@@ -49,6 +61,10 @@ pub struct Watch {
     /// Records a parser holds back (an unfinished system call waiting for
     /// its tail) are scored as they are once their source has been quiet this long.
     pub release_after: Duration,
+    /// Also learn what is watched into the model (see the module documentation).
+    pub learn: bool,
+    /// With `learn`: how often the grown model is saved, besides at the end.
+    pub save_every: Duration,
 }
 
 impl Default for Watch {
@@ -61,6 +77,8 @@ impl Default for Watch {
             from_start: false,
             poll: FollowOptions::default().poll,
             release_after: Duration::from_secs(1),
+            learn: false,
+            save_every: DEFAULT_SAVE_EVERY,
         }
     }
 }
@@ -75,6 +93,74 @@ pub struct Watched {
     pub stats: Vec<InputStats>,
     /// Whether the caller stopped it (the sources had not all ended).
     pub stopped: bool,
+    /// What a learning watch added to the model; `None` if it did not learn.
+    pub learned: Option<LiveLearned>,
+}
+
+/// What a learning watch ([`Watch::learn`]) added to its model.
+#[derive(Clone, Debug, Default)]
+pub struct LiveLearned {
+    /// Records learned from the watched sources.
+    pub records: u64,
+    /// Distinct keys the model holds now.
+    pub model_unique: usize,
+    /// Times the model was saved (0 if nothing was learned: the file is untouched).
+    pub saves: u32,
+}
+
+/// A learning watch's saves: the model as loaded plus what the stream
+/// learned so far, written whole each time.
+struct Saver<'a> {
+    path: &'a std::path::Path,
+    every: Duration,
+    last: Instant,
+    /// Records learned at the last save.
+    saved_records: u64,
+    learned: LiveLearned,
+}
+
+impl Saver<'_> {
+    /// Saves `base` ⊕ `session` if the session learned records since the last save.
+    fn save(&mut self, base: &Model, session: Model, records: u64) -> Result<(), Error> {
+        self.last = Instant::now();
+        if records == self.saved_records {
+            return Ok(());
+        }
+        let mut grown = base.clone();
+        grown.merge(session)?;
+        grown.save(self.path)?;
+        self.saved_records = records;
+        self.learned = LiveLearned {
+            records,
+            model_unique: grown.entries.len(),
+            saves: self.learned.saves + 1,
+        };
+        Ok(())
+    }
+
+    /// Saves at the interval; a failure is told and tried again at the next one.
+    fn tick(&mut self, stream: &Stream<'_>, base: &Model, ui: &dyn Ui) {
+        if self.last.elapsed() < self.every {
+            return;
+        }
+        let records = stream.learned_records();
+        if records == self.saved_records {
+            self.last = Instant::now();
+            return;
+        }
+        let saved = stream.learned().map_err(Error::from).and_then(|session| match session {
+            Some(session) => self.save(base, session, records),
+            None => Ok(()),
+        });
+        if let Err(e) = saved {
+            ui.note(&format!(
+                "cannot save what was learned into {} ({}); trying again in {} s",
+                shown(self.path),
+                chain(&e),
+                self.every.as_secs()
+            ));
+        }
+    }
 }
 
 impl Watched {
@@ -133,8 +219,24 @@ pub fn watch(settings: &Watch, sink: &mut dyn Sink, ui: &dyn Ui, stop: &AtomicBo
             return Err(Error::Refused(format!("{} is the model, not a log", shown(path))));
         }
     }
+    // A learning watch holds the model's lock until it ends, and loads the model under it.
+    let lock = if settings.learn {
+        if settings.save_every.is_zero() {
+            return Err(Error::Refused("the interval between saves must be more than 0".into()));
+        }
+        Some(super::lock_model(&settings.model, ui)?)
+    } else {
+        None
+    };
     let model = Model::load(&settings.model)?;
     let baseline = Baseline::new(model);
+    let mut saver = lock.as_ref().map(|_| Saver {
+        path: &settings.model,
+        every: settings.save_every,
+        last: Instant::now(),
+        saved_records: 0,
+        learned: LiveLearned::default(),
+    });
     let options = ScoreOptions {
         k: settings.report.k,
         format: settings.format,
@@ -167,20 +269,39 @@ pub fn watch(settings: &Watch, sink: &mut dyn Sink, ui: &dyn Ui, stop: &AtomicBo
         })
         .collect();
     let mut stream = Stream::new(&baseline, &options);
-    let result = run(&mut stream, &events, &mut state, settings, sink, ui, stop);
+    if settings.learn {
+        stream = stream.learning();
+    }
+    let result = run(&mut stream, &events, &mut state, settings, sink, ui, stop, |stream| {
+        if let Some(saver) = saver.as_mut() {
+            saver.tick(stream, baseline.model(), ui);
+        }
+    });
     // The readers stop within a poll; a reader blocked on standard input ends with the process.
     readers_stop.store(true, Ordering::Relaxed);
     drop(events);
     let stopped = result?;
-    let (summary, stats) = stream.finish(sink)?;
+    let (summary, stats, session) = stream.finish_learning(sink)?;
+    let learned = match (saver.as_mut(), session) {
+        (Some(saver), Some(session)) => {
+            let records = session.sources.iter().map(|s| s.records).sum();
+            saver.save(baseline.model(), session, records)?;
+            Some(saver.learned.clone())
+        }
+        _ => None,
+    };
+    drop(lock);
     Ok(Watched {
         summary,
         stats,
         stopped,
+        learned,
     })
 }
 
 /// The loop: returns whether it was stopped (rather than every source ending).
+/// `tick` runs after each round of scoring.
+#[allow(clippy::too_many_arguments)]
 fn run(
     stream: &mut Stream<'_>,
     events: &std::sync::mpsc::Receiver<Followed>,
@@ -189,6 +310,7 @@ fn run(
     sink: &mut dyn Sink,
     ui: &dyn Ui,
     stop: &AtomicBool,
+    mut tick: impl FnMut(&Stream<'_>),
 ) -> Result<bool, Error> {
     let mut announced = false;
     loop {
@@ -233,6 +355,7 @@ fn run(
                 at.holding = false;
             }
         }
+        tick(stream);
         if state.iter().all(|s| s.ended) {
             return Ok(false);
         }
@@ -288,4 +411,16 @@ fn handle(
         }
     }
     Ok(())
+}
+
+/// An error and its causes, as one line.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }

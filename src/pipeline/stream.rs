@@ -1,7 +1,7 @@
 //! Streaming: score records as they arrive, one source at a time or several
 //! at once, and hand each anomaly to the sink as soon as it is found.
 //!
-//! [`InputScorer`] is the scoring of one input's records, chunk by chunk,
+//! `InputScorer` is the scoring of one input's records, chunk by chunk,
 //! that [`super::score`] runs over a whole file; [`Stream`] runs the same
 //! scorer over lines handed to it one at a time (`honk watch`). Both go
 //! through the same stages (parse, the run's roots, normalize, windows, the
@@ -27,8 +27,9 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::{keys_of, Baseline, Error, InputStats, ScoreOptions, Scored, CHUNK_RECORDS};
+use super::{keys_of, Baseline, Error, InputStats, Learner, ScoreOptions, Scored, CHUNK_RECORDS};
 use crate::index::Scratch;
+use crate::model::{Merger, Model};
 use crate::normalize::Roots;
 use crate::parse::{self, Format, Parser, Record};
 use crate::report::sketch::Sketch;
@@ -70,6 +71,8 @@ pub(crate) struct InputScorer<'b> {
     /// Whether the first call to each system call outside the baseline goes
     /// to the sink at once ([`Sink::violation`]), as a stream does.
     live_violations: bool,
+    /// What the input teaches, when its records are learned as they are scored.
+    learner: Option<Learner>,
 }
 
 impl<'b> InputScorer<'b> {
@@ -90,6 +93,7 @@ impl<'b> InputScorer<'b> {
             roots: Roots::for_input(),
             source: Arc::from(name),
             live_violations: false,
+            learner: None,
         }
     }
 
@@ -107,6 +111,11 @@ impl<'b> InputScorer<'b> {
         } else {
             Vec::new()
         };
+        if let Some(learner) = self.learner.as_mut() {
+            for (i, (record, key)) in chunk.iter().zip(&keys).enumerate() {
+                learner.add(record, key.as_str(), spans.get(i).and_then(Option::as_ref));
+            }
+        }
         if self.cache.len() > self.cache_limit {
             self.cache.clear();
         }
@@ -265,6 +274,8 @@ pub struct Stream<'b> {
     started: Instant,
     summary: Summary,
     stats: Vec<InputStats>,
+    /// What ended sources taught, when the stream learns.
+    learned: Option<Merger>,
 }
 
 impl<'b> Stream<'b> {
@@ -289,7 +300,48 @@ impl<'b> Stream<'b> {
             next: 0,
             started: Instant::now(),
             stats: Vec::new(),
+            learned: None,
         }
+    }
+
+    /// Also learn every record scored, from sources opened from now on:
+    /// [`Stream::learned`] is then what they taught so far, a model with the
+    /// baseline's settings and a source per source opened. Scoring is not
+    /// changed by it: records are scored against the baseline the stream
+    /// was made with.
+    pub fn learning(mut self) -> Self {
+        let settings = self.baseline.model.settings.clone();
+        self.learned = Some(Merger::new(Model::new(settings)));
+        self
+    }
+
+    /// What the sources taught so far (see [`Stream::learning`]), ended
+    /// ones and open ones alike; `None` if the stream does not learn.
+    pub fn learned(&self) -> Result<Option<Model>, Error> {
+        let Some(done) = &self.learned else {
+            return Ok(None);
+        };
+        let mut all = done.clone();
+        let mut open: Vec<(&usize, &Source<'_>)> = self.sources.iter().collect();
+        open.sort_unstable_by_key(|(id, _)| **id);
+        for (_, src) in open {
+            if let Some(learner) = &src.scorer.learner {
+                let settings = self.baseline.model.settings.clone();
+                all.add(learner.clone().into_model(settings, src.name.clone(), src.records))?;
+            }
+        }
+        Ok(Some(all.finish()))
+    }
+
+    /// Records learned so far, in ended and open sources (0 if the stream does not learn).
+    pub fn learned_records(&self) -> u64 {
+        let open: u64 = self
+            .sources
+            .values()
+            .filter_map(|s| s.scorer.learner.as_ref())
+            .map(Learner::records)
+            .sum();
+        self.learned.as_ref().map_or(0, |done| done.records() + open)
     }
 
     /// Remember at most `keys` scored keys per source (default [`STREAM_CACHED_KEYS`]).
@@ -311,6 +363,9 @@ impl<'b> Stream<'b> {
         self.next += 1;
         let mut scorer = InputScorer::new(self.baseline, &self.options, name, self.cache_limit);
         scorer.live_violations = true;
+        if self.learned.is_some() {
+            scorer.learner = Some(Learner::default());
+        }
         self.sources.insert(
             id,
             Source {
@@ -395,10 +450,14 @@ impl<'b> Stream<'b> {
     /// still holds, release its last anomaly and add it to the summary.
     pub fn end(&mut self, source: SourceId, sink: &mut dyn Sink) -> Result<(), Error> {
         self.release(source, sink)?;
-        let Some(src) = self.sources.remove(&source.0) else {
+        let Some(mut src) = self.sources.remove(&source.0) else {
             return Ok(());
         };
         let unique = src.scorer.unique();
+        if let (Some(done), Some(learner)) = (self.learned.as_mut(), src.scorer.learner.take()) {
+            let settings = self.baseline.model.settings.clone();
+            done.add(learner.into_model(settings, src.name.clone(), src.records))?;
+        }
         let profile = src.scorer.end(sink)?;
         let summary = &mut self.summary;
         summary.records += src.records;
@@ -419,6 +478,11 @@ impl<'b> Stream<'b> {
         Ok(())
     }
 
+    /// Records scored so far, in ended and open sources.
+    pub fn records_so_far(&self) -> u64 {
+        self.summary.records + self.sources.values().map(|s| s.records).sum::<u64>()
+    }
+
     /// Anomalies found so far, in ended and open sources.
     pub fn anomalies(&self) -> u64 {
         self.summary.anomalies
@@ -431,7 +495,13 @@ impl<'b> Stream<'b> {
 
     /// End every open source (in the order they were opened) and the sink;
     /// return the run's summary and what was read from each source.
-    pub fn finish(mut self, sink: &mut dyn Sink) -> Result<(Summary, Vec<InputStats>), Error> {
+    pub fn finish(self, sink: &mut dyn Sink) -> Result<(Summary, Vec<InputStats>), Error> {
+        let (summary, stats, _) = self.finish_learning(sink)?;
+        Ok((summary, stats))
+    }
+
+    /// [`Stream::finish`], and what the sources taught (see [`Stream::learning`]).
+    pub fn finish_learning(mut self, sink: &mut dyn Sink) -> Result<(Summary, Vec<InputStats>, Option<Model>), Error> {
         let mut open: Vec<usize> = self.sources.keys().copied().collect();
         open.sort_unstable();
         for id in open {
@@ -439,7 +509,7 @@ impl<'b> Stream<'b> {
         }
         self.summary.elapsed = self.started.elapsed();
         sink.finish(&self.summary).map_err(Error::Output)?;
-        Ok((self.summary, self.stats))
+        Ok((self.summary, self.stats, self.learned.map(Merger::finish)))
     }
 }
 
@@ -744,5 +814,52 @@ mod tests {
         assert_eq!(seen, [("b.log", 1), ("a.log", 2), ("a.log", 3), ("a.log", 1)]);
         assert_eq!(summary.inputs, 3);
         assert_eq!(stats.iter().map(|s| s.lines).collect::<Vec<_>>(), [3, 1, 1]);
+    }
+
+    #[test]
+    fn a_learning_stream_learns_what_learning_the_whole_file_learns_and_snapshots_count_once() {
+        let base = baseline(EMBEDDED_BASELINE, Some(4));
+        let options = ScoreOptions {
+            k: 1,
+            ..ScoreOptions::default()
+        };
+        let mut found = Collect::default();
+        let mut stream = Stream::new(&base, &options).learning();
+        let source = stream.open("target.strace");
+        for line in EMBEDDED_TARGET.lines() {
+            stream.line(source, line, false, &mut found).unwrap();
+        }
+        assert_eq!(stream.learned_records(), 0, "nothing is learned before it is scored");
+        stream.flush(source, &mut found).unwrap();
+        let first = stream.learned().unwrap().unwrap();
+        let again = stream.learned().unwrap().unwrap();
+        assert_eq!(first, again, "a snapshot takes nothing away and counts nothing twice");
+        let (_, _, learned) = stream.finish_learning(&mut found).unwrap();
+        let learned = learned.unwrap();
+
+        let input = Input::text("target.strace", EMBEDDED_TARGET);
+        let (whole, _) =
+            super::super::learn(&[input], base.model().settings.clone(), None, &Progress::hidden()).unwrap();
+        assert!(whole.entries.len() > 10, "the demo's target has keys to learn");
+        assert_eq!(learned.entries, whole.entries);
+        assert_eq!(learned.syscalls, whole.syscalls);
+        assert_eq!(learned.words, whole.words);
+        assert_eq!(learned.sources, whole.sources);
+        assert!(!first.entries.is_empty() && first.entries.len() <= whole.entries.len());
+    }
+
+    #[test]
+    fn a_stream_that_does_not_learn_learns_nothing() {
+        let base = baseline(EMBEDDED_BASELINE, None);
+        let mut found = Collect::default();
+        let mut stream = Stream::new(&base, &ScoreOptions::default());
+        let source = stream.open("t");
+        for line in EMBEDDED_TARGET.lines() {
+            stream.line(source, line, false, &mut found).unwrap();
+        }
+        stream.flush(source, &mut found).unwrap();
+        assert_eq!(stream.learned_records(), 0);
+        assert!(stream.learned().unwrap().is_none());
+        assert!(stream.finish_learning(&mut found).unwrap().2.is_none());
     }
 }

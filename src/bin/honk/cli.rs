@@ -181,6 +181,22 @@ pub enum Command {
     /// above the threshold, 0 if not, 2 on trouble.
     Watch(WatchArgs),
 
+    /// Score what a message broker holds, as one of a group of workers.
+    ///
+    /// Takes batches of messages from a NATS JetStream stream through a
+    /// durable pull consumer that every worker naming it shares (created if
+    /// missing), scores each message's lines (or the `message`/`log` field of
+    /// a JSON body) with the message's subject as their source, publishes an
+    /// alert per anomaly (the `--json` row plus `origin`: stream, subject,
+    /// sequence), waits for the server to keep the alerts, and only then
+    /// acknowledges the messages: a worker that dies loses nothing, its
+    /// unacknowledged messages go to another worker after the ack wait.
+    ///
+    /// A model replaced on disk is used from the next batch on. SIGINT or
+    /// SIGTERM: the batch in hand is finished and acknowledged, then honk
+    /// exits 0. Exit status 2 on trouble (a bad model, no broker).
+    Consume(ConsumeArgs),
+
     /// Learn from baseline logs and score a target in one go; the last path is the target.
     ///
     /// `honk diff BASELINE... TARGET`: the same as `honk learn` of the BASELINE
@@ -391,6 +407,18 @@ pub struct WatchArgs {
     #[arg(long)]
     pub from_start: bool,
 
+    /// Also learn what is watched into the model: it is saved (as loaded,
+    /// plus everything watched so far) every --save-every and when the watch
+    /// ends. The watch holds the model's lock meanwhile, so a `honk learn`
+    /// into it waits. Records are scored against the model as loaded.
+    #[arg(long)]
+    pub learn: bool,
+
+    /// With --learn: how often the model is saved (90, 90s, 10m, 1h).
+    #[arg(long, value_name = "TIME", default_value = "60s", requires = "learn",
+          value_parser = honk::trace::parse_duration)]
+    pub save_every: std::time::Duration,
+
     #[command(flatten)]
     pub input: InputArgs,
 
@@ -427,6 +455,61 @@ pub struct ServeArgs {
     /// Also print the incident, anomaly and policy rows of every score request on standard output (NDJSON, as --json prints them), for shippers that drop the responses.
     #[arg(long)]
     pub print_anomalies: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsumeArgs {
+    /// The model learned with `honk learn`.
+    #[arg(short, long, value_name = "MODEL")]
+    pub model: PathBuf,
+
+    /// The stream: nats://HOST[:PORT]/STREAM[?durable=NAME&ack_wait=TIME&filter=SUBJECT]
+    /// (durable consumer `honk` and ack wait 30s by default, used when the consumer is created).
+    #[arg(long, value_name = "URL", value_parser = honk::consume::address::parse_from)]
+    pub from: honk::consume::From,
+
+    /// Where alerts go: nats://HOST[:PORT]/SUBJECT (a subject some JetStream stream
+    /// captures, on the same server), or - for standard output (JSON Lines).
+    #[arg(long, value_name = "URL", default_value = "-", value_parser = honk::consume::address::parse_to)]
+    pub alerts: honk::consume::To,
+
+    /// Messages taken at a time, at most.
+    #[arg(long, value_name = "N", default_value_t = honk::consume::DEFAULT_BATCH as u64,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub batch: u64,
+
+    /// Records whose distance to the baseline is above T are anomalies.
+    #[arg(short, long, default_value_t = DEFAULT_THRESHOLD, value_name = "T", value_parser = parse_threshold)]
+    pub threshold: f64,
+
+    /// A record's score is its mean distance to its K nearest baseline records.
+    #[arg(short, default_value_t = 1, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub k: u32,
+
+    /// Serve GET /metrics (Prometheus: messages, records, alerts, batch times, reloads,
+    /// lag) and GET /healthz on ADDR (host:port; port 0 picks one, and honk says which).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+impl ConsumeArgs {
+    /// `honk consume`'s settings.
+    pub fn settings(&self) -> honk::consume::Consume {
+        honk::consume::Consume {
+            model: self.model.clone(),
+            from: self.from.clone(),
+            alerts: self.alerts.clone(),
+            format: self.input.forced(),
+            threshold: self.threshold,
+            k: self.k as usize,
+            batch: self.batch as usize,
+            metrics: self.metrics,
+            ..honk::consume::Consume::default()
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -876,6 +959,8 @@ impl WatchArgs {
             format: self.input.forced(),
             report: self.output.report(),
             from_start: self.from_start,
+            learn: self.learn,
+            save_every: self.save_every,
             ..commands::Watch::default()
         }
     }

@@ -149,6 +149,14 @@ fn run(cli: Cli) -> Result<Outcome> {
             })?;
             Ok(Outcome::Clean)
         }
+        Command::Consume(args) => {
+            signals::catch_stop();
+            let consumed = honk::consume::consume(&args.settings(), &ui, &signals::STOP)?;
+            if !quiet {
+                print::consumed(&consumed, signals::caught(), started);
+            }
+            Ok(Outcome::Clean)
+        }
         Command::Diff(args) => {
             hint_at_terminal_stdin(&args.paths);
             scored(&args.output, quiet, started, |sink| {

@@ -119,6 +119,20 @@ pub fn watched(watched: &Watched, signal: Option<&str>, started: Instant) {
         started.elapsed().as_secs_f64()
     );
     violations(&mut err, summary);
+    if let Some(learned) = &watched.learned {
+        let _ = if learned.saves == 0 {
+            writeln!(err, "honk: nothing was learned; the model is unchanged")
+        } else {
+            writeln!(
+                err,
+                "honk: learned {} records; the model holds {} unique keys (saved {} {})",
+                thousands(learned.records),
+                thousands(learned.model_unique as u64),
+                learned.saves,
+                if learned.saves == 1 { "time" } else { "times" }
+            )
+        };
+    }
 }
 
 /// The calls to system calls the baseline never made, in a line, if there were any.
@@ -175,4 +189,24 @@ pub fn warn_truncated(stats: &[InputStats]) {
             read::MAX_LINE_BYTES * read::NUMBERS_LINE_FACTOR
         );
     }
+}
+
+/// The closing line of `honk consume`.
+pub fn consumed(consumed: &honk::consume::Consumed, signal: Option<&str>, started: Instant) {
+    let how = match signal {
+        Some(signal) if consumed.stopped => format!(", stopped by {signal}"),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "honk: {} {} scored and acknowledged ({} records), {} {}, {} {} of the model; {:.2} s{how}",
+        thousands(consumed.messages),
+        if consumed.messages == 1 { "message" } else { "messages" },
+        thousands(consumed.records),
+        thousands(consumed.alerts),
+        if consumed.alerts == 1 { "alert" } else { "alerts" },
+        consumed.reloads,
+        if consumed.reloads == 1 { "reload" } else { "reloads" },
+        started.elapsed().as_secs_f64()
+    );
 }
