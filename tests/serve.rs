@@ -732,6 +732,13 @@ fn hostile_requests_get_json_errors_and_the_server_stays_up() {
     server
         .score("linux", "", "application/json", deep.as_bytes())
         .assert_error(400);
+    // Too many sources in one request (each holds state while it is scored).
+    let many: Vec<Value> = (0..300)
+        .map(|i| serde_json::json!({"message": "x", "source": format!("s{i}")}))
+        .collect();
+    let reply = server.score("linux", "", "application/json", &serde_json::to_vec(&many).unwrap());
+    reply.assert_error(400);
+    assert!(reply.json()["error"].as_str().unwrap().contains("256 sources"));
     server.score("linux", "", "application/xml", b"<a/>").assert_error(415);
     // Bad query parameters.
     for query in [
