@@ -75,6 +75,8 @@ pub mod progress;
 pub mod read;
 pub mod report;
 pub mod seccomp;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod template;
 #[cfg(test)]
 mod testing;

@@ -209,7 +209,8 @@ fn evaluation_is_a_value_that_renders_as_text_json_and_a_page() {
 
 /// Another program that depends on honk with `default-features = false` gets
 /// no command-line or terminal crates: clap, indicatif and anyhow are the
-/// binary's, behind the `cli` feature.
+/// binary's, behind the `cli` feature; nor an async runtime or HTTP stack
+/// (`honk serve`'s tokio and axum, behind the `serve` feature).
 #[test]
 fn the_library_alone_depends_on_no_command_line_crates() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
@@ -240,7 +241,16 @@ fn the_library_alone_depends_on_no_command_line_crates() {
     };
     let library = crates(&tree(&["--no-default-features"]));
     let binary = crates(&tree(&[]));
-    for front_end in ["clap", "indicatif", "anyhow", "clap_mangen", "clap_complete"] {
+    for front_end in [
+        "clap",
+        "indicatif",
+        "anyhow",
+        "clap_mangen",
+        "clap_complete",
+        "tokio",
+        "axum",
+        "hyper",
+    ] {
         assert!(!library.iter().any(|c| c == front_end), "{front_end} in {library:?}");
         // The check can fail: the binary's tree has them.
         assert!(binary.iter().any(|c| c == front_end), "{front_end} not in {binary:?}");

@@ -44,30 +44,52 @@ pub struct Learned {
 pub fn learn(settings: &Learn, ui: &dyn Ui) -> Result<Learned, Error> {
     let output = settings.output.as_path();
     let inputs = learn_inputs(&settings.inputs, output)?;
+    learn_into(output, &inputs, settings.format, &settings.model, ui, &|| true).map(|(learned, _)| learned)
+}
+
+/// [`learn`] of inputs already opened (files, or bytes in memory) into the
+/// model at `output`, under the same lock and written as atomically; also
+/// returns the model as written. Once the lock is held, `still_wanted` is
+/// asked whether to go on (a caller that waited too long for the lock has
+/// given up): if not, nothing is written and the learn is refused.
+pub fn learn_into(
+    output: &Path,
+    inputs: &[Input],
+    format: Option<Format>,
+    choices: &ModelChoices,
+    ui: &dyn Ui,
+    still_wanted: &dyn Fn() -> bool,
+) -> Result<(Learned, Model), Error> {
     let origin = Origin::File(output.to_path_buf());
     // Read now to learn with its settings (and to fail before the work if it
     // is no model); read again under the lock below if it changed meanwhile.
     let existing = if output.exists() {
         let model = Model::load(output)?;
-        model.check_requested(&settings.model.requested(), &origin)?;
+        model.check_requested(&choices.requested(), &origin)?;
         Some((model, FileIdentity::of(output)))
     } else {
         None
     };
     let model_settings = match &existing {
         Some((model, _)) => model.settings.clone(),
-        None => settings.model.settings(),
+        None => choices.settings(),
     };
-    let progress = ui.progress("learning", pipeline::total_bytes(&inputs));
-    let (learned, stats) = pipeline::learn(&inputs, model_settings, settings.format, &progress)?;
+    let progress = ui.progress("learning", pipeline::total_bytes(inputs));
+    let (learned, stats) = pipeline::learn(inputs, model_settings, format, &progress)?;
     progress.finish();
     let (records, unique) = (learned.records(), learned.entries.len());
     let lock = super::lock_model(output, ui)?;
+    if !still_wanted() {
+        return Err(Error::Refused(format!(
+            "gave up adding to {} (waited too long for its lock)",
+            shown(output)
+        )));
+    }
     let current = match existing {
         Some((model, identity)) if FileIdentity::of(output) == identity => Some(model),
         _ if output.exists() => {
             let model = Model::load(output)?;
-            model.check_requested(&settings.model.requested(), &origin)?;
+            model.check_requested(&choices.requested(), &origin)?;
             Some(model)
         }
         _ => None,
@@ -81,13 +103,14 @@ pub fn learn(settings: &Learn, ui: &dyn Ui) -> Result<Learned, Error> {
     };
     model.save(output)?;
     drop(lock);
-    Ok(Learned {
+    let learned = Learned {
         records,
         unique,
         stats,
         model_unique: model.entries.len(),
         model_sources: model.sources.len(),
-    })
+    };
+    Ok((learned, model))
 }
 
 /// The inputs of `honk learn`: a model is no log to learn (refused), and

@@ -19,7 +19,7 @@ mod watch;
 
 use std::path::{Path, PathBuf};
 
-pub use learn::{learn, Learn, Learned};
+pub use learn::{learn, learn_into, Learn, Learned};
 pub use score::{diff, score, Diff, Report, Score, Scored};
 pub use seccomp::{seccomp_exec, seccomp_profile, Profiled, SeccompProfile};
 pub use trace::{trace, Then, Trace, TraceOutcome, SECCOMP_EXEC};

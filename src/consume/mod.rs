@@ -1,7 +1,7 @@
 //! `honk consume`: a worker that scores what a message broker holds, with
 //! others like it sharing the stream, and nothing lost when one dies.
 //!
-//! A worker takes a batch of messages from the broker ([`nats`]: a JetStream
+//! A worker takes a batch of messages from the broker (`nats.rs`: a JetStream
 //! durable pull consumer that all workers of a group share), scores their
 //! records with the same [`Stream`] as `honk watch` (each message's subject
 //! is a source: its own format, places and windows), publishes an alert per

@@ -53,6 +53,11 @@ impl<W: Write> JsonPrinter<W> {
             told_live: false,
         }
     }
+
+    /// The writer, with everything written so far.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
 }
 
 #[derive(Serialize)]

@@ -254,6 +254,28 @@ pub enum Command {
     /// are left out and listed on stderr. Arguments are not checked.
     Seccomp(SeccompArgs),
 
+    /// Serve models over HTTP: other programs and log shippers send records, honk answers with what is unusual.
+    ///
+    /// Serves the models of a directory (the model NAME is the file
+    /// DIR/NAME.honk) on --listen. `POST /v1/models/NAME/score` scores the body's
+    /// records (text/plain, one record per line; or application/json: an array
+    /// of strings or of objects with a "message" or "log" field, or such
+    /// objects one per line) and answers with the rows `honk score --json`
+    /// prints, as a JSON array (or NDJSON with `Accept: application/x-ndjson`
+    /// or ?output=ndjson, or the HTML report with ?output=html). `POST
+    /// /v1/models/NAME/learn` adds the body's records to the model as `honk
+    /// learn` does. `GET /v1/models` lists the models, `GET /metrics` gives
+    /// Prometheus metrics, `GET /healthz` says it is up. docs/openapi.yaml
+    /// describes it all.
+    ///
+    /// A model file replaced on disk is served from the next request on,
+    /// without a restart; one that does not load leaves the old one in
+    /// service. The first line on standard output is `listening on
+    /// http://ADDRESS` (with the real port when --listen asks for port 0).
+    /// SIGINT or SIGTERM stops accepting, lets the requests in flight finish,
+    /// and exits 0.
+    Serve(ServeArgs),
+
     /// Show what honk reads in logs: format, records, processes, syscalls, unparsed lines.
     ///
     /// The first thing to check when results look odd: whether the format was
@@ -402,6 +424,37 @@ pub struct WatchArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The directory of the models to serve: the model NAME is DIR/NAME.honk.
+    #[arg(long, value_name = "DIR")]
+    pub models: PathBuf,
+
+    /// The address and port to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDRESS")]
+    pub listen: std::net::SocketAddr,
+
+    /// Require `Authorization: Bearer TOKEN` on every route but /healthz, the token being this file's content (surrounding whitespace ignored).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// The largest request body (64M, 1G; larger ones get 413; none or 0: no limit).
+    #[arg(long, default_value = "64M", value_name = "SIZE", value_parser = honk::trace::parse_size)]
+    pub max_body: u64,
+
+    /// The longest a request may take, body included (30, 30s, 2m; over it: 408 if waiting for the client to send more of the body, else 503; none or 0: no limit). Request headers must come within 10 s (or this, if less).
+    #[arg(long, default_value = "60s", value_name = "TIME", value_parser = honk::trace::parse_duration)]
+    pub timeout: std::time::Duration,
+
+    /// Score and learn requests served at once; more get 503 with Retry-After at once, not queued [default: twice the CPUs].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub concurrency: Option<u32>,
+
+    /// Also print the incident, anomaly and policy rows of every score request on standard output (NDJSON, as --json prints them), for shippers that drop the responses.
+    #[arg(long)]
+    pub print_anomalies: bool,
 }
 
 #[derive(Debug, Args)]
@@ -909,6 +962,22 @@ impl WatchArgs {
             learn: self.learn,
             save_every: self.save_every,
             ..commands::Watch::default()
+        }
+    }
+}
+
+impl ServeArgs {
+    /// `honk serve`'s settings.
+    pub fn settings(&self) -> honk::serve::Serve {
+        let defaults = honk::serve::Serve::default();
+        honk::serve::Serve {
+            models: self.models.clone(),
+            listen: self.listen,
+            token_file: self.token_file.clone(),
+            max_body: if self.max_body == 0 { u64::MAX } else { self.max_body },
+            timeout: self.timeout,
+            concurrency: self.concurrency.map_or(defaults.concurrency, |n| n as usize),
+            print_anomalies: self.print_anomalies,
         }
     }
 }

@@ -135,6 +135,20 @@ fn run(cli: Cli) -> Result<Outcome> {
                 Outcome::Clean
             })
         }
+        Command::Serve(args) => {
+            honk::serve::serve(&args.settings(), |address| {
+                let mut out = io::stdout().lock();
+                let _ = writeln!(out, "listening on http://{address}");
+                let _ = out.flush();
+                if !quiet {
+                    eprintln!(
+                        "honk: serving the models of {} on http://{address}",
+                        shown(&args.models)
+                    );
+                }
+            })?;
+            Ok(Outcome::Clean)
+        }
         Command::Consume(args) => {
             signals::catch_stop();
             let consumed = honk::consume::consume(&args.settings(), &ui, &signals::STOP)?;
