@@ -2272,3 +2272,18 @@ fn system_calls_the_baseline_never_made_are_policy_violations() {
     let r = run_args(&["diff", "-t", "1", "baseline.log", "target.log"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
 }
+
+#[test]
+fn a_model_in_a_directory_that_does_not_exist_is_refused_with_what_to_do() {
+    let dir = tempfile::Builder::new().prefix("honk no dir é ").tempdir().unwrap();
+    fs::write(dir.path().join("good.log"), "one line\n").unwrap();
+    let out = honk_in(dir.path())
+        .args(["learn", "-o", "models here/m.honk", "good.log"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("models here") && stderr.contains("create it first"), "{stderr}");
+    assert!(!dir.path().join("models here").exists(), "nothing is created");
+}

@@ -189,6 +189,15 @@ pub fn write_file(path: &Path, bytes: &[u8], what: &'static str) -> Result<(), E
 /// `honk learn` or a learning `honk watch` holds while it adds to the model,
 /// telling the user through `ui` whom honk waits for if another holds it.
 pub(crate) fn lock_model(path: &Path, ui: &dyn Ui) -> Result<crate::write::Lock, Error> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            return Err(Error::Refused(format!(
+                "{} is no directory: create it first (mkdir -p {})",
+                shown(parent),
+                shown(parent)
+            )));
+        }
+    }
     crate::write::Lock::acquire(path, |lock, pid| {
         let who = pid.map_or_else(|| "another honk".to_owned(), |pid| format!("honk (process {pid})"));
         ui.note(&format!(
