@@ -2284,6 +2284,9 @@ fn a_model_in_a_directory_that_does_not_exist_is_refused_with_what_to_do() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("models here") && stderr.contains("create it first"), "{stderr}");
+    assert!(
+        stderr.contains("models here") && stderr.contains("create it first"),
+        "{stderr}"
+    );
     assert!(!dir.path().join("models here").exists(), "nothing is created");
 }

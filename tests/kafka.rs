@@ -49,9 +49,9 @@ impl Broker {
         let address = format!("127.0.0.1:{port}");
         let child = Command::new("tansu")
             .arg("broker")
-            .arg("--kafka-listener-url")
+            .arg("--listener-url")
             .arg(format!("tcp://{address}"))
-            .arg("--kafka-advertised-listener-url")
+            .arg("--advertised-listener-url")
             .arg(format!("tcp://{address}"))
             .arg("--storage-engine")
             .arg("memory://tansu/")
@@ -75,20 +75,26 @@ impl Broker {
 
     fn create_topic(&self, name: &str, partitions: i32) {
         let admin: AdminClient<DefaultClientContext> = self.config().create().unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
-        let result = rt.block_on(admin.create_topics(&[topic], &AdminOptions::new())).unwrap();
+        let result = rt
+            .block_on(admin.create_topics(&[topic], &AdminOptions::new()))
+            .unwrap();
         for r in result {
             r.unwrap();
         }
     }
 
-    /// Produces `records` keyed `node{i % 4}`, as a shipper keying by source would.
+    /// Produces `records` keyed `node{i % 4}`, each source to its own partition.
     fn produce(&self, topic: &str, records: &[String], first: usize) {
         let producer: BaseProducer = self.config().create().unwrap();
         for (i, record) in records.iter().enumerate() {
-            let key = format!("node{}", (first + i) % 4);
-            let mut pending = BaseRecord::to(topic).key(&key).payload(record);
+            let source = (first + i) % 4;
+            let key = format!("node{source}");
+            let mut pending = BaseRecord::to(topic).key(&key).payload(record).partition(source as i32);
             loop {
                 match producer.send(pending) {
                     Ok(()) => break,
@@ -121,7 +127,27 @@ impl Broker {
         alerts
     }
 
-    /// The group's committed offset and the end of each partition of `topic`.
+    /// Waits until `group` is stable with `members` members.
+    fn wait_for_members(&self, group: &str, members: usize) {
+        let consumer: BaseConsumer = self.config().create().unwrap();
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let groups = consumer.fetch_group_list(Some(group), PATIENCE).unwrap();
+            let ready = groups
+                .groups()
+                .iter()
+                .any(|g| g.name() == group && g.state() == "Stable" && g.members().len() == members);
+            if ready {
+                return;
+            }
+            assert!(Instant::now() < deadline, "group {group} never had {members} members");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Per partition of `topic`: the group's committed offset, and the
+    /// offset after the partition's last record, found by reading it all
+    /// (tansu's high watermarks are not the end of a partition).
     fn progress(&self, group: &str, topic: &str, partitions: i32) -> Vec<(i64, i64)> {
         let consumer: BaseConsumer = self.config().set("group.id", group).create().unwrap();
         let mut asked = TopicPartitionList::new();
@@ -129,14 +155,30 @@ impl Broker {
             asked.add_partition(topic, p);
         }
         let committed = consumer.committed_offsets(asked, PATIENCE).unwrap();
+        let reader: BaseConsumer = self
+            .config()
+            .set("group.id", format!("ends-{}", std::process::id()))
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        let mut all = TopicPartitionList::new();
+        for p in 0..partitions {
+            all.add_partition_offset(topic, p, Offset::Beginning).unwrap();
+        }
+        reader.assign(&all).unwrap();
+        let mut ends = vec![0i64; partitions as usize];
+        while let Some(message) = reader.poll(Duration::from_secs(2)) {
+            let message = message.unwrap();
+            let end = &mut ends[message.partition() as usize];
+            *end = (*end).max(message.offset() + 1);
+        }
         (0..partitions)
             .map(|p| {
-                let (_, high) = consumer.fetch_watermarks(topic, p, PATIENCE).unwrap();
                 let at = match committed.find_partition(topic, p).map(|e| e.offset()) {
                     Some(Offset::Offset(at)) => at,
                     _ => 0,
                 };
-                (at, high)
+                (at, ends[p as usize])
             })
             .collect()
     }
@@ -154,8 +196,22 @@ fn bgl() -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
-/// A worker, and the address of its metrics once it said it.
-fn worker(dir: &Path, model: &Path, broker: &Broker) -> Child {
+/// `honk_consume_messages_total` of the worker whose metrics are at `address`.
+fn scored(address: &str) -> u64 {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(address).unwrap();
+    write!(socket, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    socket.read_to_string(&mut response).unwrap();
+    response
+        .lines()
+        .find_map(|l| l.strip_prefix("honk_consume_messages_total{consumer=\"honk\"} "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// A worker of group `honk`.
+fn worker(dir: &Path, model: &Path, broker: &Broker, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_honk"))
         .current_dir(dir)
         .arg("consume")
@@ -167,6 +223,7 @@ fn worker(dir: &Path, model: &Path, broker: &Broker) -> Child {
         .arg(format!("kafka://{}/honk-alerts", broker.address))
         .arg("--batch")
         .arg("50")
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -216,27 +273,46 @@ fn two_workers_in_a_group_alert_every_anomaly_and_one_leaving_hands_its_partitio
     let (early, late) = records.split_at(records.len() / 2);
     broker.produce("logs", early, 0);
 
-    let a = worker(dir.path(), &model, &broker);
-    let mut b = worker(dir.path(), &model, &broker);
-    // Once A has committed something, it leaves; B gets its partitions.
+    let mut a = worker(dir.path(), &model, &broker, &["--metrics", "127.0.0.1:0"]);
+    let mut b = worker(dir.path(), &model, &broker, &[]);
+    // A's standard error, line by line; first where its metrics are.
+    let (send, a_said) = std::sync::mpsc::channel();
+    let a_err = BufReader::new(a.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in a_err.lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    let metrics = loop {
+        let line = a_said.recv_timeout(PATIENCE).expect("A says where its metrics are");
+        if let Some(rest) = line.strip_prefix("honk: metrics on http://") {
+            break rest.trim_end_matches("/metrics").to_owned();
+        }
+    };
+    // Both in the group, the partitions shared, before any record comes.
+    broker.wait_for_members("honk", 2);
+    broker.produce("logs", early, 0);
+    // Once A has scored and committed some, it leaves; B gets its partitions.
     let deadline = Instant::now() + PATIENCE;
-    while broker.progress("honk", "logs", 4).iter().all(|(at, _)| *at == 0) {
-        assert!(Instant::now() < deadline, "nothing was ever committed");
-        std::thread::sleep(Duration::from_millis(200));
+    while scored(&metrics) == 0 {
+        assert!(Instant::now() < deadline, "A never scored a message");
+        std::thread::sleep(Duration::from_millis(100));
     }
     // SAFETY: kill(2) on our own child.
     assert_eq!(unsafe { libc::kill(a.id() as libc::pid_t, libc::SIGTERM) }, 0);
-    let out = a.wait_with_output().unwrap();
-    let said = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{said}");
-    assert!(said.contains("stopped by SIGTERM"), "{said}");
+    assert_eq!(a.wait().unwrap().code(), Some(0));
+    let said_a: Vec<String> = a_said.iter().collect();
+    let summary = said_a
+        .iter()
+        .find(|l| l.contains("messages scored"))
+        .expect("A's summary");
+    assert!(summary.contains("stopped by SIGTERM"), "{summary}");
     broker.produce("logs", late, early.len());
 
     let deadline = Instant::now() + PATIENCE;
     loop {
         let progress = broker.progress("honk", "logs", 4);
-        if progress.iter().all(|(at, end)| at == end) {
-            assert_eq!(progress.iter().map(|(_, end)| end).sum::<i64>() as usize, records.len());
+        if progress.iter().all(|(at, end)| at == end && *end > 0) {
             break;
         }
         assert!(Instant::now() < deadline, "never all committed: {progress:?}");
@@ -247,6 +323,11 @@ fn two_workers_in_a_group_alert_every_anomaly_and_one_leaving_hands_its_partitio
     let err = BufReader::new(b.stderr.take().unwrap());
     let said: Vec<String> = err.lines().map_while(Result::ok).collect();
     assert_eq!(b.wait().unwrap().code(), Some(0), "{said:?}");
+    let summary = said
+        .iter()
+        .find(|l| l.contains("messages scored"))
+        .expect("B's summary");
+    assert!(!summary.contains(" 0 messages scored"), "{summary}");
 
     let alerts = broker.alerts("honk-alerts");
     let mut alerted = BTreeSet::new();
@@ -261,7 +342,12 @@ fn two_workers_in_a_group_alert_every_anomaly_and_one_leaving_hands_its_partitio
         alerted.insert(alert["text"].as_str().unwrap().to_owned());
     }
     let missed: Vec<&String> = wanted.difference(&alerted).collect();
-    assert!(missed.is_empty(), "{} never alerted, e.g. {:?}", missed.len(), missed.first());
+    assert!(
+        missed.is_empty(),
+        "{} never alerted, e.g. {:?}",
+        missed.len(),
+        missed.first()
+    );
     let extra: Vec<&String> = alerted.difference(&wanted).collect();
     assert!(extra.is_empty(), "{extra:?}");
 }
