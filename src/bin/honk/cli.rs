@@ -443,6 +443,16 @@ pub struct TraceArgs {
     #[arg(long, value_name = "TIME", value_parser = honk::trace::parse_duration)]
     pub timeout: Option<std::time::Duration>,
 
+    /// Capture the command's system calls with eBPF instead of strace (needs root or
+    /// CAP_BPF+CAP_PERFMON, Linux 5.8+): much less overhead; the trace is written in
+    /// strace's form [default file: trace.ebpf.strace].
+    #[arg(long, conflicts_with_all = ["gvisor", "sandbox", "seccomp"])]
+    pub ebpf: bool,
+
+    /// With --ebpf: the ring buffer's size in KiB (a power of two).
+    #[arg(long, value_name = "KIB", hide = true, default_value_t = 16384)]
+    pub ebpf_ring_kib: u32,
+
     /// With --learn: learn the run even if the command failed (a non-zero exit
     /// status, killed, or stopped by a limit); by default such a run is refused.
     #[arg(long, requires = "learn")]
@@ -874,6 +884,8 @@ impl TraceArgs {
             max_procs: self.max_procs,
             max_memory: self.max_memory,
             timeout: self.timeout,
+            ebpf: self.ebpf,
+            ring_bytes: Some(self.ebpf_ring_kib.saturating_mul(1024)),
         }
     }
 }

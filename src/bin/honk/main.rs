@@ -162,6 +162,10 @@ fn run(cli: Cli) -> Result<Outcome> {
             if args.net && !args.sandbox && !args.gvisor {
                 bail!("--net gives a sandbox the host's network; it needs --sandbox or --gvisor");
             }
+            if args.ebpf {
+                // A Ctrl-C ends the command; honk keeps its capture.
+                signals::catch_stop();
+            }
             let output = &args.output_args;
             let mut printer = printer(output);
             let outcome = commands::trace(&args.settings(), printer.as_mut(), &ui)?;
