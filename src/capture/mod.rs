@@ -347,6 +347,7 @@ impl Capture {
 /// Starts the command; its standard output goes to standard error when asked.
 #[cfg(feature = "ebpf")]
 fn spawn(command: &[OsString], stdout_to_stderr: bool) -> Result<Child, CaptureError> {
+    use std::os::unix::process::CommandExt;
     let shown = command
         .iter()
         .map(|a| a.to_string_lossy())
@@ -358,7 +359,11 @@ fn spawn(command: &[OsString], stdout_to_stderr: bool) -> Result<Child, CaptureE
             source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "no command given"),
         });
     };
-    let mut cmd = Command::new(program);
+    // The program is looked up in PATH here, as strace does, so that the
+    // trace starts with one execve of the program found (not one per PATH
+    // entry tried) and reads as strace's.
+    let mut cmd = Command::new(search_path(program));
+    cmd.arg0(program);
     cmd.args(args);
     if stdout_to_stderr {
         let stderr = std::io::stderr()
@@ -370,6 +375,24 @@ fn spawn(command: &[OsString], stdout_to_stderr: bool) -> Result<Child, CaptureE
         cmd.stdout(Stdio::from(stderr));
     }
     cmd.spawn().map_err(|source| CaptureError::Spawn { command: shown, source })
+}
+
+/// `program` as found in `PATH` (an executable file), or as given.
+#[cfg(feature = "ebpf")]
+fn search_path(program: &std::ffi::OsStr) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
+    if program.as_bytes().contains(&b'/') || program.is_empty() {
+        return PathBuf::from(program);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    for dir in std::env::split_paths(&path) {
+        let candidate = dir.join(program);
+        if std::fs::metadata(&candidate).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0) {
+            return candidate;
+        }
+    }
+    PathBuf::from(program)
 }
 
 /// A duplicate of a standard stream's descriptor.

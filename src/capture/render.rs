@@ -442,13 +442,37 @@ impl Renderer {
                     _ => None,
                 };
                 self.fds.remove(&(pid, r));
+                // What was opened is the path given (made absolute): the
+                // descriptor may be closed and reused by the time the record
+                // is read, so /proc is not asked.
                 let opened = match (name, e.strings.first()) {
-                    ("open" | "openat" | "openat2" | "creat", Some(Some(path))) if path.starts_with(b"/") => {
-                        Some(String::from_utf8_lossy(path).into_owned())
+                    ("open" | "openat" | "openat2" | "creat", Some(Some(path))) => {
+                        let path = String::from_utf8_lossy(path).into_owned();
+                        if path.starts_with('/') {
+                            Some(path)
+                        } else {
+                            let dirfd = if name == "open" || name == "creat" {
+                                None
+                            } else {
+                                Some(e.args[0] as i32 as i64)
+                            };
+                            let base = match dirfd {
+                                Some(fd) if fd != i64::from(libc::AT_FDCWD) => self.fd_decoration(pid, fd),
+                                _ => std::fs::read_link(format!("/proc/{pid}/cwd"))
+                                    .ok()
+                                    .filter(|_| self.proc_lookup)
+                                    .map(|p| p.to_string_lossy().into_owned()),
+                            };
+                            Some(match base {
+                                Some(b) => format!("{}/{}", b.trim_end_matches('/'), path.trim_start_matches("./")),
+                                None => path,
+                            })
+                        }
                     }
-                    _ => None,
+                    ("open" | "openat" | "openat2" | "creat", _) => None,
+                    _ => decoration.or_else(|| self.fd_decoration(pid, r)),
                 };
-                let decoration = decoration.or_else(|| self.fd_decoration(pid, r)).or(opened);
+                let decoration = opened;
                 if let Some(d) = &decoration {
                     self.fds.insert((pid, r), d.clone());
                 }

@@ -11,9 +11,11 @@
 //
 // No CO-RE and no vmlinux.h: nothing here reads a kernel structure. What a
 // call's arguments point to (paths, argv, socket addresses, a few small
-// structs) is read from user memory at sys_enter, as user space's SPECS table
-// says for each call number; the record goes to the EVENTS ring buffer. A
-// call's end is a second, small record. When the ring buffer is full the
+// structs) is read from user memory as user space's SPECS table says for each
+// call number: execve's at sys_enter (the memory is gone once it succeeds),
+// the others' at sys_exit, when the call itself has faulted the pages in;
+// the record goes to the EVENTS ring buffer, before the call's end, a
+// second, small record. When the ring buffer is full the
 // record is dropped and LOST counts it: user space reports the count.
 //
 // Build: src/capture/ebpf/build.sh (clang -O2 -g -target bpf).
@@ -145,6 +147,23 @@ struct {
     __type(key, __u32);
     __type(value, __u32);
 } PARENTS SEC(".maps");
+
+// Calls whose arguments point to something, started and not yet ended, by
+// thread: what they point to is read when they end, when the kernel has
+// faulted the pages in (a string in a page not yet touched cannot be read
+// from a tracepoint when the call starts).
+struct started {
+    __s64 id;
+    __u64 time;
+    __u64 args[6];
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u32);
+    __type(value, struct started);
+} STARTED SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -296,14 +315,20 @@ static __always_inline void enter_exec(struct sys_enter_ctx *ctx, __u64 id, stru
     bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline void enter_paths(struct sys_enter_ctx *ctx, __u64 id, struct spec *s)
+static __always_inline void enter_paths(struct started *st, __u64 id, struct spec *s)
 {
     struct enter_paths *e = bpf_ringbuf_reserve(&EVENTS, sizeof(*e), 0);
     if (!e) {
         lost();
         return;
     }
-    fill_enter(&e->e, KIND_ENTER_PATHS, id, ctx);
+    fill_header(&e->e.h, KIND_ENTER_PATHS, id);
+    e->e.h.time = st->time;
+    e->e.id = st->id;
+#pragma unroll
+    for (int i = 0; i < 6; i++)
+        e->e.args[i] = st->args[i];
+    bpf_get_current_comm(e->e.comm, sizeof(e->e.comm));
     int slot = 0;
 #pragma unroll
     for (int i = 0; i < 6; i++) {
@@ -360,7 +385,12 @@ int sys_enter(struct sys_enter_ctx *ctx)
         return 0;
     }
     if (s && (s->strings || s->sock >= 0 || s->blob >= 0)) {
-        enter_paths(ctx, id, s);
+        __u32 tid = (__u32)id;
+        struct started st = {.id = ctx->id, .time = bpf_ktime_get_ns()};
+#pragma unroll
+        for (int i = 0; i < 6; i++)
+            st.args[i] = ctx->args[i];
+        bpf_map_update_elem(&STARTED, &tid, &st, BPF_ANY);
         return 0;
     }
     struct enter *e = bpf_ringbuf_reserve(&EVENTS, sizeof(*e), 0);
@@ -379,6 +409,17 @@ int sys_exit(struct sys_exit_ctx *ctx)
     __u64 id = bpf_get_current_pid_tgid();
     if (!watched(id >> 32))
         return 0;
+    __u32 tid = (__u32)id;
+    struct started *st = bpf_map_lookup_elem(&STARTED, &tid);
+    if (st) {
+        if (st->id == ctx->id) {
+            __u32 nr = (__u32)ctx->id;
+            struct spec *s = bpf_map_lookup_elem(&SPECS, &nr);
+            if (s)
+                enter_paths(st, id, s);
+        }
+        bpf_map_delete_elem(&STARTED, &tid);
+    }
     struct exit *e = bpf_ringbuf_reserve(&EVENTS, sizeof(*e), 0);
     if (!e) {
         lost();
