@@ -49,6 +49,11 @@ pub struct Watch {
     /// Records a parser holds back (an unfinished system call waiting for
     /// its tail) are scored as they are once their source has been quiet this long.
     pub release_after: Duration,
+    /// Watch live system calls captured with eBPF ([`crate::capture`])
+    /// instead of following `sources`.
+    pub ebpf: Option<crate::capture::Target>,
+    /// With `ebpf`: the ring buffer's size in bytes.
+    pub ring_bytes: u32,
 }
 
 impl Default for Watch {
@@ -61,6 +66,8 @@ impl Default for Watch {
             from_start: false,
             poll: FollowOptions::default().poll,
             release_after: Duration::from_secs(1),
+            ebpf: None,
+            ring_bytes: crate::capture::RING_BYTES,
         }
     }
 }
@@ -75,6 +82,19 @@ pub struct Watched {
     pub stats: Vec<InputStats>,
     /// Whether the caller stopped it (the sources had not all ended).
     pub stopped: bool,
+    /// With eBPF: what the capture saw.
+    pub captured: Option<Captured>,
+}
+
+/// What an eBPF capture saw, for the closing summary.
+#[derive(Clone, Copy, Debug)]
+pub struct Captured {
+    /// Records received from the kernel.
+    pub records: u64,
+    /// Records lost because the ring buffer was full (or unreadable).
+    pub lost: u64,
+    /// The command's exit status as a shell gives it, when honk started one and it ended.
+    pub exit: Option<u8>,
 }
 
 impl Watched {
@@ -135,6 +155,9 @@ pub fn watch(settings: &Watch, sink: &mut dyn Sink, ui: &dyn Ui, stop: &AtomicBo
     }
     let model = Model::load(&settings.model)?;
     let baseline = Baseline::new(model);
+    if let Some(target) = &settings.ebpf {
+        return watch_ebpf(settings, target, &baseline, sink, ui, stop);
+    }
     let options = ScoreOptions {
         k: settings.report.k,
         format: settings.format,
@@ -177,6 +200,108 @@ pub fn watch(settings: &Watch, sink: &mut dyn Sink, ui: &dyn Ui, stop: &AtomicBo
         summary,
         stats,
         stopped,
+        captured: None,
+    })
+}
+
+/// `honk watch --ebpf`: the captured calls, as strace lines, scored as they come.
+fn watch_ebpf(
+    settings: &Watch,
+    target: &crate::capture::Target,
+    baseline: &Baseline,
+    sink: &mut dyn Sink,
+    ui: &dyn Ui,
+    stop: &AtomicBool,
+) -> Result<Watched, Error> {
+    use crate::capture::{Capture, Options, Target};
+    let options = ScoreOptions {
+        k: settings.report.k,
+        format: Some(Format::Strace),
+        selection: Selection {
+            threshold: settings.report.threshold,
+            before: settings.report.before,
+            after: settings.report.after,
+            overlap: false,
+        },
+        sketch: false,
+    };
+    let capture_options = Options {
+        target: target.clone(),
+        ring_bytes: settings.ring_bytes,
+        stdout_to_stderr: true,
+    };
+    let name = match target {
+        Target::Command(command) => {
+            let words: Vec<_> = command.iter().map(|a| a.to_string_lossy()).collect();
+            words.join(" ")
+        }
+        Target::Pid(pid) => format!("pid {pid}"),
+        Target::Cgroup(dir) => format!("cgroup {}", shown(dir)),
+        Target::Comm(name) => format!("comm {name}"),
+    };
+    let shown_name = crate::report::human::escape(&name).into_owned();
+    // The run's places are honk's: the command starts here.
+    crate::normalize::Roots::seed(crate::normalize::Roots::of_this_process());
+    let mut capture = Capture::start(&capture_options).map_err(|e| Error::Refused(e.to_string()))?;
+    let mut stream = Stream::new(baseline, &options);
+    let id = stream.open(&name);
+    ui.note(&format!(
+        "watching {shown_name} with eBPF{}",
+        if matches!(target, Target::Command(_)) {
+            ""
+        } else {
+            "; stop with Ctrl-C"
+        }
+    ));
+    let mut lines = Vec::new();
+    let mut holding = false;
+    let mut last = Instant::now();
+    let mut reported_lost = 0;
+    let mut stopped = false;
+    loop {
+        capture.read(TICK, &mut lines);
+        if !lines.is_empty() {
+            for line in lines.drain(..) {
+                stream.line(id, &line.text, false, sink)?;
+            }
+            stream.flush(id, sink)?;
+            holding = true;
+            last = Instant::now();
+        } else if holding && last.elapsed() >= settings.release_after {
+            stream.release(id, sink)?;
+            holding = false;
+        }
+        let lost = capture.lost();
+        if lost > reported_lost {
+            ui.warn(&format!(
+                "{} system-call records lost so far (the ring buffer was full): calls were missed",
+                lost
+            ));
+            reported_lost = lost;
+        }
+        if stop.load(Ordering::Relaxed) {
+            stopped = true;
+            capture.stop_command();
+        }
+        if stopped || capture.ended() {
+            capture.read(Duration::ZERO, &mut lines);
+            for line in lines.drain(..) {
+                stream.line(id, &line.text, false, sink)?;
+            }
+            break;
+        }
+    }
+    stream.end(id, sink)?;
+    let (summary, stats) = stream.finish(sink)?;
+    Ok(Watched {
+        summary,
+        stats,
+        stopped,
+        captured: Some(Captured {
+            records: capture.records(),
+            lost: capture.lost(),
+            exit: capture.status().map(crate::trace::exit_code),
+        }),
     })
 }
 
