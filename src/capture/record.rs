@@ -16,6 +16,9 @@ pub const SOCK_LEN: usize = 128;
 /// Bytes of a small struct (clone3's, openat2's) read.
 pub const BLOB_LEN: usize = 64;
 
+/// Where the strings of a path record start (after the header, the lengths, the socket address and the struct).
+const STR: usize = 112 + SOCK_LEN + BLOB_LEN;
+
 const KIND_ENTER: u8 = 1;
 const KIND_ENTER_PATHS: u8 = 2;
 const KIND_ENTER_EXEC: u8 = 3;
@@ -139,11 +142,11 @@ pub fn parse(b: &[u8]) -> Option<Event> {
     match *b.first()? {
         KIND_ENTER => Some(Event::Enter(enter(b)?)),
         KIND_ENTER_PATHS => {
-            if b.len() < 112 + STR_SLOTS * STR_LEN + SOCK_LEN + BLOB_LEN {
+            // The strings come last, and the record ends with the last one read.
+            if b.len() < STR {
                 return None;
             }
             let mut e = enter(b)?;
-            const STR: usize = 112;
             for slot in 0..STR_SLOTS {
                 let len = i16_at(b, 96 + 2 * slot)?;
                 if len < 0 && slot > 0 {
@@ -152,24 +155,26 @@ pub fn parse(b: &[u8]) -> Option<Event> {
                 e.strings.push(c_string(b, STR + slot * STR_LEN, len));
             }
             let sock_len = i16_at(b, 104)?;
-            let sock_at = STR + STR_SLOTS * STR_LEN;
+            let sock_at = 112;
             if let Ok(n) = usize::try_from(sock_len) {
                 e.sockaddr = Some(b.get(sock_at..sock_at + n.min(SOCK_LEN))?.to_vec());
             }
             let blob_len = i16_at(b, 106)?;
             let blob_at = sock_at + SOCK_LEN;
+            debug_assert_eq!(blob_at + BLOB_LEN, STR);
             if let Ok(n) = usize::try_from(blob_len) {
                 e.blob = Some(b.get(blob_at..blob_at + n.min(BLOB_LEN))?.to_vec());
             }
             Some(Event::Enter(e))
         }
         KIND_ENTER_EXEC => {
-            if b.len() < 136 + STR_LEN + ARGV_SLOTS * STR_LEN {
+            // The record ends after the last argv string read.
+            const PATH: usize = 136;
+            const ARGV: usize = PATH + STR_LEN;
+            if b.len() < ARGV {
                 return None;
             }
             let mut e = enter(b)?;
-            const PATH: usize = 136;
-            const ARGV: usize = PATH + STR_LEN;
             e.strings.push(c_string(b, PATH, i16_at(b, 96)?));
             let argc = i16_at(b, 98)?;
             let read = usize::try_from(argc).unwrap_or(0).min(ARGV_SLOTS);
@@ -203,7 +208,7 @@ pub(crate) mod tests {
     pub fn enter_bytes(kind: u8, pid: u32, tid: u32, id: i64, args: [u64; 6], comm: &str) -> Vec<u8> {
         let size = match kind {
             KIND_ENTER => 96,
-            KIND_ENTER_PATHS => 112 + STR_SLOTS * STR_LEN + SOCK_LEN + BLOB_LEN,
+            KIND_ENTER_PATHS => STR + STR_SLOTS * STR_LEN,
             _ => 136 + STR_LEN + ARGV_SLOTS * STR_LEN,
         };
         let mut b = vec![0u8; size];
@@ -234,7 +239,8 @@ pub(crate) mod tests {
         b[98..100].copy_from_slice(&(-1i16).to_ne_bytes());
         b[104..106].copy_from_slice(&(-1i16).to_ne_bytes());
         b[106..108].copy_from_slice(&(-1i16).to_ne_bytes());
-        b[112..125].copy_from_slice(b"/etc/hostname");
+        b[STR..STR + 13].copy_from_slice(b"/etc/hostname");
+        b.truncate(STR + 14);
         let Some(Event::Enter(e)) = parse(&b) else { panic!() };
         assert_eq!((e.header.pid, e.header.tid, e.id, e.comm.as_str()), (7, 8, 257, "cat"));
         assert_eq!(e.strings, vec![Some(b"/etc/hostname".to_vec())]);

@@ -77,15 +77,17 @@ struct enter {
     char comm[16];
 };
 
+// Records with strings are built in a per-CPU scratch buffer and copied
+// into the ring buffer up to their last byte used: strings come last.
 struct enter_paths {
     struct enter e;
     __s16 len[STR_SLOTS];
     __s16 sock_len;
     __s16 blob_len;
     __u8 pad[4];
-    char str[STR_SLOTS][STR_LEN];
     __u8 sock[SOCK_LEN];
     __u8 blob[BLOB_LEN];
+    char str[STR_SLOTS][STR_LEN];
 };
 
 struct enter_exec {
@@ -169,6 +171,20 @@ struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 16 << 20);
 } EVENTS SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct enter_paths);
+} PATHS_SCRATCH SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct enter_exec);
+} EXEC_SCRATCH SEC(".maps");
 
 // Records dropped because EVENTS was full.
 struct {
@@ -278,11 +294,10 @@ static __always_inline void fill_enter(struct enter *e, __u8 kind, __u64 id, str
 
 static __always_inline void enter_exec(struct sys_enter_ctx *ctx, __u64 id, struct spec *s)
 {
-    struct enter_exec *e = bpf_ringbuf_reserve(&EVENTS, sizeof(*e), 0);
-    if (!e) {
-        lost();
+    __u32 zero = 0;
+    struct enter_exec *e = bpf_map_lookup_elem(&EXEC_SCRATCH, &zero);
+    if (!e)
         return;
-    }
     fill_enter(&e->e, KIND_ENTER_EXEC, id, ctx);
     // The path is the first string argument.
     const char *path = 0;
@@ -312,16 +327,20 @@ static __always_inline void enter_exec(struct sys_enter_ctx *ctx, __u64 id, stru
         if (bpf_probe_read_user(&more, sizeof(more), &argv[ARGV_SLOTS]) == 0 && more)
             e->argc = ARGV_SLOTS + 1;
     }
-    bpf_ringbuf_submit(e, 0);
+    __u64 used = e->argc > ARGV_SLOTS ? ARGV_SLOTS : e->argc;
+    __u64 size = __builtin_offsetof(struct enter_exec, argv) + used * STR_LEN;
+    if (size > sizeof(*e))
+        size = sizeof(*e);
+    if (bpf_ringbuf_output(&EVENTS, e, size, 0) < 0)
+        lost();
 }
 
 static __always_inline void enter_paths(struct started *st, __u64 id, struct spec *s)
 {
-    struct enter_paths *e = bpf_ringbuf_reserve(&EVENTS, sizeof(*e), 0);
-    if (!e) {
-        lost();
+    __u32 zero = 0;
+    struct enter_paths *e = bpf_map_lookup_elem(&PATHS_SCRATCH, &zero);
+    if (!e)
         return;
-    }
     fill_header(&e->e.h, KIND_ENTER_PATHS, id);
     e->e.h.time = st->time;
     e->e.id = st->id;
@@ -369,7 +388,18 @@ static __always_inline void enter_paths(struct started *st, __u64 id, struct spe
         if (ptr && n > 0 && bpf_probe_read_user(e->blob, n, (const void *)ptr) == 0)
             e->blob_len = n;
     }
-    bpf_ringbuf_submit(e, 0);
+    // Up to the end of the last string read.
+    __u64 size = __builtin_offsetof(struct enter_paths, str);
+    if (slot > 0) {
+        __s64 last = e->len[(slot - 1) & (STR_SLOTS - 1)];
+        if (last < 0)
+            last = 0;
+        size += (__u64)(slot - 1) * STR_LEN + (last & (STR_LEN - 1 + STR_LEN));
+    }
+    if (size > sizeof(*e))
+        size = sizeof(*e);
+    if (bpf_ringbuf_output(&EVENTS, e, size, 0) < 0)
+        lost();
 }
 
 SEC("tracepoint/raw_syscalls/sys_enter")
