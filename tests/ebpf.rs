@@ -482,3 +482,26 @@ fn mistakes_get_a_one_line_reason_and_status_2() {
         "honk: error: eBPF needs root or CAP_BPF+CAP_PERFMON; use `honk trace` (strace) instead"
     );
 }
+
+#[test]
+fn the_committed_bpf_object_is_built_from_its_source() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/capture/ebpf");
+    if !common::works("clang", &["--version"]) || !Path::new("/usr/include/bpf/bpf_helpers.h").exists() {
+        return skip("needs clang and libbpf's headers (apt-get install clang libbpf-dev)");
+    }
+    let dir = scratch("honk bpf object ");
+    let built = dir.path().join("honk.bpf.o");
+    let out = run(Command::new("sh").arg(here.join("build.sh")).arg(&built));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let committed = std::fs::read(here.join("honk.bpf.o")).unwrap();
+    let fresh = std::fs::read(&built).unwrap();
+    // Byte for byte: clang is deterministic for the same version and flags,
+    // and build.sh keeps paths out of the debug info.
+    let version = run(Command::new("clang").arg("--version"));
+    assert!(
+        committed == fresh,
+        "src/capture/ebpf/honk.bpf.o is not what build.sh makes of honk.bpf.c with {}: \
+         run src/capture/ebpf/build.sh and commit the object (it was built with Debian clang 14.0.6)",
+        text(&version.stdout).lines().next().unwrap_or("clang")
+    );
+}

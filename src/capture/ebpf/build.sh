@@ -7,6 +7,8 @@
 # are relative and the compilation directory is fixed, so debug info does not
 # name the checkout).
 #
+# Built with Debian clang 14.0.6 (bookworm); another clang may make other bytes.
+#
 # Usage: build.sh [OUTPUT]   (default: honk.bpf.o beside this script)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
