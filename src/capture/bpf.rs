@@ -11,7 +11,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
 use aya::maps::{Array, HashMap, MapData, PerCpuArray, RingBuf};
-use aya::programs::TracePoint;
+use aya::programs::{RawTracePoint, TracePoint};
 use aya::{Ebpf, EbpfLoader};
 
 use super::CaptureError;
@@ -120,8 +120,6 @@ impl Kernel {
             (fork, "sched", "sched_process_fork"),
             ("process_exit", "sched", "sched_process_exit"),
             ("signal_deliver", "signal", "signal_deliver"),
-            ("sys_exit", "raw_syscalls", "sys_exit"),
-            ("sys_enter", "raw_syscalls", "sys_enter"),
         ] {
             let p: &mut TracePoint = bpf
                 .program_mut(program)
@@ -131,6 +129,16 @@ impl Kernel {
             p.load().map_err(|e| load_error(&format!("verifying {program}"), e))?;
             p.attach(category, name)
                 .map_err(|e| load_error(&format!("attaching to {category}:{name}"), e))?;
+        }
+        for program in ["sys_exit", "sys_enter"] {
+            let p: &mut RawTracePoint = bpf
+                .program_mut(program)
+                .ok_or_else(|| missing(program))?
+                .try_into()
+                .map_err(|e| load_error(program, e))?;
+            p.load().map_err(|e| load_error(&format!("verifying {program}"), e))?;
+            p.attach(program)
+                .map_err(|e| load_error(&format!("attaching to the raw tracepoint {program}"), e))?;
         }
         let events = bpf.take_map("EVENTS").ok_or_else(|| missing("EVENTS"))?;
         // A second descriptor of the ring buffer, to wait on with poll(2).

@@ -26,6 +26,9 @@
 //! A string is read when the call starts: one not yet in memory (a page not
 //! faulted in) shows as its address.
 
+// Built without eBPF, the capture refuses to start: what would run it is unused.
+#![cfg_attr(not(feature = "ebpf"), allow(dead_code, unused_imports))]
+
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -37,6 +40,12 @@ pub mod record;
 pub mod render;
 
 pub use render::Line;
+
+/// How long the reader waits for records before it looks by itself: the
+/// kernel side wakes it only once 256 KiB are waiting, so that a busy
+/// process does not pay for a wake-up per call; this bounds the delay of a
+/// record when few come.
+pub const READ_EVERY: Duration = Duration::from_millis(20);
 
 /// Default size of the ring buffer, in bytes.
 pub const RING_BYTES: u32 = 16 << 20;
@@ -419,7 +428,7 @@ pub fn record_command(
     let mut lines = Vec::new();
     let write_error = |e: std::io::Error| CaptureError::Kernel(format!("writing the capture: {e}"));
     loop {
-        capture.read(Duration::from_millis(50), &mut lines);
+        capture.read(READ_EVERY, &mut lines);
         for line in lines.drain(..) {
             writeln!(out, "{}", line.text).map_err(write_error)?;
         }

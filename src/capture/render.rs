@@ -278,6 +278,8 @@ pub struct Renderer {
     pending: HashMap<u32, Enter>,
     /// Decorations of descriptors, by process and descriptor.
     fds: HashMap<(u32, i64), String>,
+    /// Current directories, by process.
+    cwds: HashMap<u32, String>,
     /// `exit_group`'s status, by process.
     exit_status: HashMap<u32, i64>,
     /// The last fatal-looking signal delivered, by process.
@@ -356,6 +358,7 @@ impl Renderer {
                     (None, None) => "exited with 0".to_string(),
                 };
                 self.fds.retain(|(pid, _), _| *pid != h.pid);
+                self.cwds.remove(&h.pid);
                 out.push(Line {
                     pid: h.pid,
                     ppid: h.ppid,
@@ -458,10 +461,7 @@ impl Renderer {
                             };
                             let base = match dirfd {
                                 Some(fd) if fd != i64::from(libc::AT_FDCWD) => self.fd_decoration(pid, fd),
-                                _ => std::fs::read_link(format!("/proc/{pid}/cwd"))
-                                    .ok()
-                                    .filter(|_| self.proc_lookup)
-                                    .map(|p| p.to_string_lossy().into_owned()),
+                                _ => self.cwd(pid),
                             };
                             Some(match base {
                                 Some(b) => format!("{}/{}", b.trim_end_matches('/'), path.trim_start_matches("./")),
@@ -490,9 +490,27 @@ impl Renderer {
                 self.fds.remove(&(pid, e.args[0] as i32 as i64));
                 r.to_string()
             }
+            "chdir" | "fchdir" | "chroot" => {
+                self.cwds.remove(&pid);
+                r.to_string()
+            }
             "mmap" | "brk" => format!("{r:#x}"),
             _ => r.to_string(),
         }
+    }
+
+    /// A process's current directory (`/proc/PID/cwd`, remembered until it changes it).
+    fn cwd(&mut self, pid: u32) -> Option<String> {
+        if let Some(dir) = self.cwds.get(&pid) {
+            return Some(dir.clone());
+        }
+        if !self.proc_lookup {
+            return None;
+        }
+        let dir = std::fs::read_link(format!("/proc/{pid}/cwd")).ok()?;
+        let dir = dir.to_string_lossy().into_owned();
+        self.cwds.insert(pid, dir.clone());
+        Some(dir)
     }
 
     /// A descriptor's decoration: what opened it, or `/proc/PID/fd/N`.

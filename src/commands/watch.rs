@@ -259,7 +259,7 @@ fn watch_ebpf(
     let mut reported_lost = 0;
     let mut stopped = false;
     loop {
-        capture.read(TICK, &mut lines);
+        capture.read(crate::capture::READ_EVERY, &mut lines);
         if !lines.is_empty() {
             for line in lines.drain(..) {
                 stream.line(id, &line.text, false, sink)?;

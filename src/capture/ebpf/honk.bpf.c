@@ -2,14 +2,17 @@
 //
 // honk's system-call capture in the kernel (see src/capture/mod.rs).
 //
-// Four classic tracepoints, whose record layouts are stable ABI:
-// raw_syscalls:sys_enter (id, args[6]) and raw_syscalls:sys_exit (id, ret)
-// report every system call of the processes being watched;
+// The raw tracepoints sys_enter (registers, id) and sys_exit (registers,
+// result) report every system call of the processes being watched (raw
+// ones: the classic raw_syscalls tracepoints cost the watched process about
+// twice as much per call); the arguments are x86_64's registers. Classic
+// tracepoints, whose record layouts are ABI:
 // sched:sched_process_fork adds a watched process's children to the watched
 // set and remembers every child's parent; sched:sched_process_exit ends a
 // process; signal:signal_deliver reports the signals they receive.
 //
-// No CO-RE and no vmlinux.h: nothing here reads a kernel structure. What a
+// No CO-RE and no vmlinux.h: nothing here reads a kernel structure but the
+// saved registers, whose x86_64 layout is fixed (uapi asm/ptrace.h). What a
 // call's arguments point to (paths, argv, socket addresses, a few small
 // structs) is read from user memory as user space's SPECS table says for each
 // call number: execve's at sys_enter (the memory is gone once it succeeds),
@@ -142,9 +145,10 @@ struct {
     __type(value, __u32);
 } SPAWNERS SEC(".maps");
 
-// Every new task's parent process (tgid), by the task's id.
+// Every new task's parent process (tgid), by the task's id; a task's entry
+// goes when it ends.
 struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 65536);
     __type(key, __u32);
     __type(value, __u32);
@@ -160,9 +164,11 @@ struct started {
     __u64 args[6];
 };
 
+// A plain (preallocated) hash: cheaper per call than an LRU one; a thread's
+// entry goes when the thread ends.
 struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 16384);
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
     __type(key, __u32);
     __type(value, struct started);
 } STARTED SEC(".maps");
@@ -194,16 +200,22 @@ struct {
     __type(value, __u64);
 } LOST SEC(".maps");
 
-struct sys_enter_ctx {
-    __u64 common;
-    __s64 id;
-    __u64 args[6];
+// What the raw tracepoints sys_enter and sys_exit hand over: the task's
+// saved registers and the call's number (sys_enter) or result (sys_exit).
+struct raw_ctx {
+    __u64 regs;
+    __s64 second;
 };
 
-struct sys_exit_ctx {
-    __u64 common;
+// x86_64's struct pt_regs, as user space's <asm/ptrace.h> lays it out.
+struct x86_regs {
+    __u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
+};
+
+// A call's number and arguments, read from the registers.
+struct sys_enter_ctx {
     __s64 id;
-    __s64 ret;
+    __u64 args[6];
 };
 
 struct fork_ctx_6 {
@@ -234,6 +246,16 @@ struct signal_ctx {
     __s32 errno;
     __s32 code;
 };
+
+// Waking the reader for every record costs the watched process more than the
+// record itself: wake it only once a batch is waiting (user space also looks
+// every few milliseconds by itself).
+#define WAKE_AFTER (256 << 10)
+
+static __always_inline __u64 wake_flags(void)
+{
+    return bpf_ringbuf_query(&EVENTS, BPF_RB_AVAIL_DATA) >= WAKE_AFTER ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
 
 static __always_inline void lost(void)
 {
@@ -331,7 +353,7 @@ static __always_inline void enter_exec(struct sys_enter_ctx *ctx, __u64 id, stru
     __u64 size = __builtin_offsetof(struct enter_exec, argv) + used * STR_LEN;
     if (size > sizeof(*e))
         size = sizeof(*e);
-    if (bpf_ringbuf_output(&EVENTS, e, size, 0) < 0)
+    if (bpf_ringbuf_output(&EVENTS, e, size, wake_flags()) < 0)
         lost();
 }
 
@@ -398,16 +420,24 @@ static __always_inline void enter_paths(struct started *st, __u64 id, struct spe
     }
     if (size > sizeof(*e))
         size = sizeof(*e);
-    if (bpf_ringbuf_output(&EVENTS, e, size, 0) < 0)
+    if (bpf_ringbuf_output(&EVENTS, e, size, wake_flags()) < 0)
         lost();
 }
 
-SEC("tracepoint/raw_syscalls/sys_enter")
-int sys_enter(struct sys_enter_ctx *ctx)
+SEC("raw_tracepoint/sys_enter")
+int sys_enter(struct raw_ctx *raw)
 {
     __u64 id = bpf_get_current_pid_tgid();
     if (!watched(id >> 32))
         return 0;
+    struct x86_regs regs;
+    if (bpf_probe_read_kernel(&regs, sizeof(regs), (const void *)raw->regs) < 0)
+        return 0;
+    struct sys_enter_ctx call = {
+        .id = raw->second,
+        .args = {regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9},
+    };
+    struct sys_enter_ctx *ctx = &call;
     __u32 nr = (__u32)ctx->id;
     struct spec *s = bpf_map_lookup_elem(&SPECS, &nr);
     if (s && s->argv >= 0) {
@@ -429,16 +459,23 @@ int sys_enter(struct sys_enter_ctx *ctx)
         return 0;
     }
     fill_enter(e, KIND_ENTER, id, ctx);
-    bpf_ringbuf_submit(e, 0);
+    bpf_ringbuf_submit(e, wake_flags());
     return 0;
 }
 
-SEC("tracepoint/raw_syscalls/sys_exit")
-int sys_exit(struct sys_exit_ctx *ctx)
+SEC("raw_tracepoint/sys_exit")
+int sys_exit(struct raw_ctx *raw)
 {
     __u64 id = bpf_get_current_pid_tgid();
     if (!watched(id >> 32))
         return 0;
+    __s64 nr_ = 0;
+    if (bpf_probe_read_kernel(&nr_, sizeof(nr_), (const void *)(raw->regs + __builtin_offsetof(struct x86_regs, orig_ax))) < 0)
+        return 0;
+    struct {
+        __s64 id;
+        __s64 ret;
+    } exit_ctx = {.id = nr_, .ret = raw->second}, *ctx = &exit_ctx;
     __u32 tid = (__u32)id;
     struct started *st = bpf_map_lookup_elem(&STARTED, &tid);
     if (st) {
@@ -458,7 +495,7 @@ int sys_exit(struct sys_exit_ctx *ctx)
     fill_header(&e->h, KIND_EXIT, id);
     e->id = ctx->id;
     e->ret = ctx->ret;
-    bpf_ringbuf_submit(e, 0);
+    bpf_ringbuf_submit(e, wake_flags());
     return 0;
 }
 
@@ -498,20 +535,25 @@ int process_exit(struct exit_ctx *ctx)
     __u32 tgid = id >> 32;
     __u32 tid = (__u32)id;
     int was = watched(tgid);
+    bpf_map_delete_elem(&STARTED, &tid);
     if (tid != tgid) {
+        bpf_map_delete_elem(&PARENTS, &tid);
         bpf_map_delete_elem(&TRACKED, &tid);
         return 0;
     }
-    if (!was)
+    if (!was) {
+        bpf_map_delete_elem(&PARENTS, &tgid);
         return 0;
+    }
     struct header *h = bpf_ringbuf_reserve(&EVENTS, sizeof(*h), 0);
     if (!h)
         lost();
     else {
         fill_header(h, KIND_PROCESS_END, id);
-        bpf_ringbuf_submit(h, 0);
+        bpf_ringbuf_submit(h, wake_flags());
     }
     bpf_map_delete_elem(&TRACKED, &tgid);
+    bpf_map_delete_elem(&PARENTS, &tgid);
     return 0;
 }
 
@@ -529,7 +571,7 @@ int signal_deliver(struct signal_ctx *ctx)
     fill_header(&e->h, KIND_SIGNAL, id);
     e->sig = ctx->sig;
     e->code = ctx->code;
-    bpf_ringbuf_submit(e, 0);
+    bpf_ringbuf_submit(e, wake_flags());
     return 0;
 }
 
