@@ -29,7 +29,10 @@ fn no_ebpf() -> Option<String> {
         .output()
         .unwrap();
     if !out.status.success() {
-        return Some(format!("honk cannot capture here: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        return Some(format!(
+            "honk cannot capture here: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     None
 }
@@ -62,12 +65,7 @@ fn keys(path: &Path) -> Vec<(String, String)> {
     parser.finish(&mut records);
     records
         .iter()
-        .map(|r| {
-            (
-                r.syscall_name().unwrap_or("").to_string(),
-                honk::normalize::key_of(r),
-            )
-        })
+        .map(|r| (r.syscall_name().unwrap_or("").to_string(), honk::normalize::key_of(r)))
         .collect()
 }
 
@@ -121,7 +119,17 @@ fn strace_and_ebpf_give_security_calls_the_same_keys() {
         cmd.args(["--", "sh"]).arg(&script).arg(place);
         let result = run(&mut cmd);
         assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
-        let wanted = ["execve", "openat", "connect", "mkdir", "rmdir", "socket", "clone", "clone3", "exit_group"];
+        let wanted = [
+            "execve",
+            "openat",
+            "connect",
+            "mkdir",
+            "rmdir",
+            "socket",
+            "clone",
+            "clone3",
+            "exit_group",
+        ];
         let set: BTreeSet<(String, String)> = keys(&out)
             .into_iter()
             .filter(|(n, _)| wanted.contains(&n.as_str()))
@@ -199,7 +207,10 @@ impl Place {
     }
 }
 
-fn lines_of(stream: impl std::io::Read + Send + 'static) -> Receiver<(Instant, String)> {
+/// Lines of a stream as they come, with when they came.
+type Lines = Receiver<(Instant, String)>;
+
+fn lines_of(stream: impl std::io::Read + Send + 'static) -> Lines {
     let (send, receive) = channel();
     thread::spawn(move || {
         for line in BufReader::new(stream).lines() {
@@ -212,7 +223,7 @@ fn lines_of(stream: impl std::io::Read + Send + 'static) -> Receiver<(Instant, S
     receive
 }
 
-fn watch(dir: &Path, args: &[&str]) -> (Child, Receiver<(Instant, String)>, Receiver<(Instant, String)>) {
+fn watch(dir: &Path, args: &[&str]) -> (Child, Lines, Lines) {
     let mut child = honk()
         .current_dir(dir)
         .arg("watch")
@@ -228,7 +239,11 @@ fn watch(dir: &Path, args: &[&str]) -> (Child, Receiver<(Instant, String)>, Rece
 }
 
 /// Waits up to 30 s for a line that `wanted` accepts.
-fn wait_for(lines: &Receiver<(Instant, String)>, seen: &mut Vec<String>, wanted: impl Fn(&str) -> bool) -> Option<String> {
+fn wait_for(
+    lines: &Receiver<(Instant, String)>,
+    seen: &mut Vec<String>,
+    wanted: impl Fn(&str) -> bool,
+) -> Option<String> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if let Ok((_, line)) = lines.recv_timeout(Duration::from_millis(100)) {
@@ -262,7 +277,10 @@ fn an_attack_is_alerted_live_before_the_command_exits_and_a_normal_run_scores_cl
     assert_eq!(status.code(), Some(0), "out: {out:#?}\nerr: {err:#?}");
     assert!(out.is_empty(), "{out:#?}");
     assert!(err.iter().any(|l| l.contains(" 0 anomalies")), "{err:#?}");
-    assert!(err.iter().any(|l| l.contains("eBPF:") && l.contains(" 0 lost")), "{err:#?}");
+    assert!(
+        err.iter().any(|l| l.contains("eBPF:") && l.contains(" 0 lost")),
+        "{err:#?}"
+    );
 
     // The attack: alerted while it runs, before it is let go.
     std::fs::remove_file(place.dir.join("release")).unwrap();
@@ -275,7 +293,9 @@ fn an_attack_is_alerted_live_before_the_command_exits_and_a_normal_run_scores_cl
     let (mut child, out, err) = watch(&place.dir, &args);
     let mut seen = Vec::new();
     let shadow = wait_for(&out, &mut seen, |l| l.contains("/etc/shadow") && !l.starts_with("  "));
-    let id = wait_for(&out, &mut seen, |l| l.contains("execve(\"/usr/bin/id\"") && !l.starts_with("  "));
+    let id = wait_for(&out, &mut seen, |l| {
+        l.contains("execve(\"/usr/bin/id\"") && !l.starts_with("  ")
+    });
     let connect = wait_for(&out, &mut seen, |l| {
         l.contains("connect(") && l.contains(&format!("htons({port})")) && !l.starts_with("  ")
     });
@@ -289,7 +309,10 @@ fn an_attack_is_alerted_live_before_the_command_exits_and_a_normal_run_scores_cl
     assert!(id.is_some(), "no alert on sh -c id: {seen:#?}");
     assert!(connect.is_some(), "no alert on the connection: {seen:#?}");
     assert!(!released_before, "the command ended before the alerts");
-    assert_eq!(std::fs::read_to_string(place.dir.join("released")).unwrap().trim(), "yes");
+    assert_eq!(
+        std::fs::read_to_string(place.dir.join("released")).unwrap().trim(),
+        "yes"
+    );
     assert_eq!(status.code(), Some(1), "{err:#?}");
     assert!(listener.accept().is_ok(), "the connection was made");
 }
@@ -303,7 +326,9 @@ fn models_learned_with_strace_score_ebpf_runs_and_the_other_way_round() {
         return skip("strace is not installed, or cannot trace here");
     }
     let place = place("honk ebpf cross ü ");
-    let security = ["execve", "openat", "connect", "socket", "unlink", "mkdir", "clone", "clone3"];
+    let security = [
+        "execve", "openat", "connect", "socket", "unlink", "mkdir", "clone", "clone3",
+    ];
     for (learn_ebpf, score_ebpf) in [(false, true), (true, false)] {
         let model = place.dir.join(format!("model {learn_ebpf}.honk"));
         place.learn(&model, learn_ebpf, 2);
@@ -333,7 +358,7 @@ fn models_learned_with_strace_score_ebpf_runs_and_the_other_way_round() {
             let name = call.split_whitespace().nth(2).unwrap_or("");
             let name = name.split(['(', '<']).next().unwrap_or("");
             assert!(
-                !security.iter().any(|s| name == *s),
+                !security.contains(&name),
                 "learned with {}, scored {}: {call}",
                 if learn_ebpf { "eBPF" } else { "strace" },
                 if score_ebpf { "eBPF" } else { "strace" },
@@ -355,19 +380,41 @@ fn an_ebpf_trace_is_detected_as_strace_inspected_and_learned() {
         .args(["trace", "--ebpf", "-o"])
         .arg(&trace)
         .args(["--", "sh", "-c", "cat /etc/hostname; exit 3"]));
-    assert_eq!(out.status.code(), Some(3), "the command's status: {}", text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "the command's status: {}",
+        text(&out.stderr)
+    );
     let err = text(&out.stderr);
-    assert!(err.contains("captured `sh -c cat /etc/hostname; exit 3` with eBPF"), "{err}");
+    assert!(
+        err.contains("captured `sh -c cat /etc/hostname; exit 3` with eBPF"),
+        "{err}"
+    );
     let lines = std::fs::read_to_string(&trace).unwrap();
-    assert!(lines.lines().next().unwrap().contains("execve(\"/usr/bin/sh\", [\"sh\", \"-c\""), "{lines}");
-    assert!(lines.contains("openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = 3</etc/hostname>"), "{lines}");
+    assert!(
+        lines
+            .lines()
+            .next()
+            .unwrap()
+            .contains("execve(\"/usr/bin/sh\", [\"sh\", \"-c\""),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = 3</etc/hostname>"),
+        "{lines}"
+    );
     assert!(lines.contains("+++ exited with 3 +++"), "{lines}");
     let inspected = run(honk().args(["inspect", "--json"]).arg(&trace));
     assert!(inspected.status.success(), "{}", text(&inspected.stderr));
     let row: serde_json::Value = serde_json::from_str(text(&inspected.stdout).lines().next().unwrap()).unwrap();
     assert_eq!(row["format"], "strace", "{row}");
     let model = place.dir.join("m.honk");
-    let learned = run(honk().current_dir(&place.dir).args(["learn", "-o"]).arg(&model).arg(&trace));
+    let learned = run(honk()
+        .current_dir(&place.dir)
+        .args(["learn", "-o"])
+        .arg(&model)
+        .arg(&trace));
     assert!(learned.status.success(), "{}", text(&learned.stderr));
     // A failed run is not learned unless asked, as with strace.
     let refused = run(honk()
@@ -376,7 +423,11 @@ fn an_ebpf_trace_is_detected_as_strace_inspected_and_learned() {
         .arg(&model)
         .args(["--", "sh", "-c", "exit 3"]));
     assert_eq!(refused.status.code(), Some(2));
-    assert!(text(&refused.stderr).contains("not learning"), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("not learning"),
+        "{}",
+        text(&refused.stderr)
+    );
 }
 
 #[test]
@@ -405,17 +456,37 @@ fn an_event_storm_reports_its_lost_records() {
     assert!(err.contains(&format!("{lost} system-call records were lost")), "{err}");
     // And live: the summary says so.
     let model = place.dir.join("m.honk");
-    let learned = run(honk().current_dir(&place.dir).args(["learn", "-o"]).arg(&model).arg(&trace));
+    let learned = run(honk()
+        .current_dir(&place.dir)
+        .args(["learn", "-o"])
+        .arg(&model)
+        .arg(&trace));
     assert!(learned.status.success(), "{}", text(&learned.stderr));
     let (mut child, out, err) = watch(
         &place.dir,
-        &["-m", model.to_str().unwrap(), "--ebpf", "--ebpf-ring-kib", "4", "--", "bash", "-c", storm],
+        &[
+            "-m",
+            model.to_str().unwrap(),
+            "--ebpf",
+            "--ebpf-ring-kib",
+            "4",
+            "--",
+            "bash",
+            "-c",
+            storm,
+        ],
     );
     child.wait().unwrap();
     let _ = out.iter().count();
     let err: Vec<String> = err.iter().map(|(_, l)| l).collect();
-    let summary = err.iter().find(|l| l.starts_with("honk: eBPF:")).expect("an eBPF summary line");
-    assert!(summary.contains("(the ring buffer was full: calls were missed)"), "{err:#?}");
+    let summary = err
+        .iter()
+        .find(|l| l.starts_with("honk: eBPF:"))
+        .expect("an eBPF summary line");
+    assert!(
+        summary.contains("(the ring buffer was full: calls were missed)"),
+        "{err:#?}"
+    );
     assert!(!summary.contains(" 0 lost"), "{summary}");
 }
 
@@ -438,7 +509,10 @@ fn a_running_process_tree_is_watched_from_its_pid() {
     let pid = target.id().to_string();
     let (mut child, out, err) = watch(&place.dir, &["-m", model.to_str().unwrap(), "--ebpf", "--pid", &pid]);
     let mut said = Vec::new();
-    assert!(wait_for(&err, &mut said, |l| l.contains("watching pid")).is_some(), "{said:#?}");
+    assert!(
+        wait_for(&err, &mut said, |l| l.contains("watching pid")).is_some(),
+        "{said:#?}"
+    );
     std::fs::write(&go, "").unwrap();
     let mut seen = Vec::new();
     let alert = wait_for(&out, &mut seen, |l| l.contains("/etc/shadow") && !l.starts_with("  "));
@@ -461,7 +535,10 @@ fn mistakes_get_a_one_line_reason_and_status_2() {
     let m = model.to_str().unwrap();
     let cases: &[(&[&str], &str)] = &[
         (&["--ebpf", "--pid", "4194303"], "no process 4194303"),
-        (&["--ebpf", "--cgroup", "/sys/fs/cgroup/honk no such group"], "is not a cgroup"),
+        (
+            &["--ebpf", "--cgroup", "/sys/fs/cgroup/honk no such group"],
+            "is not a cgroup",
+        ),
         (&["--ebpf", "--comm", "a-name-much-too-long"], "1 to 15 bytes"),
         (&["--ebpf"], "--ebpf watches one of"),
         (&["--", "true"], "is watched with --ebpf"),

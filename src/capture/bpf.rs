@@ -71,7 +71,8 @@ impl Kernel {
             })?;
         {
             let mut config: Array<_, [u8; 32]> =
-                Array::try_from(bpf.map_mut("CONFIG").ok_or_else(|| missing("CONFIG"))?).map_err(|e| load_error("CONFIG", e))?;
+                Array::try_from(bpf.map_mut("CONFIG").ok_or_else(|| missing("CONFIG"))?)
+                    .map_err(|e| load_error("CONFIG", e))?;
             let mut value = [0u8; 32];
             match who {
                 Who::Tree { .. } => {}
@@ -88,8 +89,8 @@ impl Kernel {
             config.set(0, value, 0).map_err(|e| load_error("CONFIG", e))?;
         }
         {
-            let mut specs: Array<_, [u8; 8]> =
-                Array::try_from(bpf.map_mut("SPECS").ok_or_else(|| missing("SPECS"))?).map_err(|e| load_error("SPECS", e))?;
+            let mut specs: Array<_, [u8; 8]> = Array::try_from(bpf.map_mut("SPECS").ok_or_else(|| missing("SPECS"))?)
+                .map_err(|e| load_error("SPECS", e))?;
             for (nr, spec) in super::render::specs() {
                 if nr < specs.len() {
                     specs.set(nr, spec, 0).map_err(|e| load_error("SPECS", e))?;

@@ -375,15 +375,14 @@ fn spawn(command: &[OsString], stdout_to_stderr: bool) -> Result<Child, CaptureE
     cmd.arg0(program);
     cmd.args(args);
     if stdout_to_stderr {
-        let stderr = std::io::stderr()
-            .as_fd_owned()
-            .map_err(|source| CaptureError::Spawn {
-                command: shown.clone(),
-                source,
-            })?;
+        let stderr = std::io::stderr().as_fd_owned().map_err(|source| CaptureError::Spawn {
+            command: shown.clone(),
+            source,
+        })?;
         cmd.stdout(Stdio::from(stderr));
     }
-    cmd.spawn().map_err(|source| CaptureError::Spawn { command: shown, source })
+    cmd.spawn()
+        .map_err(|source| CaptureError::Spawn { command: shown, source })
 }
 
 /// `program` as found in `PATH` (an executable file), or as given.

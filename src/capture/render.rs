@@ -389,7 +389,11 @@ impl Renderer {
 
     fn time(&self, monotonic: u64) -> String {
         let ns = i128::from(monotonic) + self.wall_offset;
-        format!("{}.{:06}", ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000) / 1000)
+        format!(
+            "{}.{:06}",
+            ns.div_euclid(1_000_000_000),
+            ns.rem_euclid(1_000_000_000) / 1000
+        )
     }
 
     /// Prints call `e`, which returned `end` (`None`: it never returned).
@@ -412,12 +416,22 @@ impl Renderer {
         let comm: String = e
             .comm
             .chars()
-            .map(|c| if c.is_control() || matches!(c, '<' | '>' | ' ') { '?' } else { c })
+            .map(|c| {
+                if c.is_control() || matches!(c, '<' | '>' | ' ') {
+                    '?'
+                } else {
+                    c
+                }
+            })
             .collect();
         out.push(Line {
             pid,
             ppid: e.header.ppid,
-            text: format!("{}<{comm}> {} {name}({args}) = {result}", e.header.tid, self.time(e.header.time)),
+            text: format!(
+                "{}<{comm}> {} {name}({args}) = {result}",
+                e.header.tid,
+                self.time(e.header.time)
+            ),
         });
     }
 
@@ -987,9 +1001,37 @@ fn ptrace_request(v: u64) -> String {
 /// Signal names by number (x86_64).
 pub fn signal_name(sig: i32) -> String {
     const NAMES: [&str; 32] = [
-        "0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1",
-        "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP",
-        "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR",
+        "0",
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
         "SIGSYS",
     ];
     match usize::try_from(sig).ok().and_then(|s| NAMES.get(s)) {
@@ -1020,12 +1062,35 @@ fn si_code(sig: i32, code: i32) -> String {
         return g.to_string();
     }
     let specific: &[&str] = match sig {
-        17 => &["CLD_EXITED", "CLD_KILLED", "CLD_DUMPED", "CLD_TRAPPED", "CLD_STOPPED", "CLD_CONTINUED"],
+        17 => &[
+            "CLD_EXITED",
+            "CLD_KILLED",
+            "CLD_DUMPED",
+            "CLD_TRAPPED",
+            "CLD_STOPPED",
+            "CLD_CONTINUED",
+        ],
         11 => &["SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR"],
         7 => &["BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR"],
         5 => &["TRAP_BRKPT", "TRAP_TRACE"],
-        4 => &["ILL_ILLOPC", "ILL_ILLOPN", "ILL_ILLADR", "ILL_ILLTRP", "ILL_PRVOPC", "ILL_PRVREG", "ILL_COPROC"],
-        8 => &["FPE_INTDIV", "FPE_INTOVF", "FPE_FLTDIV", "FPE_FLTOVF", "FPE_FLTUND", "FPE_FLTRES", "FPE_FLTINV"],
+        4 => &[
+            "ILL_ILLOPC",
+            "ILL_ILLOPN",
+            "ILL_ILLADR",
+            "ILL_ILLTRP",
+            "ILL_PRVOPC",
+            "ILL_PRVREG",
+            "ILL_COPROC",
+        ],
+        8 => &[
+            "FPE_INTDIV",
+            "FPE_INTOVF",
+            "FPE_FLTDIV",
+            "FPE_FLTOVF",
+            "FPE_FLTUND",
+            "FPE_FLTRES",
+            "FPE_FLTINV",
+        ],
         31 => &["SYS_SECCOMP"],
         _ => &[],
     };
@@ -1159,7 +1224,12 @@ mod tests {
             .find(|&n| syscall_table::name(Arch::X86_64, n) == Some(name))
             .unwrap();
         Event::Enter(Enter {
-            header: Header { pid, tid: pid, ppid: 1, time: 5_000_000 },
+            header: Header {
+                pid,
+                tid: pid,
+                ppid: 1,
+                time: 5_000_000,
+            },
             id: i64::from(id),
             args,
             comm: "cat".into(),
@@ -1170,7 +1240,12 @@ mod tests {
 
     fn exit(pid: u32, ret: i64) -> Event {
         Event::Exit {
-            header: Header { pid, tid: pid, ppid: 1, time: 6_000_000 },
+            header: Header {
+                pid,
+                tid: pid,
+                ppid: 1,
+                time: 6_000_000,
+            },
             id: 0,
             ret,
         }
@@ -1196,7 +1271,12 @@ mod tests {
             enter(9, "openat", [at, 0, 0o1101, 0o644, 0, 0], &["/tmp/x y"]),
             exit(9, -13),
             enter(9, "exit_group", [0, 0, 0, 0, 0, 0], &[]),
-            Event::ProcessEnd(Header { pid: 9, tid: 9, ppid: 1, time: 7_000_000 }),
+            Event::ProcessEnd(Header {
+                pid: 9,
+                tid: 9,
+                ppid: 1,
+                time: 7_000_000,
+            }),
         ]);
         assert_eq!(
             lines,
