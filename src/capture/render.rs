@@ -91,6 +91,20 @@ pub enum Arg {
     Whence,
     /// Flags shown as a hexadecimal number.
     Hex,
+    /// rt_sigprocmask's how.
+    SigHow,
+    /// A resource limit's name.
+    Rlimit,
+    /// fcntl's command.
+    FcntlCmd,
+    /// futex's operation.
+    FutexOp,
+    /// arch_prctl's code.
+    ArchCode,
+    /// getrandom's flags.
+    RandomFlags,
+    /// madvise's advice.
+    Advice,
 }
 
 use Arg::*;
@@ -196,6 +210,28 @@ pub const CALLS: &[(&str, &[Arg])] = &[
     ("delete_module", &[Str, Hex]),
     ("memfd_create", &[Str, MfdFlags]),
     ("pipe2", &[Ptr, OpenFlags]),
+    ("rt_sigaction", &[Signal, Ptr, Ptr, Int]),
+    ("rt_sigprocmask", &[SigHow, Ptr, Ptr, Int]),
+    ("prlimit64", &[Int, Rlimit, Ptr, Ptr]),
+    ("getrlimit", &[Rlimit, Ptr]),
+    ("setrlimit", &[Rlimit, Ptr]),
+    ("fcntl", &[Fd, FcntlCmd, Hex]),
+    ("futex", &[Ptr, FutexOp, Int, Ptr]),
+    ("arch_prctl", &[ArchCode, Ptr]),
+    ("getrandom", &[Buf, Int, RandomFlags]),
+    ("madvise", &[Ptr, Int, Advice]),
+    ("set_tid_address", &[Ptr]),
+    ("set_robust_list", &[Ptr, Int]),
+    ("getcwd", &[Buf, Int]),
+    ("uname", &[Ptr]),
+    ("sysinfo", &[Ptr]),
+    ("getdents", &[Fd, Ptr, Int]),
+    ("pipe", &[Ptr]),
+    ("socketpair", &[Family, SockType, Protocol, Ptr]),
+    ("getsockname", &[Fd, Ptr, Ptr]),
+    ("getpeername", &[Fd, Ptr, Ptr]),
+    ("epoll_create1", &[OpenFlags]),
+    ("eventfd2", &[Int, OpenFlags]),
     ("getpid", &[]),
     ("getppid", &[]),
     ("gettid", &[]),
@@ -722,6 +758,100 @@ impl Renderer {
                 PtraceRequest => out.push_str(&ptrace_request(v)),
                 MountFlags => out.push_str(&flags(v, MOUNT, Some("0"))),
                 MfdFlags => out.push_str(&flags(v, MFD, Some("0"))),
+                SigHow => out.push_str(match v {
+                    0 => "SIG_BLOCK",
+                    1 => "SIG_UNBLOCK",
+                    2 => "SIG_SETMASK",
+                    _ => "?",
+                }),
+                Rlimit => out.push_str(match v {
+                    0 => "RLIMIT_CPU",
+                    1 => "RLIMIT_FSIZE",
+                    2 => "RLIMIT_DATA",
+                    3 => "RLIMIT_STACK",
+                    4 => "RLIMIT_CORE",
+                    5 => "RLIMIT_RSS",
+                    6 => "RLIMIT_NPROC",
+                    7 => "RLIMIT_NOFILE",
+                    8 => "RLIMIT_MEMLOCK",
+                    9 => "RLIMIT_AS",
+                    10 => "RLIMIT_LOCKS",
+                    11 => "RLIMIT_SIGPENDING",
+                    12 => "RLIMIT_MSGQUEUE",
+                    13 => "RLIMIT_NICE",
+                    14 => "RLIMIT_RTPRIO",
+                    15 => "RLIMIT_RTTIME",
+                    _ => "?",
+                }),
+                FcntlCmd => {
+                    let name = match v {
+                        0 => "F_DUPFD",
+                        1 => "F_GETFD",
+                        2 => "F_SETFD",
+                        3 => "F_GETFL",
+                        4 => "F_SETFL",
+                        5 => "F_GETLK",
+                        6 => "F_SETLK",
+                        7 => "F_SETLKW",
+                        1030 => "F_DUPFD_CLOEXEC",
+                        1033 => "F_ADD_SEALS",
+                        1034 => "F_GET_SEALS",
+                        _ => "?",
+                    };
+                    out.push_str(name);
+                    match v {
+                        // No third argument shown.
+                        1 | 3 | 1034 => return,
+                        2 => {
+                            out.push_str(if e.args[2] & 1 != 0 { ", FD_CLOEXEC" } else { ", 0" });
+                            return;
+                        }
+                        4 => {
+                            out.push_str(", ");
+                            out.push_str(&open_flags(e.args[2]));
+                            return;
+                        }
+                        _ => {}
+                    }
+                }
+                FutexOp => {
+                    let private = v & 128 != 0;
+                    let base = match v & 0x7f {
+                        0 => "FUTEX_WAIT",
+                        1 => "FUTEX_WAKE",
+                        5 => "FUTEX_WAKE_OP",
+                        9 => "FUTEX_WAIT_BITSET",
+                        10 => "FUTEX_WAKE_BITSET",
+                        _ => "FUTEX_?",
+                    };
+                    out.push_str(base);
+                    if private {
+                        out.push_str("_PRIVATE");
+                    }
+                    if v & 256 != 0 {
+                        out.push_str("|FUTEX_CLOCK_REALTIME");
+                    }
+                }
+                ArchCode => out.push_str(match v {
+                    0x1001 => "ARCH_SET_GS",
+                    0x1002 => "ARCH_SET_FS",
+                    0x1003 => "ARCH_GET_FS",
+                    0x1004 => "ARCH_GET_GS",
+                    0x3001 => "ARCH_CET_STATUS",
+                    _ => "?",
+                }),
+                RandomFlags => out.push_str(&flags(v, &[(1, "GRND_NONBLOCK"), (2, "GRND_RANDOM"), (4, "GRND_INSECURE")], Some("0"))),
+                Advice => out.push_str(match v {
+                    0 => "MADV_NORMAL",
+                    1 => "MADV_RANDOM",
+                    2 => "MADV_SEQUENTIAL",
+                    3 => "MADV_WILLNEED",
+                    4 => "MADV_DONTNEED",
+                    8 => "MADV_FREE",
+                    14 => "MADV_HUGEPAGE",
+                    15 => "MADV_NOHUGEPAGE",
+                    _ => "?",
+                }),
                 Whence => out.push_str(match v {
                     0 => "SEEK_SET",
                     1 => "SEEK_CUR",
