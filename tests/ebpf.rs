@@ -465,6 +465,7 @@ fn an_event_storm_reports_its_lost_records() {
     let (mut child, out, err) = watch(
         &place.dir,
         &[
+            "--json",
             "-m",
             model.to_str().unwrap(),
             "--ebpf",
@@ -477,7 +478,10 @@ fn an_event_storm_reports_its_lost_records() {
         ],
     );
     child.wait().unwrap();
-    let _ = out.iter().count();
+    let rows: Vec<String> = out.iter().map(|(_, l)| l).collect();
+    let summary: serde_json::Value = serde_json::from_str(rows.last().expect("a summary row")).unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert!(summary["lost_events"].as_u64().is_some_and(|n| n > 0), "{summary}");
     let err: Vec<String> = err.iter().map(|(_, l)| l).collect();
     let summary = err
         .iter()

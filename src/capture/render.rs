@@ -840,7 +840,11 @@ impl Renderer {
                     0x3001 => "ARCH_CET_STATUS",
                     _ => "?",
                 }),
-                RandomFlags => out.push_str(&flags(v, &[(1, "GRND_NONBLOCK"), (2, "GRND_RANDOM"), (4, "GRND_INSECURE")], Some("0"))),
+                RandomFlags => out.push_str(&flags(
+                    v,
+                    &[(1, "GRND_NONBLOCK"), (2, "GRND_RANDOM"), (4, "GRND_INSECURE")],
+                    Some("0"),
+                )),
                 Advice => out.push_str(match v {
                     0 => "MADV_NORMAL",
                     1 => "MADV_RANDOM",

@@ -292,6 +292,7 @@ fn watch_ebpf(
         }
     }
     stream.end(id, sink)?;
+    stream.set_lost_events(capture.lost());
     let (summary, stats) = stream.finish(sink)?;
     Ok(Watched {
         summary,

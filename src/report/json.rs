@@ -198,6 +198,8 @@ struct SummaryLine<'a> {
     k: usize,
     violations: u64,
     truncated_lines: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lost_events: Option<u64>,
 }
 
 /// One scored input in the summary: how unusual it is as a whole.
@@ -244,6 +246,7 @@ impl<'a> SummaryLine<'a> {
             k: s.k,
             violations: s.violations,
             truncated_lines: s.truncated_lines,
+            lost_events: s.lost_events,
         }
     }
 }
