@@ -3,7 +3,7 @@
 # system-call-heavy workloads, in one run (needs root, hyperfine, gcc, git, tar).
 #
 #   bench/ebpf_overhead.sh [OUTDIR]      (default /tmp/honk-ebpf-bench)
-#   HONK=/path/to/honk RUNS=10 bench/ebpf_overhead.sh
+#   HONK=/path/to/honk RUNS=10 WORKLOADS="git tar" bench/ebpf_overhead.sh
 #
 # Workloads:
 #   loop    a C program: 100,000 times open + read + close of one of 100 small files
@@ -19,6 +19,7 @@
 set -euo pipefail
 out=${1:-/tmp/honk-ebpf-bench}
 runs=${RUNS:-10}
+workloads=${WORKLOADS:-loop git tar}
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [[ -z ${HONK:-} ]]; then
   (cd "$root" && cargo build --release --quiet)
@@ -61,15 +62,16 @@ declare -A cmd=(
   [git]="git -C tree status --porcelain"
   [tar]="tar cf $out/tree.tar tree"
 )
-for w in loop git tar; do
+for w in $workloads; do
   # The model: one captured run of the workload.
   "$HONK" trace --ebpf --learn "$out/$w.honk" -- ${cmd[$w]} 2>/dev/null
 done
 
 printf '\n%-6s %12s %12s %8s %12s %8s %12s %8s\n' workload bare "watch-ebpf" "+%" "trace-ebpf" "+%" "strace" "+%"
-for w in loop git tar; do
+for w in $workloads; do
   c=${cmd[$w]}
-  hyperfine --style none --warmup 1 --runs "$runs" --export-json "$out/$w.json" \
+  # -i: `honk watch` exits 1 when it alerts (a run unlike the one learned).
+  hyperfine -i --style none --warmup 1 --runs "$runs" --export-json "$out/$w.json" \
     -n bare "$c" \
     -n watch-ebpf "$HONK watch -m $out/$w.honk --ebpf -- $c" \
     -n trace-ebpf "$HONK trace --ebpf -o $out/$w.ebpf.strace -- $c" \
