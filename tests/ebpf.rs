@@ -543,6 +543,7 @@ fn mistakes_get_a_one_line_reason_and_status_2() {
             &["--ebpf", "--cgroup", "/sys/fs/cgroup/honk no such group"],
             "is not a cgroup",
         ),
+        (&["--ebpf", "--cgroup", "/tmp"], "is not a cgroup"),
         (&["--ebpf", "--comm", "a-name-much-too-long"], "1 to 15 bytes"),
         (&["--ebpf"], "--ebpf watches one of"),
         (&["--", "true"], "is watched with --ebpf"),
@@ -590,4 +591,100 @@ fn the_committed_bpf_object_is_built_from_its_source() {
          run src/capture/ebpf/build.sh and commit the object (it was built with Debian clang 14.0.6)",
         text(&version.stdout).lines().next().unwrap_or("clang")
     );
+}
+
+/// Waits for honk's "watching" note, creates `go`, waits for an alert on
+/// /etc/shadow, then stops honk with SIGTERM: its exit status and the alert.
+fn alert_then_stop(mut child: Child, out: Lines, err: Lines, go: &Path) -> (Option<i32>, Option<String>, Vec<String>) {
+    let mut said = Vec::new();
+    assert!(
+        wait_for(&err, &mut said, |l| l.contains("watching")).is_some(),
+        "{said:#?}"
+    );
+    std::fs::write(go, "").unwrap();
+    let mut seen = Vec::new();
+    let alert = wait_for(&out, &mut seen, |l| l.contains("/etc/shadow") && !l.starts_with("  "));
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let status = child.wait().unwrap();
+    said.extend(err.iter().map(|(_, l)| l));
+    (status.code(), alert, said)
+}
+
+#[test]
+fn a_cgroup_is_watched_until_stopped() {
+    if let Some(why) = no_ebpf() {
+        return skip(&why);
+    }
+    let place = place("honk ebpf cgroup ");
+    // The cgroup v2 hierarchy: /sys/fs/cgroup, or (on a v1 or hybrid
+    // system) one mounted here for the test.
+    let mounted = place.dir.join("cgroup2");
+    let root = if rustix::fs::statfs("/sys/fs/cgroup").is_ok_and(|s| s.f_type as i64 == 0x6367_7270) {
+        PathBuf::from("/sys/fs/cgroup")
+    } else {
+        std::fs::create_dir(&mounted).unwrap();
+        let out = run(Command::new("mount").args(["-t", "cgroup2", "none"]).arg(&mounted));
+        assert!(out.status.success(), "mount cgroup2: {}", text(&out.stderr));
+        mounted.clone()
+    };
+    let model = place.dir.join("m.honk");
+    place.learn(&model, true, 1);
+    let group = root.join(format!("honk-ebpf-test-{}", std::process::id()));
+    std::fs::create_dir(&group).unwrap();
+    let go = place.dir.join("go");
+    let script = format!(
+        "while [ ! -e '{}' ]; do sleep 0.05; done; cat /etc/shadow > /dev/null",
+        go.display()
+    );
+    let mut target = Command::new("bash").arg("-c").arg(&script).spawn().unwrap();
+    std::fs::write(group.join("cgroup.procs"), target.id().to_string()).unwrap();
+    let (child, out, err) = watch(
+        &place.dir,
+        &[
+            "-m",
+            model.to_str().unwrap(),
+            "--ebpf",
+            "--cgroup",
+            group.to_str().unwrap(),
+        ],
+    );
+    let (status, alert, said) = alert_then_stop(child, out, err, &go);
+    target.wait().unwrap();
+    let _ = std::fs::remove_dir(&group);
+    if root == mounted {
+        let _ = Command::new("umount").arg(&mounted).status();
+    }
+    assert!(alert.is_some(), "{said:#?}");
+    assert_eq!(status, Some(1), "{said:#?}");
+    assert!(said.iter().any(|l| l.contains("stopped by SIGTERM")), "{said:#?}");
+}
+
+#[test]
+fn processes_are_watched_by_name() {
+    if let Some(why) = no_ebpf() {
+        return skip(&why);
+    }
+    let place = place("honk ebpf comm ");
+    let model = place.dir.join("m.honk");
+    place.learn(&model, true, 1);
+    // A script's process is named after it: honk-comm-N (at most 15 bytes).
+    let name = format!("hc-{}", std::process::id() % 100_000_000);
+    let script = place.dir.join(&name);
+    let go = place.dir.join("go");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nwhile [ ! -e '{}' ]; do sleep 0.05; done\nread x < /etc/shadow\n",
+            go.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut target = Command::new(&script).spawn().unwrap();
+    let (child, out, err) = watch(&place.dir, &["-m", model.to_str().unwrap(), "--ebpf", "--comm", &name]);
+    let (status, alert, said) = alert_then_stop(child, out, err, &go);
+    target.wait().unwrap();
+    assert!(alert.is_some(), "{said:#?}");
+    assert_eq!(status, Some(1), "{said:#?}");
 }

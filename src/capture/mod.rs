@@ -100,7 +100,7 @@ pub enum CaptureError {
     #[error("no process {0} (it exited?); give the pid of a running process")]
     NoProcess(u32),
     /// The cgroup does not exist.
-    #[error("{0} is not a cgroup (v2) directory (no cgroup.procs in it); give one under /sys/fs/cgroup")]
+    #[error("{0} is not a cgroup v2 directory; give one in the cgroup2 file system (/sys/fs/cgroup on most systems)")]
     NoCgroup(String),
     /// An empty or too long name.
     #[error("--comm takes a process name of 1 to 15 bytes (what /proc/PID/comm says), not {0:?}")]
@@ -197,7 +197,11 @@ impl Capture {
                 }
             }
             Target::Cgroup(dir) => {
-                if !dir.join("cgroup.procs").is_file() {
+                // A cgroup v1 directory has cgroup.procs too, but the kernel
+                // tells the v2 cgroup of a task only.
+                const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+                let v2 = rustix::fs::statfs(dir).is_ok_and(|s| s.f_type as i64 == CGROUP2_SUPER_MAGIC);
+                if !v2 || !dir.join("cgroup.procs").is_file() {
                     return Err(CaptureError::NoCgroup(crate::read::shown(dir).to_string()));
                 }
             }
