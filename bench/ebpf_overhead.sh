@@ -9,6 +9,10 @@
 #   loop    a C program: 100,000 times open + read + close of one of 100 small files
 #   git     `git status` in a committed tree of 10,000 files
 #   tar     `tar cf` of that tree (10,000 files of 1 KiB) into a file
+#   git20, tar5   the same 20 and 5 times in one command (honk's fixed cost,
+#           about 0.3 s to load the BPF program and to detach it, shared)
+#   true    `true`: honk's fixed cost alone
+# (WORKLOADS picks some; default: loop git tar git20 tar5 true)
 # Each runs, side by side under hyperfine (medians of RUNS runs, after one warm-up):
 #   bare            uninstrumented
 #   watch --ebpf    `honk watch -m MODEL --ebpf -- CMD` (capture + live scoring;
@@ -19,7 +23,7 @@
 set -euo pipefail
 out=${1:-/tmp/honk-ebpf-bench}
 runs=${RUNS:-10}
-workloads=${WORKLOADS:-loop git tar}
+workloads=${WORKLOADS:-loop git tar git20 tar5 true}
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [[ -z ${HONK:-} ]]; then
   (cd "$root" && cargo build --release --quiet)
@@ -61,10 +65,13 @@ declare -A cmd=(
   [loop]="./loop"
   [git]="git -C tree status --porcelain"
   [tar]="tar cf $out/tree.tar tree"
+  [git20]="sh -c 'for i in \$(seq 20); do git -C tree status --porcelain; done'"
+  [tar5]="sh -c 'for i in 1 2 3 4 5; do tar cf $out/tree.tar tree; done'"
+  [true]="true"
 )
 for w in $workloads; do
   # The model: one captured run of the workload.
-  "$HONK" trace --ebpf --learn "$out/$w.honk" -- ${cmd[$w]} 2>/dev/null
+  eval "\"\$HONK\" trace --ebpf --learn \"\$out/\$w.honk\" -- ${cmd[$w]}" 2>/dev/null
 done
 
 printf '\n%-6s %12s %12s %8s %12s %8s %12s %8s\n' workload bare "watch-ebpf" "+%" "trace-ebpf" "+%" "strace" "+%"

@@ -252,9 +252,13 @@ struct signal_ctx {
 // every few milliseconds by itself).
 #define WAKE_AFTER (256 << 10)
 
+// Only the record that crosses the mark wakes it (a window a record
+// cannot jump over): once past it, waking it again for every record while
+// it catches up would cost as much as waking it always.
 static __always_inline __u64 wake_flags(void)
 {
-    return bpf_ringbuf_query(&EVENTS, BPF_RB_AVAIL_DATA) >= WAKE_AFTER ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+    __u64 avail = bpf_ringbuf_query(&EVENTS, BPF_RB_AVAIL_DATA);
+    return avail >= WAKE_AFTER && avail < WAKE_AFTER + 8192 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void lost(void)
