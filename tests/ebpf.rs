@@ -238,6 +238,19 @@ fn watch(dir: &Path, args: &[&str]) -> (Child, Lines, Lines) {
     (child, out, err)
 }
 
+/// Waits up to 60 s for honk to end; kills it and fails the test if it does not.
+fn finish(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    panic!("honk did not end within 60 s");
+}
+
 /// Waits up to 30 s for a line that `wanted` accepts.
 fn wait_for(
     lines: &Receiver<(Instant, String)>,
@@ -271,7 +284,7 @@ fn an_attack_is_alerted_live_before_the_command_exits_and_a_normal_run_scores_cl
     let normal = place.command("normal", 9);
     args.extend(normal.iter().map(String::as_str));
     let (mut child, out, err) = watch(&place.dir, &args);
-    let status = child.wait().unwrap();
+    let status = finish(&mut child);
     let out: Vec<String> = out.iter().map(|(_, l)| l).collect();
     let err: Vec<String> = err.iter().map(|(_, l)| l).collect();
     assert_eq!(status.code(), Some(0), "out: {out:#?}\nerr: {err:#?}");
@@ -302,7 +315,7 @@ fn an_attack_is_alerted_live_before_the_command_exits_and_a_normal_run_scores_cl
     // Only now is the command let go: it has been waiting all along.
     let released_before = place.dir.join("released").exists();
     std::fs::write(place.dir.join("release"), "").unwrap();
-    let status = child.wait().unwrap();
+    let status = finish(&mut child);
     seen.extend(out.iter().map(|(_, l)| l));
     let err: Vec<String> = err.iter().map(|(_, l)| l).collect();
     assert!(shadow.is_some(), "no alert on /etc/shadow: {seen:#?}\n{err:#?}");
@@ -477,7 +490,7 @@ fn an_event_storm_reports_its_lost_records() {
             storm,
         ],
     );
-    child.wait().unwrap();
+    finish(&mut child);
     let rows: Vec<String> = out.iter().map(|(_, l)| l).collect();
     let summary: serde_json::Value = serde_json::from_str(rows.last().expect("a summary row")).unwrap();
     assert_eq!(summary["type"], "summary");
@@ -522,7 +535,7 @@ fn a_running_process_tree_is_watched_from_its_pid() {
     let alert = wait_for(&out, &mut seen, |l| l.contains("/etc/shadow") && !l.starts_with("  "));
     target.wait().unwrap();
     // The tree has ended: so does the watch.
-    let status = child.wait().unwrap();
+    let status = finish(&mut child);
     assert!(alert.is_some(), "{seen:#?}");
     assert_eq!(status.code(), Some(1));
     drop(err);
@@ -606,7 +619,7 @@ fn alert_then_stop(mut child: Child, out: Lines, err: Lines, go: &Path) -> (Opti
     let alert = wait_for(&out, &mut seen, |l| l.contains("/etc/shadow") && !l.starts_with("  "));
     let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
-    let status = child.wait().unwrap();
+    let status = finish(&mut child);
     said.extend(err.iter().map(|(_, l)| l));
     (status.code(), alert, said)
 }

@@ -185,12 +185,23 @@ impl Kernel {
         }
     }
 
-    /// Whether any process is still watched (always true unless watching a tree).
-    pub fn anyone_watched(&self) -> bool {
-        match &self.tracked {
-            Some(t) => t.keys().next().is_some(),
-            None => true,
+    /// Whether any process is still watched (always true unless watching a
+    /// tree). An entry whose process is gone is dropped: a process that
+    /// exited between honk's look at /proc and the program's start left one.
+    pub fn anyone_watched(&mut self) -> bool {
+        let Some(tracked) = &mut self.tracked else {
+            return true;
+        };
+        let keys: Vec<u32> = tracked.keys().filter_map(Result::ok).collect();
+        let mut alive = false;
+        for pid in keys {
+            if std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                alive = true;
+            } else {
+                let _ = tracked.remove(&pid);
+            }
         }
+        alive
     }
 
     /// Waits up to `wait` for records, then hands each one waiting to `each`.
