@@ -633,7 +633,10 @@ fn a_cgroup_is_watched_until_stopped() {
     // The cgroup v2 hierarchy: /sys/fs/cgroup, or (on a v1 or hybrid
     // system) one mounted here for the test.
     let mounted = place.dir.join("cgroup2");
-    let root = if rustix::fs::statfs("/sys/fs/cgroup").is_ok_and(|s| s.f_type as i64 == 0x6367_7270) {
+    // f_type's width differs between architectures.
+    #[allow(clippy::unnecessary_cast)]
+    let v2 = rustix::fs::statfs("/sys/fs/cgroup").is_ok_and(|s| s.f_type as i64 == 0x6367_7270);
+    let root = if v2 {
         PathBuf::from("/sys/fs/cgroup")
     } else {
         std::fs::create_dir(&mounted).unwrap();

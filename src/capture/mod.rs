@@ -200,6 +200,8 @@ impl Capture {
                 // A cgroup v1 directory has cgroup.procs too, but the kernel
                 // tells the v2 cgroup of a task only.
                 const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+                // f_type's width differs between architectures.
+                #[allow(clippy::unnecessary_cast)]
                 let v2 = rustix::fs::statfs(dir).is_ok_and(|s| s.f_type as i64 == CGROUP2_SUPER_MAGIC);
                 if !v2 || !dir.join("cgroup.procs").is_file() {
                     return Err(CaptureError::NoCgroup(crate::read::shown(dir).to_string()));
