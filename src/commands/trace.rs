@@ -360,14 +360,39 @@ fn captured(
             )));
         }
     }
+    // As with strace: a temporary trace is read from its own directory, so
+    // that reports and the model name it `trace`, not a path deleted afterwards.
+    let absolute = |path: &Path| {
+        std::path::absolute(path).map_err(|e| Error::Refused(format!("cannot find {}: {e}", crate::read::shown(path))))
+    };
+    let mut then = settings.then.clone();
+    let (_back, output) = match &scratch {
+        Some(dir) => {
+            match &mut then {
+                Then::Keep => {}
+                Then::Learn { model, .. } => *model = absolute(model)?,
+                Then::Score { model, report } => {
+                    *model = absolute(model)?;
+                    if let Some(html) = &mut report.html {
+                        *html = absolute(html)?;
+                    }
+                }
+            }
+            let here = std::env::current_dir().map_err(|e| Error::Refused(format!("no current directory: {e}")))?;
+            std::env::set_current_dir(dir.path())
+                .map_err(|e| Error::Refused(format!("cannot read the trace's directory: {e}")))?;
+            (Some(CurrentDir(here)), PathBuf::from("trace"))
+        }
+        None => (None, output.to_path_buf()),
+    };
     crate::normalize::Roots::seed(run_context);
     let format = Some(Format::Strace);
-    match settings.then.clone() {
+    match then {
         Then::Keep => Ok(TraceOutcome::Kept { exit }),
         Then::Learn { model, .. } => Ok(TraceOutcome::Learned(learn(
             &Learn {
                 output: model,
-                inputs: vec![output.to_path_buf()],
+                inputs: vec![output.clone()],
                 format,
                 model: ModelChoices::default(),
             },
@@ -377,7 +402,7 @@ fn captured(
             scored: score(
                 &Score {
                     model,
-                    targets: vec![output.to_path_buf()],
+                    targets: vec![output],
                     format,
                     report,
                 },
