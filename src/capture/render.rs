@@ -188,7 +188,7 @@ pub const CALLS: &[(&str, &[Arg])] = &[
     ("setfsgid", &[Int]),
     ("setgroups", &[Int, Ptr]),
     ("ptrace", &[PtraceRequest, Int, Ptr, Ptr]),
-    ("mmap", &[Ptr, Int, Prot, MapFlags, Fd, Ptr]),
+    ("mmap", &[Ptr, Int, Prot, MapFlags, Fd, Hex]),
     ("mprotect", &[Ptr, Int, Prot]),
     ("munmap", &[Ptr, Int]),
     ("brk", &[Ptr]),
@@ -1421,6 +1421,49 @@ mod tests {
                 "9<cat> 1700000000.005000 openat(AT_FDCWD, \"/tmp/x y\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = -1 EACCES (Permission denied)".to_string(),
                 "9<cat> 1700000000.005000 exit_group(0) = ?".to_string(),
                 "9 1700000000.007000 +++ exited with 0 +++".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn exec_sockets_clone_and_dup_look_as_strace_prints_them() {
+        let mut exec = enter(4, "execve", [1, 2, 3, 0, 0, 0], &["/usr/bin/id"]);
+        if let Event::Enter(e) = &mut exec {
+            e.argv = Some((vec![Some(b"id".to_vec()), Some(b"-u \"x\"".to_vec())], false));
+        }
+        let mut connect = enter(4, "connect", [3, 5, 16, 0, 0, 0], &[]);
+        if let Event::Enter(e) = &mut connect {
+            let mut sa = vec![2u8, 0, 0x1f, 0x90, 127, 0, 0, 1];
+            sa.resize(16, 0);
+            e.sockaddr = Some(sa);
+        }
+        let lines = render(vec![
+            exec,
+            exit(4, 0),
+            enter(4, "socket", [2, 0o2000001, 6, 0, 0, 0], &[]),
+            exit(4, 3),
+            connect,
+            exit(4, -111),
+            enter(4, "clone", [0x1200011, 0, 0, 0x7f00, 0, 0], &[]),
+            exit(4, 5),
+            enter(4, "dup2", [3, 1, 0, 0, 0, 0], &[]),
+            exit(4, 1),
+            enter(4, "mmap", [0, 4096, 5, 0x22, u64::MAX, 0], &[]),
+            exit(4, 0x7f0000),
+        ]);
+        let calls: Vec<&str> = lines
+            .iter()
+            .map(|l| l.split_once(' ').unwrap().1.split_once(' ').unwrap().1)
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                "execve(\"/usr/bin/id\", [\"id\", \"-u \\\"x\\\"\"], 0x3 /* ? vars */) = 0",
+                "socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = 3<TCP:[0]>",
+                "connect(3<TCP:[0]>, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr(\"127.0.0.1\")}, 16) = -1 ECONNREFUSED (Connection refused)",
+                "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f00) = 5",
+                "dup2(3<TCP:[0]>, 1) = 1<TCP:[0]>",
+                "mmap(NULL, 4096, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0x0) = 0x7f0000",
             ]
         );
     }

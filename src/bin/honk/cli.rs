@@ -364,8 +364,9 @@ pub struct WatchArgs {
     pub sources: Vec<PathBuf>,
 
     /// Watch live system calls with eBPF instead of logs (root or CAP_BPF+CAP_PERFMON,
-    /// Linux 5.8+, x86_64): of the COMMAND after `--` and all its descendants (the watch
-    /// ends with them), or of --pid, --cgroup or --comm (until stopped).
+    /// Linux 5.8+, x86_64): of the COMMAND after `--` and all its descendants, or of
+    /// --pid and its descendants (the watch ends with them), or of --cgroup or --comm
+    /// (until stopped).
     #[arg(long, conflicts_with_all = ["sources", "from_start"])]
     pub ebpf: bool,
 
