@@ -418,6 +418,20 @@ fn an_ebpf_trace_is_detected_as_strace_inspected_and_learned() {
         "{lines}"
     );
     assert!(lines.contains("+++ exited with 3 +++"), "{lines}");
+    // Each call names its process and parent: here the command's sh, whose
+    // parent is honk (the test's child).
+    let open = lines.lines().find(|l| l.contains("\"/etc/hostname\"")).unwrap();
+    let ids: Vec<u32> = open
+        .rsplit_once("/* pid ")
+        .unwrap()
+        .1
+        .trim_end_matches(" */")
+        .split(" ppid ")
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let tid: u32 = open.split('<').next().unwrap().parse().unwrap();
+    assert_eq!(ids[0], tid, "{open}");
+    assert!(ids[1] > 1, "the parent is known: {open}");
     let inspected = run(honk().args(["inspect", "--json"]).arg(&trace));
     assert!(inspected.status.success(), "{}", text(&inspected.stderr));
     let row: serde_json::Value = serde_json::from_str(text(&inspected.stdout).lines().next().unwrap()).unwrap();

@@ -14,6 +14,8 @@
 //! normalizer drops: their key is their name and result. Ends of processes
 //! (`+++ exited with N +++`, `+++ killed by SIG +++`) and delivered signals
 //! (`--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED} ---`) are printed too.
+//! Each call's line ends with its process and parent process, which strace
+//! does not print, in a comment (`/* pid 12 ppid 7 */`) that keys leave out.
 //!
 //! What it cannot print: what a call writes back into memory (a `stat`
 //! buffer, a `read` buffer, `wait4`'s status), which strace reads after the
@@ -463,10 +465,13 @@ impl Renderer {
         out.push(Line {
             pid,
             ppid: e.header.ppid,
+            // The process and its parent, which strace's line does not say, in
+            // a comment the normalizer skips.
             text: format!(
-                "{}<{comm}> {} {name}({args}) = {result}",
+                "{}<{comm}> {} {name}({args}) = {result} /* pid {pid} ppid {} */",
                 e.header.tid,
-                self.time(e.header.time)
+                self.time(e.header.time),
+                e.header.ppid
             ),
         });
     }
@@ -1415,11 +1420,11 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "9<cat> 1700000000.005000 openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY|O_CLOEXEC) = 3</etc/hostname>"
+                "9<cat> 1700000000.005000 openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY|O_CLOEXEC) = 3</etc/hostname> /* pid 9 ppid 1 */"
                     .to_string(),
-                "9<cat> 1700000000.005000 close(3</etc/hostname>) = 0".to_string(),
-                "9<cat> 1700000000.005000 openat(AT_FDCWD, \"/tmp/x y\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = -1 EACCES (Permission denied)".to_string(),
-                "9<cat> 1700000000.005000 exit_group(0) = ?".to_string(),
+                "9<cat> 1700000000.005000 close(3</etc/hostname>) = 0 /* pid 9 ppid 1 */".to_string(),
+                "9<cat> 1700000000.005000 openat(AT_FDCWD, \"/tmp/x y\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = -1 EACCES (Permission denied) /* pid 9 ppid 1 */".to_string(),
+                "9<cat> 1700000000.005000 exit_group(0) = ? /* pid 9 ppid 1 */".to_string(),
                 "9 1700000000.007000 +++ exited with 0 +++".to_string(),
             ]
         );
@@ -1451,9 +1456,13 @@ mod tests {
             enter(4, "mmap", [0, 4096, 5, 0x22, u64::MAX, 0], &[]),
             exit(4, 0x7f0000),
         ]);
+        assert!(lines.iter().all(|l| l.ends_with(" /* pid 4 ppid 1 */")), "{lines:?}");
         let calls: Vec<&str> = lines
             .iter()
-            .map(|l| l.split_once(' ').unwrap().1.split_once(' ').unwrap().1)
+            .map(|l| {
+                let call = l.split_once(' ').unwrap().1.split_once(' ').unwrap().1;
+                call.strip_suffix(" /* pid 4 ppid 1 */").unwrap()
+            })
             .collect();
         assert_eq!(
             calls,
