@@ -58,6 +58,7 @@
 // FIFO: each such place says `allow(unsafe_code)` and why it is sound.
 #![deny(unsafe_code)]
 
+pub mod capture;
 pub mod choice;
 pub mod commands;
 #[cfg(feature = "consume")]

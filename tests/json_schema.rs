@@ -150,7 +150,7 @@ const SUMMARY: Shape = Shape {
         ("violations", Kind::UInt),
         ("truncated_lines", Kind::UInt),
     ],
-    sometimes: &[],
+    sometimes: &[("lost_events", Kind::UInt)],
 };
 
 /// Every row type, with its shape.

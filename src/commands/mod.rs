@@ -23,7 +23,7 @@ pub use learn::{learn, learn_into, Learn, Learned};
 pub use score::{diff, score, Diff, Report, Score, Scored};
 pub use seccomp::{seccomp_exec, seccomp_profile, Profiled, SeccompProfile};
 pub use trace::{trace, Then, Trace, TraceOutcome, SECCOMP_EXEC};
-pub use watch::{watch, Watch, Watched};
+pub use watch::{watch, Captured, Watch, Watched};
 
 use crate::model::{ModelError, Settings, Window};
 use crate::progress::Progress;

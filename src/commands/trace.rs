@@ -39,6 +39,11 @@ pub struct Trace {
     pub max_memory: Option<u64>,
     /// Kill the run after this long; as for `max_procs` (zero: none).
     pub timeout: Option<Duration>,
+    /// Capture with eBPF ([`crate::capture`]) instead of strace: the trace is
+    /// the capture's strace-style lines (`trace.ebpf.strace` by default).
+    pub ebpf: bool,
+    /// With `ebpf`: the ring buffer's size in bytes (`None`: [`crate::capture::RING_BYTES`]).
+    pub ring_bytes: Option<u32>,
 }
 
 /// What `honk trace` does with the trace once the command has ended.
@@ -106,6 +111,7 @@ pub fn trace(settings: &Trace, sink: &mut dyn Sink, ui: &dyn Ui) -> Result<Trace
         (Some(path), _) => path.clone(),
         (None, Some(dir)) => dir.path().join("trace"),
         (None, None) if gvisor => PathBuf::from("trace.gvisor.log"),
+        (None, None) if settings.ebpf => PathBuf::from("trace.ebpf.strace"),
         (None, None) => PathBuf::from("trace.strace"),
     };
     // With a profile, strace runs honk's launcher, which installs the filter and
@@ -160,6 +166,9 @@ pub fn trace(settings: &Trace, sink: &mut dyn Sink, ui: &dyn Ui) -> Result<Trace
         stdout_to_stderr: chained,
         limits,
     };
+    if settings.ebpf {
+        return captured(settings, &output, scratch, run_context, sink, ui);
+    }
     let traced = crate::trace::trace(&request, &output)?;
     for what in &traced.unenforced {
         ui.warn(&format!("not enforced: {what}"));
@@ -254,6 +263,154 @@ pub fn trace(settings: &Trace, sink: &mut dyn Sink, ui: &dyn Ui) -> Result<Trace
             )?;
             Ok(TraceOutcome::Scored { scored, stopped })
         }
+    }
+}
+
+/// `honk trace --ebpf`: captures the command with eBPF into `output`, then
+/// does what `settings.then` says with it, as [`trace`] does with strace's.
+fn captured(
+    settings: &Trace,
+    output: &Path,
+    scratch: Option<tempfile::TempDir>,
+    run_context: crate::normalize::Roots,
+    sink: &mut dyn Sink,
+    ui: &dyn Ui,
+) -> Result<TraceOutcome, Error> {
+    use crate::capture::{Options, Target};
+    if !matches!(settings.isolation, Isolation::None) || settings.seccomp.is_some() {
+        return Err(Error::Refused(
+            "--ebpf watches the command as it runs on this machine: it cannot be combined with \
+             --sandbox, --gvisor or --seccomp (use strace's `honk trace` for those)"
+                .into(),
+        ));
+    }
+    if settings.max_procs.is_some() || settings.max_memory.is_some() || settings.timeout.is_some() {
+        return Err(Error::Refused(
+            "--ebpf does not enforce limits: drop --max-procs, --max-memory and --timeout, \
+             or use strace's `honk trace`"
+                .into(),
+        ));
+    }
+    let chained = !matches!(settings.then, Then::Keep);
+    let options = Options {
+        target: Target::Command(settings.command.clone()),
+        ring_bytes: settings.ring_bytes.unwrap_or(crate::capture::RING_BYTES),
+        stdout_to_stderr: chained,
+    };
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let mut recorded = None;
+    let mut failure = None;
+    let written = crate::write::atomically_with(output, |out| {
+        let mut buffered = std::io::BufWriter::new(out);
+        match crate::capture::record_command(&options, &mut buffered, &never) {
+            Ok(r) => recorded = Some(r),
+            Err(e) => {
+                failure = Some(e);
+                // Nothing is written: a file already there stays as it was.
+                return Err(std::io::Error::other("no capture"));
+            }
+        }
+        std::io::Write::flush(&mut buffered)
+    });
+    if let Some(e) = failure {
+        return Err(Error::Refused(e.to_string()));
+    }
+    written.map_err(|e| {
+        Error::Refused(format!(
+            "cannot {} {}: {}",
+            e.action,
+            crate::read::shown(output),
+            e.source
+        ))
+    })?;
+    let recorded = recorded.ok_or_else(|| Error::Refused("the capture did not run".into()))?;
+    let command: Vec<_> = settings.command.iter().map(|a| a.to_string_lossy()).collect();
+    let command = crate::report::human::escape(&command.join(" ")).into_owned();
+    if recorded.lost > 0 {
+        ui.warn(&format!(
+            "{} system-call records were lost (the ring buffer was full): the trace misses calls",
+            recorded.lost
+        ));
+    }
+    let status = recorded.status;
+    let exit = status.map_or(1, crate::trace::exit_code);
+    let failed = status.is_none_or(|s| !s.success());
+    let how = match status {
+        Some(s) => s.to_string(),
+        None => "status unknown".into(),
+    };
+    ui.note(&format!(
+        "captured `{command}` with eBPF ({how}, {} records, {} lost){}",
+        recorded.records,
+        recorded.lost,
+        if scratch.is_some() {
+            String::new()
+        } else {
+            format!(" into {}", crate::read::shown(output))
+        }
+    ));
+    if !chained {
+        return Ok(TraceOutcome::Kept { exit });
+    }
+    if let Then::Learn { failed_too: false, .. } = settings.then {
+        if failed {
+            return Err(Error::Refused(format!(
+                "not learning `{command}`: it ended with {how}; a baseline is made of runs that went well \
+                 (--learn-failed learns it anyway)"
+            )));
+        }
+    }
+    // As with strace: a temporary trace is read from its own directory, so
+    // that reports and the model name it `trace`, not a path deleted afterwards.
+    let absolute = |path: &Path| {
+        std::path::absolute(path).map_err(|e| Error::Refused(format!("cannot find {}: {e}", crate::read::shown(path))))
+    };
+    let mut then = settings.then.clone();
+    let (_back, output) = match &scratch {
+        Some(dir) => {
+            match &mut then {
+                Then::Keep => {}
+                Then::Learn { model, .. } => *model = absolute(model)?,
+                Then::Score { model, report } => {
+                    *model = absolute(model)?;
+                    if let Some(html) = &mut report.html {
+                        *html = absolute(html)?;
+                    }
+                }
+            }
+            let here = std::env::current_dir().map_err(|e| Error::Refused(format!("no current directory: {e}")))?;
+            std::env::set_current_dir(dir.path())
+                .map_err(|e| Error::Refused(format!("cannot read the trace's directory: {e}")))?;
+            (Some(CurrentDir(here)), PathBuf::from("trace"))
+        }
+        None => (None, output.to_path_buf()),
+    };
+    crate::normalize::Roots::seed(run_context);
+    let format = Some(Format::Strace);
+    match then {
+        Then::Keep => Ok(TraceOutcome::Kept { exit }),
+        Then::Learn { model, .. } => Ok(TraceOutcome::Learned(learn(
+            &Learn {
+                output: model,
+                inputs: vec![output.clone()],
+                format,
+                model: ModelChoices::default(),
+            },
+            ui,
+        )?)),
+        Then::Score { model, report } => Ok(TraceOutcome::Scored {
+            scored: score(
+                &Score {
+                    model,
+                    targets: vec![output],
+                    format,
+                    report,
+                },
+                sink,
+                ui,
+            )?,
+            stopped: false,
+        }),
     }
 }
 

@@ -65,6 +65,11 @@ pub struct Watch {
     pub learn: bool,
     /// With `learn`: how often the grown model is saved, besides at the end.
     pub save_every: Duration,
+    /// Watch live system calls captured with eBPF ([`crate::capture`])
+    /// instead of following `sources`.
+    pub ebpf: Option<crate::capture::Target>,
+    /// With `ebpf`: the ring buffer's size in bytes.
+    pub ring_bytes: u32,
 }
 
 impl Default for Watch {
@@ -79,6 +84,8 @@ impl Default for Watch {
             release_after: Duration::from_secs(1),
             learn: false,
             save_every: DEFAULT_SAVE_EVERY,
+            ebpf: None,
+            ring_bytes: crate::capture::RING_BYTES,
         }
     }
 }
@@ -95,6 +102,8 @@ pub struct Watched {
     pub stopped: bool,
     /// What a learning watch added to the model; `None` if it did not learn.
     pub learned: Option<LiveLearned>,
+    /// With eBPF: what the capture saw.
+    pub captured: Option<Captured>,
 }
 
 /// What a learning watch ([`Watch::learn`]) added to its model.
@@ -163,6 +172,17 @@ impl Saver<'_> {
     }
 }
 
+/// What an eBPF capture saw, for the closing summary.
+#[derive(Clone, Copy, Debug)]
+pub struct Captured {
+    /// Records received from the kernel.
+    pub records: u64,
+    /// Records lost because the ring buffer was full (or unreadable).
+    pub lost: u64,
+    /// The command's exit status as a shell gives it, when honk started one and it ended.
+    pub exit: Option<u8>,
+}
+
 impl Watched {
     /// Whether anything was unusual: an anomaly, or a call the baseline never made.
     pub fn found_something(&self) -> bool {
@@ -219,6 +239,11 @@ pub fn watch(settings: &Watch, sink: &mut dyn Sink, ui: &dyn Ui, stop: &AtomicBo
             return Err(Error::Refused(format!("{} is the model, not a log", shown(path))));
         }
     }
+    if settings.learn && settings.ebpf.is_some() {
+        return Err(Error::Refused(
+            "--learn with --ebpf is not supported; learn runs with honk trace --ebpf --learn MODEL".into(),
+        ));
+    }
     // A learning watch holds the model's lock until it ends, and loads the model under it.
     let lock = if settings.learn {
         if settings.save_every.is_zero() {
@@ -230,6 +255,9 @@ pub fn watch(settings: &Watch, sink: &mut dyn Sink, ui: &dyn Ui, stop: &AtomicBo
     };
     let model = Model::load(&settings.model)?;
     let baseline = Baseline::new(model);
+    if let Some(target) = &settings.ebpf {
+        return watch_ebpf(settings, target, &baseline, sink, ui, stop);
+    }
     let mut saver = lock.as_ref().map(|_| Saver {
         path: &settings.model,
         every: settings.save_every,
@@ -296,6 +324,110 @@ pub fn watch(settings: &Watch, sink: &mut dyn Sink, ui: &dyn Ui, stop: &AtomicBo
         stats,
         stopped,
         learned,
+        captured: None,
+    })
+}
+
+/// `honk watch --ebpf`: the captured calls, as strace lines, scored as they come.
+fn watch_ebpf(
+    settings: &Watch,
+    target: &crate::capture::Target,
+    baseline: &Baseline,
+    sink: &mut dyn Sink,
+    ui: &dyn Ui,
+    stop: &AtomicBool,
+) -> Result<Watched, Error> {
+    use crate::capture::{Capture, Options, Target};
+    let options = ScoreOptions {
+        k: settings.report.k,
+        format: Some(Format::Strace),
+        selection: Selection {
+            threshold: settings.report.threshold,
+            before: settings.report.before,
+            after: settings.report.after,
+            overlap: false,
+        },
+        sketch: false,
+    };
+    let capture_options = Options {
+        target: target.clone(),
+        ring_bytes: settings.ring_bytes,
+        stdout_to_stderr: true,
+    };
+    let name = match target {
+        Target::Command(command) => {
+            let words: Vec<_> = command.iter().map(|a| a.to_string_lossy()).collect();
+            words.join(" ")
+        }
+        Target::Pid(pid) => format!("pid {pid}"),
+        Target::Cgroup(dir) => format!("cgroup {}", shown(dir)),
+        Target::Comm(name) => format!("comm {name}"),
+    };
+    let shown_name = crate::report::human::escape(&name).into_owned();
+    // The run's places are honk's: the command starts here.
+    crate::normalize::Roots::seed(crate::normalize::Roots::of_this_process());
+    let mut capture = Capture::start(&capture_options).map_err(|e| Error::Refused(e.to_string()))?;
+    let mut stream = Stream::new(baseline, &options);
+    let id = stream.open(&name);
+    ui.note(&format!(
+        "watching {shown_name} with eBPF{}",
+        if matches!(target, Target::Command(_)) {
+            ""
+        } else {
+            "; stop with Ctrl-C"
+        }
+    ));
+    let mut lines = Vec::new();
+    let mut holding = false;
+    let mut last = Instant::now();
+    let mut reported_lost = 0;
+    let mut stopped = false;
+    loop {
+        capture.read(crate::capture::READ_EVERY, &mut lines);
+        if !lines.is_empty() {
+            for line in lines.drain(..) {
+                stream.line(id, &line.text, false, sink)?;
+            }
+            stream.flush(id, sink)?;
+            holding = true;
+            last = Instant::now();
+        } else if holding && last.elapsed() >= settings.release_after {
+            stream.release(id, sink)?;
+            holding = false;
+        }
+        let lost = capture.lost();
+        if lost > reported_lost {
+            ui.warn(&format!(
+                "{} system-call records lost so far (the ring buffer was full): calls were missed",
+                lost
+            ));
+            reported_lost = lost;
+        }
+        if stop.load(Ordering::Relaxed) {
+            stopped = true;
+            capture.stop_command();
+        }
+        if stopped || capture.ended() {
+            capture.read(Duration::ZERO, &mut lines);
+            for line in lines.drain(..) {
+                stream.line(id, &line.text, false, sink)?;
+            }
+            break;
+        }
+    }
+    stream.end(id, sink)?;
+    stream.set_lost_events(capture.lost());
+    let (summary, stats) = stream.finish(sink)?;
+    Ok(Watched {
+        summary,
+        stats,
+        stopped,
+        learned: None,
+        captured: Some(Captured {
+            records: capture.records(),
+            lost: capture.lost(),
+            exit: capture.status().map(crate::trace::exit_code),
+        }),
     })
 }
 

@@ -493,6 +493,11 @@ impl<'b> Stream<'b> {
                 .sum::<u64>()
     }
 
+    /// Records the capture feeding the stream lost (eBPF), for the summary.
+    pub fn set_lost_events(&mut self, lost: u64) {
+        self.summary.lost_events = Some(lost);
+    }
+
     /// End every open source (in the order they were opened) and the sink;
     /// return the run's summary and what was read from each source.
     pub fn finish(self, sink: &mut dyn Sink) -> Result<(Summary, Vec<InputStats>), Error> {

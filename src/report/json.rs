@@ -203,6 +203,8 @@ struct SummaryLine<'a> {
     k: usize,
     violations: u64,
     truncated_lines: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lost_events: Option<u64>,
 }
 
 /// One scored input in the summary: how unusual it is as a whole.
@@ -249,6 +251,7 @@ impl<'a> SummaryLine<'a> {
             k: s.k,
             violations: s.violations,
             truncated_lines: s.truncated_lines,
+            lost_events: s.lost_events,
         }
     }
 }

@@ -118,6 +118,9 @@ pub struct Summary {
     pub violations: u64,
     /// Per input, in input order: how unusual it is as a whole.
     pub per_input: Vec<InputProfile>,
+    /// With eBPF capture: system-call records the kernel dropped because its
+    /// ring buffer was full (`None`: not an eBPF capture).
+    pub lost_events: Option<u64>,
     /// Wall-clock time of the scoring run; not serialized.
     #[serde(skip)]
     pub elapsed: Duration,

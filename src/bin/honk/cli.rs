@@ -401,6 +401,33 @@ pub struct WatchArgs {
     #[arg(value_name = "SOURCE")]
     pub sources: Vec<PathBuf>,
 
+    /// Watch live system calls with eBPF instead of logs (root or CAP_BPF+CAP_PERFMON,
+    /// Linux 5.8+, x86_64): of the COMMAND after `--` and all its descendants, or of
+    /// --pid and its descendants (the watch ends with them), or of --cgroup or --comm
+    /// (until stopped).
+    #[arg(long, conflicts_with_all = ["sources", "from_start"])]
+    pub ebpf: bool,
+
+    /// With --ebpf: watch this running process and its descendants.
+    #[arg(long, value_name = "PID", requires = "ebpf")]
+    pub pid: Option<u32>,
+
+    /// With --ebpf: watch the processes in this cgroup (v2) directory (a container's).
+    #[arg(long, value_name = "PATH", requires = "ebpf", conflicts_with = "pid")]
+    pub cgroup: Option<PathBuf>,
+
+    /// With --ebpf: watch every process with this name (as /proc/PID/comm says).
+    #[arg(long, value_name = "NAME", requires = "ebpf", conflicts_with_all = ["pid", "cgroup"])]
+    pub comm: Option<String>,
+
+    /// With --ebpf: the ring buffer's size in KiB (a power of two).
+    #[arg(long, value_name = "KIB", hide = true, default_value_t = 16384)]
+    pub ebpf_ring_kib: u32,
+
+    /// With --ebpf: the command to start and watch, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+
     /// Also score what the files hold already, from their first line; by
     /// default, as with `tail -F`, only the lines written after honk started
     /// are scored (line numbers count the lines before all the same).
@@ -578,6 +605,16 @@ pub struct TraceArgs {
     /// Kill the command after TIME (90, 90s, 10m, 1h) [default: 1h with --sandbox or --gvisor, else none; 0: none].
     #[arg(long, value_name = "TIME", value_parser = honk::trace::parse_duration)]
     pub timeout: Option<std::time::Duration>,
+
+    /// Capture the command's system calls with eBPF instead of strace (needs root or
+    /// CAP_BPF+CAP_PERFMON, Linux 5.8+): much less overhead; the trace is written in
+    /// strace's form [default file: trace.ebpf.strace].
+    #[arg(long, conflicts_with_all = ["gvisor", "sandbox", "seccomp"])]
+    pub ebpf: bool,
+
+    /// With --ebpf: the ring buffer's size in KiB (a power of two).
+    #[arg(long, value_name = "KIB", hide = true, default_value_t = 16384)]
+    pub ebpf_ring_kib: u32,
 
     /// With --learn: learn the run even if the command failed (a non-zero exit
     /// status, killed, or stopped by a limit); by default such a run is refused.
@@ -961,6 +998,16 @@ impl WatchArgs {
             from_start: self.from_start,
             learn: self.learn,
             save_every: self.save_every,
+            ebpf: self.ebpf.then(|| {
+                use honk::capture::Target;
+                match (&self.pid, &self.cgroup, &self.comm) {
+                    (Some(pid), _, _) => Target::Pid(*pid),
+                    (_, Some(dir), _) => Target::Cgroup(dir.clone()),
+                    (_, _, Some(name)) => Target::Comm(name.clone()),
+                    _ => Target::Command(self.command.clone()),
+                }
+            }),
+            ring_bytes: self.ebpf_ring_kib.saturating_mul(1024),
             ..commands::Watch::default()
         }
     }
@@ -1028,6 +1075,8 @@ impl TraceArgs {
             max_procs: self.max_procs,
             max_memory: self.max_memory,
             timeout: self.timeout,
+            ebpf: self.ebpf,
+            ring_bytes: Some(self.ebpf_ring_kib.saturating_mul(1024)),
         }
     }
 }

@@ -114,12 +114,25 @@ fn run(cli: Cli) -> Result<Outcome> {
             })
         }
         Command::Watch(args) => {
+            if args.ebpf {
+                let targets = usize::from(args.pid.is_some())
+                    + usize::from(args.cgroup.is_some())
+                    + usize::from(args.comm.is_some())
+                    + usize::from(!args.command.is_empty());
+                if targets != 1 {
+                    bail!("--ebpf watches one of: a COMMAND after `--`, --pid PID, --cgroup PATH, --comm NAME");
+                }
+            } else if !args.command.is_empty() {
+                bail!("a COMMAND after `--` is watched with --ebpf");
+            }
             let sources = if args.sources.is_empty() {
                 vec![PathBuf::from("-")]
             } else {
                 args.sources.clone()
             };
-            hint_at_terminal_stdin(&sources);
+            if !args.ebpf {
+                hint_at_terminal_stdin(&sources);
+            }
             signals::catch_stop();
             // Standard output as it is: flushed at every line, so each alert shows at once.
             let mut printer = printer_on(&args.output, io::stdout());
@@ -183,6 +196,10 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Trace(args) => {
             if args.net && !args.sandbox && !args.gvisor {
                 bail!("--net gives a sandbox the host's network; it needs --sandbox or --gvisor");
+            }
+            if args.ebpf {
+                // A Ctrl-C ends the command; honk keeps its capture.
+                signals::catch_stop();
             }
             let output = &args.output_args;
             let mut printer = printer(output);

@@ -118,6 +118,23 @@ pub fn watched(watched: &Watched, signal: Option<&str>, started: Instant) {
         summary.k,
         started.elapsed().as_secs_f64()
     );
+    if let Some(captured) = &watched.captured {
+        let _ = writeln!(
+            err,
+            "honk: eBPF: {} records from the kernel, {} lost{}{}",
+            thousands(captured.records),
+            thousands(captured.lost),
+            if captured.lost > 0 {
+                " (the ring buffer was full: calls were missed)"
+            } else {
+                ""
+            },
+            match captured.exit {
+                Some(code) => format!("; the command exited with {code}"),
+                None => String::new(),
+            }
+        );
+    }
     violations(&mut err, summary);
     if let Some(learned) = &watched.learned {
         let _ = if learned.saves == 0 {

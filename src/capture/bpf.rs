@@ -1,0 +1,292 @@
+//! Loading and reading the BPF program with aya: the part of the capture that
+//! talks to the kernel.
+//!
+//! It loads the committed object (`ebpf/honk.bpf.o`), fills its maps (which
+//! calls to read what for, who is watched), attaches its tracepoints, and
+//! hands back the ring buffer's records and the lost-record count. It does
+//! not decode records ([`super::record`]) or start the command ([`super`]).
+//! No unsafe code: aya's map and program types are safe.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::time::Duration;
+
+use aya::maps::{Array, HashMap, MapData, PerCpuArray, RingBuf};
+use aya::programs::trace_point::TracePointLink;
+use aya::programs::{RawTracePoint, TracePoint};
+use aya::{Ebpf, EbpfLoader};
+
+use super::CaptureError;
+
+/// The BPF object, built by `ebpf/build.sh` from `ebpf/honk.bpf.c`.
+static OBJECT: &[u8] = aya::include_bytes_aligned!("ebpf/honk.bpf.o");
+
+/// Who the kernel side watches.
+pub enum Who<'a> {
+    /// These processes and, as they fork, their descendants; `spawner` is a
+    /// thread whose children are watched from their fork.
+    Tree {
+        /// Processes watched from the start (with their parents).
+        pids: &'a [(u32, u32)],
+        /// A thread (of honk) whose next children are watched.
+        spawner: Option<u32>,
+    },
+    /// Every process with this name (at most 15 bytes).
+    Comm(&'a [u8]),
+    /// Every process in the cgroup with this id (its directory's inode).
+    Cgroup(u64),
+}
+
+/// A loaded, attached program.
+pub struct Kernel {
+    /// The classic tracepoints' attachments, detached together on drop.
+    links: Vec<TracePointLink>,
+    _bpf: Ebpf,
+    ring: RingBuf<MapData>,
+    ready: OwnedFd,
+    lost: PerCpuArray<MapData, u64>,
+    tracked: Option<HashMap<MapData, u32, u32>>,
+    spawners: Option<HashMap<MapData, u32, u32>>,
+}
+
+fn load_error(what: &str, e: impl std::fmt::Display + std::fmt::Debug) -> CaptureError {
+    let text = format!("{e:?}");
+    if text.contains("EPERM") || text.contains("PermissionDenied") || text.contains("Operation not permitted") {
+        return CaptureError::NotPermitted;
+    }
+    CaptureError::Kernel(format!("{what}: {e}"))
+}
+
+impl Kernel {
+    /// Loads the program with a ring buffer of `ring_bytes` and starts watching `who`.
+    pub fn start(who: &Who<'_>, ring_bytes: u32) -> Result<Kernel, CaptureError> {
+        let mut bpf = EbpfLoader::new()
+            .set_max_entries("EVENTS", ring_bytes)
+            .load(OBJECT)
+            .map_err(|e| {
+                let text = format!("{e:?}");
+                if text.contains("EPERM") || text.contains("Operation not permitted") {
+                    CaptureError::NotPermitted
+                } else if text.contains("RINGBUF") || text.contains("ringbuf") || text.contains("EINVAL") {
+                    CaptureError::OldKernel(format!("{e}"))
+                } else {
+                    load_error("loading the BPF program", e)
+                }
+            })?;
+        {
+            let mut config: Array<_, [u8; 32]> =
+                Array::try_from(bpf.map_mut("CONFIG").ok_or_else(|| missing("CONFIG"))?)
+                    .map_err(|e| load_error("CONFIG", e))?;
+            let mut value = [0u8; 32];
+            match who {
+                Who::Tree { .. } => {}
+                Who::Comm(name) => {
+                    value[0] = 1;
+                    let n = name.len().min(15);
+                    value[16..16 + n].copy_from_slice(&name[..n]);
+                }
+                Who::Cgroup(id) => {
+                    value[0] = 2;
+                    value[8..16].copy_from_slice(&id.to_ne_bytes());
+                }
+            }
+            config.set(0, value, 0).map_err(|e| load_error("CONFIG", e))?;
+        }
+        {
+            let mut specs: Array<_, [u8; 8]> = Array::try_from(bpf.map_mut("SPECS").ok_or_else(|| missing("SPECS"))?)
+                .map_err(|e| load_error("SPECS", e))?;
+            for (nr, spec) in super::render::specs() {
+                if nr < specs.len() {
+                    specs.set(nr, spec, 0).map_err(|e| load_error("SPECS", e))?;
+                }
+            }
+        }
+        if let Who::Tree { pids, .. } = who {
+            let mut parents: HashMap<_, u32, u32> =
+                HashMap::try_from(bpf.map_mut("PARENTS").ok_or_else(|| missing("PARENTS"))?)
+                    .map_err(|e| load_error("PARENTS", e))?;
+            for &(pid, ppid) in *pids {
+                parents.insert(pid, ppid, 0).map_err(|e| load_error("PARENTS", e))?;
+            }
+            let mut tracked: HashMap<_, u32, u32> =
+                HashMap::try_from(bpf.map_mut("TRACKED").ok_or_else(|| missing("TRACKED"))?)
+                    .map_err(|e| load_error("TRACKED", e))?;
+            for &(pid, ppid) in *pids {
+                tracked.insert(pid, ppid, 0).map_err(|e| load_error("TRACKED", e))?;
+            }
+        }
+        ensure_tracefs();
+        let mut links = Vec::new();
+        let fork = if fork_record_has_inline_comms() {
+            "process_fork_old"
+        } else {
+            "process_fork"
+        };
+        for (program, category, name) in [
+            (fork, "sched", "sched_process_fork"),
+            ("process_exit", "sched", "sched_process_exit"),
+            ("signal_deliver", "signal", "signal_deliver"),
+        ] {
+            let p: &mut TracePoint = bpf
+                .program_mut(program)
+                .ok_or_else(|| missing(program))?
+                .try_into()
+                .map_err(|e| load_error(program, e))?;
+            p.load().map_err(|e| load_error(&format!("verifying {program}"), e))?;
+            let id = p
+                .attach(category, name)
+                .map_err(|e| load_error(&format!("attaching to {category}:{name}"), e))?;
+            links.push(p.take_link(id).map_err(|e| load_error(program, e))?);
+        }
+        for program in ["sys_exit", "sys_enter"] {
+            let p: &mut RawTracePoint = bpf
+                .program_mut(program)
+                .ok_or_else(|| missing(program))?
+                .try_into()
+                .map_err(|e| load_error(program, e))?;
+            p.load().map_err(|e| load_error(&format!("verifying {program}"), e))?;
+            p.attach(program)
+                .map_err(|e| load_error(&format!("attaching to the raw tracepoint {program}"), e))?;
+        }
+        let events = bpf.take_map("EVENTS").ok_or_else(|| missing("EVENTS"))?;
+        // A second descriptor of the ring buffer, to wait on with poll(2).
+        let ready = match &events {
+            aya::maps::Map::RingBuf(data) => data
+                .fd()
+                .as_fd()
+                .try_clone_to_owned()
+                .map_err(|e| CaptureError::Kernel(format!("the ring buffer's descriptor: {e}")))?,
+            _ => return Err(missing("EVENTS as a ring buffer")),
+        };
+        let ring = RingBuf::try_from(events).map_err(|e| load_error("EVENTS", e))?;
+        let lost = PerCpuArray::try_from(bpf.take_map("LOST").ok_or_else(|| missing("LOST"))?)
+            .map_err(|e| load_error("LOST", e))?;
+        let (tracked, spawners) = match who {
+            Who::Tree { spawner, .. } => {
+                let tracked = HashMap::try_from(bpf.take_map("TRACKED").ok_or_else(|| missing("TRACKED"))?)
+                    .map_err(|e| load_error("TRACKED", e))?;
+                let mut spawners: HashMap<MapData, u32, u32> =
+                    HashMap::try_from(bpf.take_map("SPAWNERS").ok_or_else(|| missing("SPAWNERS"))?)
+                        .map_err(|e| load_error("SPAWNERS", e))?;
+                if let Some(tid) = spawner {
+                    spawners.insert(*tid, 1, 0).map_err(|e| load_error("SPAWNERS", e))?;
+                }
+                (Some(tracked), Some(spawners))
+            }
+            _ => (None, None),
+        };
+        Ok(Kernel {
+            links,
+            _bpf: bpf,
+            ring,
+            ready,
+            lost,
+            tracked,
+            spawners,
+        })
+    }
+
+    /// The spawning thread is done: its later children are not watched.
+    pub fn spawned(&mut self, tid: u32) {
+        if let Some(spawners) = &mut self.spawners {
+            let _ = spawners.remove(&tid);
+        }
+    }
+
+    /// Whether any process is still watched (always true unless watching a
+    /// tree). An entry whose process is gone is dropped: a process that
+    /// exited between honk's look at /proc and the program's start left one.
+    pub fn anyone_watched(&mut self) -> bool {
+        let Some(tracked) = &mut self.tracked else {
+            return true;
+        };
+        let keys: Vec<u32> = tracked.keys().filter_map(Result::ok).collect();
+        let mut alive = false;
+        for pid in keys {
+            if std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                alive = true;
+            } else {
+                let _ = tracked.remove(&pid);
+            }
+        }
+        alive
+    }
+
+    /// Waits up to `wait` for records, then hands each one waiting to `each`.
+    pub fn read(&mut self, wait: Duration, each: &mut dyn FnMut(&[u8])) -> usize {
+        let mut n = 0;
+        while let Some(item) = self.ring.next() {
+            each(&item);
+            n += 1;
+        }
+        if n == 0 && !wait.is_zero() {
+            let mut fds = [rustix::event::PollFd::new(&self.ready, rustix::event::PollFlags::IN)];
+            let timeout = rustix::time::Timespec {
+                tv_sec: wait.as_secs() as i64,
+                tv_nsec: i64::from(wait.subsec_nanos()),
+            };
+            let _ = rustix::event::poll(&mut fds, Some(&timeout));
+            while let Some(item) = self.ring.next() {
+                each(&item);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Records the kernel side dropped because the ring buffer was full.
+    pub fn lost(&self) -> u64 {
+        self.lost
+            .get(&0, 0)
+            .map(|values| values.iter().copied().sum())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Kernel {
+    /// Detaching a classic tracepoint waits for an RCU grace period (70 to
+    /// 90 ms each here): the three are detached at once, in threads.
+    fn drop(&mut self) {
+        let handles: Vec<_> = self
+            .links
+            .drain(..)
+            .map(|link| std::thread::spawn(move || drop(link)))
+            .collect();
+        for handle in handles {
+            let _ = handle.join();
+        }
+    }
+}
+
+fn missing(what: &str) -> CaptureError {
+    CaptureError::Kernel(format!("the BPF object has no {what}"))
+}
+
+/// Mounts tracefs where the tracepoints are attached from, when it is not
+/// mounted (containers often lack it); failing that, attaching says why.
+fn ensure_tracefs() {
+    for dir in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
+        if std::path::Path::new(dir).join("events").is_dir() {
+            return;
+        }
+    }
+    let _ = rustix::mount::mount(
+        "tracefs",
+        "/sys/kernel/tracing",
+        "tracefs",
+        rustix::mount::MountFlags::empty(),
+        None,
+    );
+}
+
+/// Whether `sched_process_fork`'s record has its comms inline (before Linux
+/// 6.10); later kernels put them out of line (`__data_loc`), which moves
+/// `child_pid`.
+fn fork_record_has_inline_comms() -> bool {
+    for dir in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
+        let path = format!("{dir}/events/sched/sched_process_fork/format");
+        if let Ok(format) = std::fs::read_to_string(path) {
+            return !format.contains("__data_loc char[] child_comm");
+        }
+    }
+    false
+}

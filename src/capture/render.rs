@@ -1,0 +1,1479 @@
+//! Captured records → the lines strace prints for the same calls.
+//!
+//! honk reads a capture as it reads `strace -f -Y -yy -ttt` output (the
+//! options `honk trace` uses, plus `-Y`'s command name after the thread id),
+//! so the strace parser and normalizer make the keys, and a call captured
+//! with eBPF has the key the same call traced with strace has, as far as this
+//! module prints what strace prints. What it prints, for the calls [`CALLS`]
+//! lists: each argument as strace shows it (flags and constants by name,
+//! paths and argv as strings, socket addresses with `htons`/`inet_addr`,
+//! clone's and clone3's flags, file descriptors with their `-yy` decoration:
+//! the file, or the socket's kind; `AT_FDCWD`), and the result (`-1 ERRNO`,
+//! a decorated new descriptor, or `?` for a call that never returns). Calls it
+//! does not list show their arguments as hexadecimal numbers, which the
+//! normalizer drops: their key is their name and result. Ends of processes
+//! (`+++ exited with N +++`, `+++ killed by SIG +++`) and delivered signals
+//! (`--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED} ---`) are printed too.
+//! Each call's line ends with its process and parent process, which strace
+//! does not print, in a comment (`/* pid 12 ppid 7 */`) that keys leave out.
+//!
+//! What it cannot print: what a call writes back into memory (a `stat`
+//! buffer, a `read` buffer, `wait4`'s status), which strace reads after the
+//! call; the addresses of a connected socket in its decoration; anything
+//! strace decodes from arguments this module does not list. Keys of such
+//! calls are shorter than strace's. Strings are cut at 255 bytes, argv at 16
+//! strings.
+//!
+//! A file descriptor's decoration comes from what opened it (followed per
+//! process, through `dup`s and `close`), else from `/proc/PID/fd/N` when the
+//! process is still there.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use super::record::{Enter, Event, Header};
+use crate::parse::syscall_table::{self, Arch};
+
+/// How an argument is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arg {
+    /// A file descriptor, with its decoration.
+    Fd,
+    /// A directory descriptor (`AT_FDCWD` or a descriptor).
+    DirFd,
+    /// A path (a string the call reads).
+    Path,
+    /// Another string the call reads.
+    Str,
+    /// `execve`'s argv.
+    Argv,
+    /// `execve`'s environment: its address and a comment.
+    Envp,
+    /// A signed number.
+    Int,
+    /// An address or size in hexadecimal (`NULL` for 0).
+    Ptr,
+    /// A data buffer (not read: shown as its address).
+    Buf,
+    /// A file mode in octal.
+    Mode,
+    /// open(2) flags.
+    OpenFlags,
+    /// `AT_*` flags.
+    AtFlags,
+    /// access(2) mode.
+    Access,
+    /// mmap/mprotect protection.
+    Prot,
+    /// mmap flags.
+    MapFlags,
+    /// clone(2) flags (with the exit signal).
+    CloneFlags,
+    /// clone3's `struct clone_args`.
+    CloneArgs,
+    /// A signal number.
+    Signal,
+    /// A socket's address family.
+    Family,
+    /// A socket's type and flags.
+    SockType,
+    /// A socket's protocol.
+    Protocol,
+    /// A `struct sockaddr *`; the argument after it is its length.
+    Sockaddr,
+    /// openat2's `struct open_how`.
+    OpenHow,
+    /// ptrace's request.
+    PtraceRequest,
+    /// mount(2) flags.
+    MountFlags,
+    /// memfd_create's flags.
+    MfdFlags,
+    /// A file offset whence.
+    Whence,
+    /// Flags shown as a hexadecimal number.
+    Hex,
+    /// rt_sigprocmask's how.
+    SigHow,
+    /// A resource limit's name.
+    Rlimit,
+    /// fcntl's command.
+    FcntlCmd,
+    /// futex's operation.
+    FutexOp,
+    /// arch_prctl's code.
+    ArchCode,
+    /// getrandom's flags.
+    RandomFlags,
+    /// madvise's advice.
+    Advice,
+}
+
+use Arg::*;
+
+/// The calls whose arguments are shown, by name, with their arguments' kinds.
+pub const CALLS: &[(&str, &[Arg])] = &[
+    ("read", &[Fd, Buf, Int]),
+    ("write", &[Fd, Buf, Int]),
+    ("pread64", &[Fd, Buf, Int, Int]),
+    ("pwrite64", &[Fd, Buf, Int, Int]),
+    ("readv", &[Fd, Ptr, Int]),
+    ("writev", &[Fd, Ptr, Int]),
+    ("close", &[Fd]),
+    ("fstat", &[Fd, Ptr]),
+    ("lseek", &[Fd, Int, Whence]),
+    ("ioctl", &[Fd, Hex, Ptr]),
+    ("fsync", &[Fd]),
+    ("fdatasync", &[Fd]),
+    ("ftruncate", &[Fd, Int]),
+    ("getdents64", &[Fd, Ptr, Int]),
+    ("fchdir", &[Fd]),
+    ("fchmod", &[Fd, Mode]),
+    ("fchown", &[Fd, Int, Int]),
+    ("flock", &[Fd, Hex]),
+    ("dup", &[Fd]),
+    ("dup2", &[Fd, Fd]),
+    ("dup3", &[Fd, Fd, OpenFlags]),
+    ("sendfile", &[Fd, Fd, Ptr, Int]),
+    ("open", &[Path, OpenFlags, Mode]),
+    ("creat", &[Path, Mode]),
+    ("openat", &[DirFd, Path, OpenFlags, Mode]),
+    ("openat2", &[DirFd, Path, OpenHow, Int]),
+    ("stat", &[Path, Ptr]),
+    ("lstat", &[Path, Ptr]),
+    ("newfstatat", &[DirFd, Path, Ptr, AtFlags]),
+    ("statx", &[DirFd, Path, AtFlags, Hex, Ptr]),
+    ("access", &[Path, Access]),
+    ("faccessat", &[DirFd, Path, Access]),
+    ("faccessat2", &[DirFd, Path, Access, AtFlags]),
+    ("readlink", &[Path, Buf, Int]),
+    ("readlinkat", &[DirFd, Path, Buf, Int]),
+    ("chdir", &[Path]),
+    ("chroot", &[Path]),
+    ("truncate", &[Path, Int]),
+    ("unlink", &[Path]),
+    ("unlinkat", &[DirFd, Path, AtFlags]),
+    ("rename", &[Path, Path]),
+    ("renameat", &[DirFd, Path, DirFd, Path]),
+    ("renameat2", &[DirFd, Path, DirFd, Path, Hex]),
+    ("mkdir", &[Path, Mode]),
+    ("mkdirat", &[DirFd, Path, Mode]),
+    ("rmdir", &[Path]),
+    ("link", &[Path, Path]),
+    ("linkat", &[DirFd, Path, DirFd, Path, AtFlags]),
+    ("symlink", &[Path, Path]),
+    ("symlinkat", &[Path, DirFd, Path]),
+    ("chmod", &[Path, Mode]),
+    ("fchmodat", &[DirFd, Path, Mode]),
+    ("chown", &[Path, Int, Int]),
+    ("lchown", &[Path, Int, Int]),
+    ("fchownat", &[DirFd, Path, Int, Int, AtFlags]),
+    ("execve", &[Path, Argv, Envp]),
+    ("execveat", &[DirFd, Path, Argv, Envp, AtFlags]),
+    ("clone", &[CloneFlags, Ptr, Ptr, Ptr, Ptr]),
+    ("clone3", &[CloneArgs, Int]),
+    ("fork", &[]),
+    ("vfork", &[]),
+    ("exit", &[Int]),
+    ("exit_group", &[Int]),
+    ("wait4", &[Int, Ptr, Hex, Ptr]),
+    ("kill", &[Int, Signal]),
+    ("tkill", &[Int, Signal]),
+    ("tgkill", &[Int, Int, Signal]),
+    ("setuid", &[Int]),
+    ("setgid", &[Int]),
+    ("setreuid", &[Int, Int]),
+    ("setregid", &[Int, Int]),
+    ("setresuid", &[Int, Int, Int]),
+    ("setresgid", &[Int, Int, Int]),
+    ("setfsuid", &[Int]),
+    ("setfsgid", &[Int]),
+    ("setgroups", &[Int, Ptr]),
+    ("ptrace", &[PtraceRequest, Int, Ptr, Ptr]),
+    ("mmap", &[Ptr, Int, Prot, MapFlags, Fd, Hex]),
+    ("mprotect", &[Ptr, Int, Prot]),
+    ("munmap", &[Ptr, Int]),
+    ("brk", &[Ptr]),
+    ("socket", &[Family, SockType, Protocol]),
+    ("connect", &[Fd, Sockaddr, Int]),
+    ("bind", &[Fd, Sockaddr, Int]),
+    ("listen", &[Fd, Int]),
+    ("accept", &[Fd, Ptr, Ptr]),
+    ("accept4", &[Fd, Ptr, Ptr, SockType]),
+    ("sendto", &[Fd, Buf, Int, Hex, Sockaddr, Int]),
+    ("recvfrom", &[Fd, Buf, Int, Hex, Ptr, Ptr]),
+    ("sendmsg", &[Fd, Ptr, Hex]),
+    ("recvmsg", &[Fd, Ptr, Hex]),
+    ("shutdown", &[Fd, Int]),
+    ("mount", &[Path, Path, Str, MountFlags, Ptr]),
+    ("umount2", &[Path, Hex]),
+    ("init_module", &[Ptr, Int, Str]),
+    ("finit_module", &[Fd, Str, Hex]),
+    ("delete_module", &[Str, Hex]),
+    ("memfd_create", &[Str, MfdFlags]),
+    ("pipe2", &[Ptr, OpenFlags]),
+    ("rt_sigaction", &[Signal, Ptr, Ptr, Int]),
+    ("rt_sigprocmask", &[SigHow, Ptr, Ptr, Int]),
+    ("prlimit64", &[Int, Rlimit, Ptr, Ptr]),
+    ("getrlimit", &[Rlimit, Ptr]),
+    ("setrlimit", &[Rlimit, Ptr]),
+    ("fcntl", &[Fd, FcntlCmd, Hex]),
+    ("futex", &[Ptr, FutexOp, Int, Ptr]),
+    ("arch_prctl", &[ArchCode, Ptr]),
+    ("getrandom", &[Buf, Int, RandomFlags]),
+    ("madvise", &[Ptr, Int, Advice]),
+    ("set_tid_address", &[Ptr]),
+    ("set_robust_list", &[Ptr, Int]),
+    ("getcwd", &[Buf, Int]),
+    ("uname", &[Ptr]),
+    ("sysinfo", &[Ptr]),
+    ("getdents", &[Fd, Ptr, Int]),
+    ("pipe", &[Ptr]),
+    ("socketpair", &[Family, SockType, Protocol, Ptr]),
+    ("getsockname", &[Fd, Ptr, Ptr]),
+    ("getpeername", &[Fd, Ptr, Ptr]),
+    ("epoll_create1", &[OpenFlags]),
+    ("eventfd2", &[Int, OpenFlags]),
+    ("getpid", &[]),
+    ("getppid", &[]),
+    ("gettid", &[]),
+    ("getuid", &[]),
+    ("geteuid", &[]),
+    ("getgid", &[]),
+    ("getegid", &[]),
+];
+
+/// The arguments of call `name`, when it is listed.
+pub fn call(name: &str) -> Option<&'static [Arg]> {
+    CALLS.iter().find(|(n, _)| *n == name).map(|(_, args)| *args)
+}
+
+/// What the BPF program reads for a call, as its `struct spec` (8 bytes):
+/// string arguments (a bit each), the argv argument, the socket address
+/// argument and its length's, the small struct argument and its size; `None`
+/// when it reads nothing beyond the registers.
+pub fn spec(name: &str) -> Option<[u8; 8]> {
+    let args = call(name)?;
+    let mut s = [0u8, 0xff, 0xff, 0xff, 0xff, 0, 0, 0];
+    for (i, arg) in args.iter().enumerate() {
+        match arg {
+            Path | Str => s[0] |= 1 << i,
+            Argv => s[1] = i as u8,
+            Sockaddr => {
+                s[2] = i as u8;
+                s[3] = (i + 1) as u8;
+            }
+            OpenHow => {
+                s[4] = i as u8;
+                s[5] = 24;
+            }
+            CloneArgs => {
+                s[4] = i as u8;
+                s[5] = 40;
+            }
+            _ => {}
+        }
+    }
+    (s != [0u8, 0xff, 0xff, 0xff, 0xff, 0, 0, 0]).then_some(s)
+}
+
+/// The call numbers whose records carry more than registers, with their specs.
+pub fn specs() -> Vec<(u32, [u8; 8])> {
+    (0..1024u32)
+        .filter_map(|n| {
+            let name = syscall_table::name(Arch::X86_64, n)?;
+            Some((n, spec(name)?))
+        })
+        .collect()
+}
+
+/// The name of call `id` (`syscall_0x1c4` when unknown, as strace says).
+fn name_of(id: i64) -> String {
+    u32::try_from(id)
+        .ok()
+        .and_then(|n| syscall_table::name(Arch::X86_64, n))
+        .map_or_else(|| format!("syscall_{id:#x}"), str::to_string)
+}
+
+/// A line, ready for the strace parser, and who it is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// The process.
+    pub pid: u32,
+    /// Its parent (0: not known).
+    pub ppid: u32,
+    /// The strace-style text, without a newline.
+    pub text: String,
+}
+
+/// Turns records into strace lines: pairs each call's start with its end,
+/// follows file descriptors, and knows how processes ended.
+#[derive(Debug, Default)]
+pub struct Renderer {
+    /// `CLOCK_REALTIME - CLOCK_MONOTONIC`, in nanoseconds.
+    wall_offset: i128,
+    /// Calls started and not yet ended, by thread.
+    pending: HashMap<u32, Enter>,
+    /// Decorations of descriptors, by process and descriptor.
+    fds: HashMap<(u32, i64), String>,
+    /// Current directories, by process.
+    cwds: HashMap<u32, String>,
+    /// `exit_group`'s status, by process.
+    exit_status: HashMap<u32, i64>,
+    /// The last fatal-looking signal delivered, by process.
+    last_signal: HashMap<u32, i32>,
+    /// Processes whose calls are dropped until their first `execve`: the
+    /// command honk starts, between its fork and its exec (strace's trace
+    /// starts at the `execve`).
+    before_exec: Option<u32>,
+    /// Whether to look descriptors up in `/proc`.
+    proc_lookup: bool,
+}
+
+impl Renderer {
+    /// A renderer whose times are `monotonic + wall_offset` nanoseconds.
+    pub fn new(wall_offset: i128, proc_lookup: bool) -> Self {
+        Renderer {
+            wall_offset,
+            proc_lookup,
+            ..Renderer::default()
+        }
+    }
+
+    /// Drop the calls of process `pid` until its first `execve`.
+    pub fn skip_until_exec(&mut self, pid: u32) {
+        self.before_exec = Some(pid);
+    }
+
+    /// Adds the lines one record makes to `out`.
+    pub fn push(&mut self, event: Event, out: &mut Vec<Line>) {
+        match event {
+            Event::Enter(e) => {
+                if self.before_exec == Some(e.header.pid) {
+                    if name_of(e.id).starts_with("execve") {
+                        self.before_exec = None;
+                    } else {
+                        return;
+                    }
+                }
+                let tid = e.header.tid;
+                if let Some(open) = self.pending.remove(&tid) {
+                    // A call that did not return before the thread's next one (an
+                    // `execve` replacing the thread): strace prints `= ?`.
+                    self.finish(open, None, out);
+                }
+                let name = name_of(e.id);
+                if name == "exit_group" || name == "exit" {
+                    self.exit_status.insert(e.header.pid, e.args[0] as i32 as i64);
+                    self.finish(e, None, out);
+                } else {
+                    self.pending.insert(tid, e);
+                }
+            }
+            Event::Exit { header, ret, .. } => {
+                if let Some(open) = self.pending.remove(&header.tid) {
+                    self.finish(open, Some((header, ret)), out);
+                }
+            }
+            Event::ProcessEnd(h) => {
+                if self.before_exec == Some(h.pid) {
+                    self.before_exec = None;
+                }
+                let threads: Vec<u32> = self
+                    .pending
+                    .iter()
+                    .filter(|(_, e)| e.header.pid == h.pid)
+                    .map(|(&t, _)| t)
+                    .collect();
+                for t in threads {
+                    if let Some(open) = self.pending.remove(&t) {
+                        self.finish(open, None, out);
+                    }
+                }
+                let how = match (self.exit_status.remove(&h.pid), self.last_signal.remove(&h.pid)) {
+                    (Some(status), _) => format!("exited with {}", status & 0xff),
+                    (None, Some(sig)) => format!("killed by {}", signal_name(sig)),
+                    (None, None) => "exited with 0".to_string(),
+                };
+                self.fds.retain(|(pid, _), _| *pid != h.pid);
+                self.cwds.remove(&h.pid);
+                out.push(Line {
+                    pid: h.pid,
+                    ppid: h.ppid,
+                    text: format!("{} {} +++ {how} +++", h.pid, self.time(h.time)),
+                });
+            }
+            Event::Signal { header, sig, code } => {
+                if self.before_exec == Some(header.pid) {
+                    return;
+                }
+                if fatal_by_default(sig) {
+                    self.last_signal.insert(header.pid, sig);
+                }
+                let name = signal_name(sig);
+                out.push(Line {
+                    pid: header.pid,
+                    ppid: header.ppid,
+                    text: format!(
+                        "{} {} --- {name} {{si_signo={name}, si_code={}}} ---",
+                        header.tid,
+                        self.time(header.time),
+                        si_code(sig, code)
+                    ),
+                });
+            }
+        }
+    }
+
+    fn time(&self, monotonic: u64) -> String {
+        let ns = i128::from(monotonic) + self.wall_offset;
+        format!(
+            "{}.{:06}",
+            ns.div_euclid(1_000_000_000),
+            ns.rem_euclid(1_000_000_000) / 1000
+        )
+    }
+
+    /// Prints call `e`, which returned `end` (`None`: it never returned).
+    fn finish(&mut self, e: Enter, end: Option<(Header, i64)>, out: &mut Vec<Line>) {
+        let name = name_of(e.id);
+        let pid = e.header.pid;
+        let ret = end.map(|(_, r)| r);
+        let mut args = String::new();
+        match call(&name) {
+            Some(kinds) => self.args(&name, kinds, &e, ret, &mut args),
+            None => {
+                // Unknown arguments: as many as the call takes is not known; the
+                // registers say nothing the normalizer keeps, so none are shown.
+            }
+        }
+        let result = match ret {
+            None => "?".to_string(),
+            Some(r) => self.result(&name, &e, r),
+        };
+        let comm: String = e
+            .comm
+            .chars()
+            .map(|c| {
+                if c.is_control() || matches!(c, '<' | '>' | ' ') {
+                    '?'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        out.push(Line {
+            pid,
+            ppid: e.header.ppid,
+            // The process and its parent, which strace's line does not say, in
+            // a comment the normalizer skips.
+            text: format!(
+                "{}<{comm}> {} {name}({args}) = {result} /* pid {pid} ppid {} */",
+                e.header.tid,
+                self.time(e.header.time),
+                e.header.ppid
+            ),
+        });
+    }
+
+    fn result(&mut self, name: &str, e: &Enter, r: i64) -> String {
+        let pid = e.header.pid;
+        if (-4095..0).contains(&r) {
+            let errno = u32::try_from(-r).unwrap_or(0);
+            return match crate::formats::gvisor::normalize::errno_name(errno) {
+                Some(n) if !n.is_empty() => {
+                    let message = std::io::Error::from_raw_os_error(errno as i32).to_string();
+                    let message = message.split(" (os error").next().unwrap_or("");
+                    format!("-1 {n} ({message})")
+                }
+                _ => format!("-1 E{errno}"),
+            };
+        }
+        match name {
+            "open" | "openat" | "openat2" | "creat" | "memfd_create" | "dup" | "dup2" | "dup3" | "accept"
+            | "accept4" => {
+                let decoration = match name {
+                    "dup" | "dup2" | "dup3" => self.fd_decoration(pid, e.args[0] as i32 as i64),
+                    "accept" | "accept4" => self
+                        .fd_decoration(pid, e.args[0] as i32 as i64)
+                        .map(|d| d.split(':').next().unwrap_or("").to_string() + ":[0]"),
+                    _ => None,
+                };
+                self.fds.remove(&(pid, r));
+                // What was opened is the path given (made absolute): the
+                // descriptor may be closed and reused by the time the record
+                // is read, so /proc is not asked.
+                let opened = match (name, e.strings.first()) {
+                    ("open" | "openat" | "openat2" | "creat", Some(Some(path))) => {
+                        let path = String::from_utf8_lossy(path).into_owned();
+                        if path.starts_with('/') {
+                            Some(path)
+                        } else {
+                            let dirfd = if name == "open" || name == "creat" {
+                                None
+                            } else {
+                                Some(e.args[0] as i32 as i64)
+                            };
+                            let base = match dirfd {
+                                Some(fd) if fd != i64::from(libc::AT_FDCWD) => self.fd_decoration(pid, fd),
+                                _ => self.cwd(pid),
+                            };
+                            Some(match base {
+                                Some(b) => format!("{}/{}", b.trim_end_matches('/'), path.trim_start_matches("./")),
+                                None => path,
+                            })
+                        }
+                    }
+                    ("open" | "openat" | "openat2" | "creat", _) => None,
+                    _ => decoration.or_else(|| self.fd_decoration(pid, r)),
+                };
+                let decoration = opened;
+                if let Some(d) = &decoration {
+                    self.fds.insert((pid, r), d.clone());
+                }
+                match decoration {
+                    Some(d) => format!("{r}<{d}>"),
+                    None => r.to_string(),
+                }
+            }
+            "socket" => {
+                let kind = socket_kind(e.args[0], e.args[1]);
+                self.fds.insert((pid, r), format!("{kind}:[0]"));
+                format!("{r}<{kind}:[0]>")
+            }
+            "close" => {
+                self.fds.remove(&(pid, e.args[0] as i32 as i64));
+                r.to_string()
+            }
+            "chdir" | "fchdir" | "chroot" => {
+                self.cwds.remove(&pid);
+                r.to_string()
+            }
+            "mmap" | "brk" => format!("{r:#x}"),
+            _ => r.to_string(),
+        }
+    }
+
+    /// A process's current directory (`/proc/PID/cwd`, remembered until it changes it).
+    fn cwd(&mut self, pid: u32) -> Option<String> {
+        if let Some(dir) = self.cwds.get(&pid) {
+            return Some(dir.clone());
+        }
+        if !self.proc_lookup {
+            return None;
+        }
+        let dir = std::fs::read_link(format!("/proc/{pid}/cwd")).ok()?;
+        let dir = dir.to_string_lossy().into_owned();
+        self.cwds.insert(pid, dir.clone());
+        Some(dir)
+    }
+
+    /// A descriptor's decoration: what opened it, or `/proc/PID/fd/N`.
+    fn fd_decoration(&mut self, pid: u32, fd: i64) -> Option<String> {
+        if let Some(d) = self.fds.get(&(pid, fd)) {
+            return Some(d.clone());
+        }
+        if !self.proc_lookup || fd < 0 {
+            return None;
+        }
+        let target = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok()?;
+        let target = target.to_string_lossy().into_owned();
+        let d = if target.starts_with('/') {
+            target
+        } else if let Some(inode) = target.strip_prefix("socket:") {
+            format!("socket:{inode}")
+        } else {
+            target
+        };
+        self.fds.insert((pid, fd), d.clone());
+        Some(d)
+    }
+
+    fn args(&mut self, name: &str, kinds: &[Arg], e: &Enter, ret: Option<i64>, out: &mut String) {
+        let pid = e.header.pid;
+        let mut strings = e.strings.iter();
+        for (i, kind) in kinds.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let v = e.args[i];
+            match kind {
+                Fd => {
+                    let fd = v as i32 as i64;
+                    match self.fd_decoration(pid, fd) {
+                        Some(d) if fd >= 0 => {
+                            let _ = write!(out, "{fd}<{d}>");
+                        }
+                        _ => {
+                            let _ = write!(out, "{fd}");
+                        }
+                    }
+                    if name == "dup2" || name == "dup3" {
+                        // The new descriptor's decoration is the old one's.
+                        break_after_dup(self, pid, e, out, i, kinds.len());
+                        return;
+                    }
+                }
+                DirFd => {
+                    let fd = v as i32 as i64;
+                    if fd == i64::from(libc::AT_FDCWD) {
+                        out.push_str("AT_FDCWD");
+                    } else {
+                        match self.fd_decoration(pid, fd) {
+                            Some(d) => {
+                                let _ = write!(out, "{fd}<{d}>");
+                            }
+                            None => {
+                                let _ = write!(out, "{fd}");
+                            }
+                        }
+                    }
+                }
+                Path | Str => match strings.next() {
+                    Some(Some(s)) => quote(s, out),
+                    _ => ptr(v, out),
+                },
+                Argv => match &e.argv {
+                    Some((argv, more)) if v != 0 => {
+                        out.push('[');
+                        for (j, a) in argv.iter().enumerate() {
+                            if j > 0 {
+                                out.push_str(", ");
+                            }
+                            match a {
+                                Some(a) => quote(a, out),
+                                None => out.push_str("???"),
+                            }
+                        }
+                        if *more {
+                            out.push_str(", ...");
+                        }
+                        out.push(']');
+                    }
+                    _ => ptr(v, out),
+                },
+                Envp => {
+                    let _ = write!(out, "{v:#x} /* ? vars */");
+                }
+                Int => {
+                    let _ = write!(out, "{}", v as i64);
+                }
+                Ptr | Buf => ptr(v, out),
+                Hex => {
+                    let _ = write!(out, "{v:#x}");
+                }
+                Mode => {
+                    if name == "open" || name == "openat" {
+                        // strace shows a mode only when the flags create a file.
+                        let flags = if name == "open" { e.args[1] } else { e.args[2] };
+                        if flags & (libc::O_CREAT as u64) == 0 && flags & (O_TMPFILE as u64) != O_TMPFILE as u64 {
+                            out.truncate(out.len() - 2);
+                            continue;
+                        }
+                    }
+                    let _ = write!(out, "{:#05o}", v & 0o7777);
+                    fix_octal(out);
+                }
+                OpenFlags => {
+                    if name == "dup3" || name == "pipe2" {
+                        out.push_str(&flags(v, OPEN_FLAGS, Some("0")));
+                    } else {
+                        out.push_str(&open_flags(v));
+                    }
+                }
+                AtFlags => out.push_str(&flags(v, AT_FLAGS, Some("0"))),
+                Access => {
+                    if v == 0 {
+                        out.push_str("F_OK");
+                    } else {
+                        out.push_str(&flags(v, &[(4, "R_OK"), (2, "W_OK"), (1, "X_OK")], None));
+                    }
+                }
+                Prot => {
+                    if v == 0 {
+                        out.push_str("PROT_NONE");
+                    } else {
+                        out.push_str(&flags(v, PROT, None));
+                    }
+                }
+                MapFlags => {
+                    let kind = match v & 3 {
+                        1 => "MAP_SHARED",
+                        2 => "MAP_PRIVATE",
+                        3 => "MAP_SHARED_VALIDATE",
+                        _ => "0",
+                    };
+                    out.push_str(kind);
+                    if v & !3 != 0 {
+                        out.push('|');
+                        out.push_str(&flags(v & !3, MAP, None));
+                    }
+                }
+                CloneFlags => {
+                    out.push_str("child_stack=");
+                    ptr(e.args[1], out);
+                    out.push_str(", flags=");
+                    out.push_str(&clone_flags(v));
+                    let _ = write!(out, ", child_tidptr={:#x}", e.args[3]);
+                    return;
+                }
+                CloneArgs => match &e.blob {
+                    Some(b) if b.len() >= 40 => {
+                        let word = |k: usize| u64::from_ne_bytes(b[k * 8..k * 8 + 8].try_into().unwrap_or([0; 8]));
+                        let _ = write!(
+                            out,
+                            "{{flags={}, exit_signal={}}}",
+                            flags(word(0), CLONE, Some("0")),
+                            match word(4) {
+                                0 => "0".to_string(),
+                                s => signal_name(s as i32),
+                            }
+                        );
+                    }
+                    _ => ptr(v, out),
+                },
+                Signal => {
+                    if v == 0 {
+                        out.push('0');
+                    } else {
+                        out.push_str(&signal_name(v as i32));
+                    }
+                }
+                Family => out.push_str(&family(v as u16)),
+                SockType => out.push_str(&sock_type(v)),
+                Protocol => out.push_str(&protocol(e.args[0], v)),
+                Sockaddr => match &e.sockaddr {
+                    Some(b) => sockaddr(b, out),
+                    None => ptr(v, out),
+                },
+                OpenHow => match &e.blob {
+                    Some(b) if b.len() >= 24 => {
+                        let word = |k: usize| u64::from_ne_bytes(b[k * 8..k * 8 + 8].try_into().unwrap_or([0; 8]));
+                        let _ = write!(out, "{{flags={}", open_flags(word(0)));
+                        if word(1) != 0 {
+                            let _ = write!(out, ", mode={:#05o}", word(1) & 0o7777);
+                        }
+                        if word(2) != 0 {
+                            let _ = write!(out, ", resolve={}", flags(word(2), RESOLVE, None));
+                        }
+                        out.push('}');
+                    }
+                    _ => ptr(v, out),
+                },
+                PtraceRequest => out.push_str(&ptrace_request(v)),
+                MountFlags => out.push_str(&flags(v, MOUNT, Some("0"))),
+                MfdFlags => out.push_str(&flags(v, MFD, Some("0"))),
+                SigHow => out.push_str(match v {
+                    0 => "SIG_BLOCK",
+                    1 => "SIG_UNBLOCK",
+                    2 => "SIG_SETMASK",
+                    _ => "?",
+                }),
+                Rlimit => out.push_str(match v {
+                    0 => "RLIMIT_CPU",
+                    1 => "RLIMIT_FSIZE",
+                    2 => "RLIMIT_DATA",
+                    3 => "RLIMIT_STACK",
+                    4 => "RLIMIT_CORE",
+                    5 => "RLIMIT_RSS",
+                    6 => "RLIMIT_NPROC",
+                    7 => "RLIMIT_NOFILE",
+                    8 => "RLIMIT_MEMLOCK",
+                    9 => "RLIMIT_AS",
+                    10 => "RLIMIT_LOCKS",
+                    11 => "RLIMIT_SIGPENDING",
+                    12 => "RLIMIT_MSGQUEUE",
+                    13 => "RLIMIT_NICE",
+                    14 => "RLIMIT_RTPRIO",
+                    15 => "RLIMIT_RTTIME",
+                    _ => "?",
+                }),
+                FcntlCmd => {
+                    let name = match v {
+                        0 => "F_DUPFD",
+                        1 => "F_GETFD",
+                        2 => "F_SETFD",
+                        3 => "F_GETFL",
+                        4 => "F_SETFL",
+                        5 => "F_GETLK",
+                        6 => "F_SETLK",
+                        7 => "F_SETLKW",
+                        1030 => "F_DUPFD_CLOEXEC",
+                        1033 => "F_ADD_SEALS",
+                        1034 => "F_GET_SEALS",
+                        _ => "?",
+                    };
+                    out.push_str(name);
+                    match v {
+                        // No third argument shown.
+                        1 | 3 | 1034 => return,
+                        2 => {
+                            out.push_str(if e.args[2] & 1 != 0 { ", FD_CLOEXEC" } else { ", 0" });
+                            return;
+                        }
+                        4 => {
+                            out.push_str(", ");
+                            out.push_str(&open_flags(e.args[2]));
+                            return;
+                        }
+                        _ => {}
+                    }
+                }
+                FutexOp => {
+                    let private = v & 128 != 0;
+                    let base = match v & 0x7f {
+                        0 => "FUTEX_WAIT",
+                        1 => "FUTEX_WAKE",
+                        5 => "FUTEX_WAKE_OP",
+                        9 => "FUTEX_WAIT_BITSET",
+                        10 => "FUTEX_WAKE_BITSET",
+                        _ => "FUTEX_?",
+                    };
+                    out.push_str(base);
+                    if private {
+                        out.push_str("_PRIVATE");
+                    }
+                    if v & 256 != 0 {
+                        out.push_str("|FUTEX_CLOCK_REALTIME");
+                    }
+                }
+                ArchCode => out.push_str(match v {
+                    0x1001 => "ARCH_SET_GS",
+                    0x1002 => "ARCH_SET_FS",
+                    0x1003 => "ARCH_GET_FS",
+                    0x1004 => "ARCH_GET_GS",
+                    0x3001 => "ARCH_CET_STATUS",
+                    _ => "?",
+                }),
+                RandomFlags => out.push_str(&flags(
+                    v,
+                    &[(1, "GRND_NONBLOCK"), (2, "GRND_RANDOM"), (4, "GRND_INSECURE")],
+                    Some("0"),
+                )),
+                Advice => out.push_str(match v {
+                    0 => "MADV_NORMAL",
+                    1 => "MADV_RANDOM",
+                    2 => "MADV_SEQUENTIAL",
+                    3 => "MADV_WILLNEED",
+                    4 => "MADV_DONTNEED",
+                    8 => "MADV_FREE",
+                    14 => "MADV_HUGEPAGE",
+                    15 => "MADV_NOHUGEPAGE",
+                    _ => "?",
+                }),
+                Whence => out.push_str(match v {
+                    0 => "SEEK_SET",
+                    1 => "SEEK_CUR",
+                    2 => "SEEK_END",
+                    3 => "SEEK_DATA",
+                    4 => "SEEK_HOLE",
+                    _ => "?",
+                }),
+            }
+        }
+        let _ = ret;
+    }
+}
+
+/// dup2/dup3: the second descriptor (and dup3's flags); the new descriptor
+/// takes the old one's decoration when the call returns.
+fn break_after_dup(r: &mut Renderer, pid: u32, e: &Enter, out: &mut String, _i: usize, n: usize) {
+    let newfd = e.args[1] as i32 as i64;
+    out.push_str(", ");
+    match r.fd_decoration(pid, newfd) {
+        Some(d) => {
+            let _ = write!(out, "{newfd}<{d}>");
+        }
+        None => {
+            let _ = write!(out, "{newfd}");
+        }
+    }
+    if n > 2 {
+        out.push_str(", ");
+        out.push_str(&flags(e.args[2], OPEN_FLAGS, Some("0")));
+    }
+    if let Some(d) = r.fd_decoration(pid, e.args[0] as i32 as i64) {
+        r.fds.insert((pid, newfd), d);
+    }
+}
+
+/// `0644`, not `0o644`.
+fn fix_octal(out: &mut String) {
+    if let Some(at) = out.rfind("0o") {
+        out.replace_range(at..at + 2, "0");
+    }
+}
+
+fn ptr(v: u64, out: &mut String) {
+    if v == 0 {
+        out.push_str("NULL");
+    } else {
+        let _ = write!(out, "{v:#x}");
+    }
+}
+
+/// A string as strace quotes it: printable ASCII as is, `\"`, `\\`, `\n`,
+/// `\t`, and other bytes in octal.
+fn quote(s: &[u8], out: &mut String) {
+    out.push('"');
+    for &b in s {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\r' => out.push_str("\\r"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\{b:o}");
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// Flags by name, in the table's order, with what is left in hexadecimal;
+/// `zero` names 0.
+fn flags(v: u64, table: &[(u64, &str)], zero: Option<&str>) -> String {
+    if v == 0 {
+        return zero.unwrap_or("0").to_string();
+    }
+    let mut left = v;
+    let mut parts: Vec<String> = Vec::new();
+    for &(bit, name) in table {
+        if bit != 0 && left & bit == bit {
+            parts.push(name.to_string());
+            left &= !bit;
+        }
+    }
+    if left != 0 {
+        parts.push(format!("{left:#x}"));
+    }
+    parts.join("|")
+}
+
+const O_TMPFILE: i64 = 0o20200000;
+
+/// open(2) flags in strace's order.
+const OPEN_FLAGS: &[(u64, &str)] = &[
+    (0o100, "O_CREAT"),
+    (0o200, "O_EXCL"),
+    (0o400, "O_NOCTTY"),
+    (0o1000, "O_TRUNC"),
+    (0o2000, "O_APPEND"),
+    (0o4000, "O_NONBLOCK"),
+    (0o4010000, "O_SYNC"),
+    (0o10000, "O_DSYNC"),
+    (0o40000, "O_DIRECT"),
+    (0o100000, "O_LARGEFILE"),
+    (0o400000, "O_NOFOLLOW"),
+    (0o1000000, "O_NOATIME"),
+    (0o2000000, "O_CLOEXEC"),
+    (0o10000000, "O_PATH"),
+    (0o20200000, "O_TMPFILE"),
+    (0o200000, "O_DIRECTORY"),
+    (0o20000, "FASYNC"),
+];
+
+fn open_flags(v: u64) -> String {
+    let mode = match v & 3 {
+        0 => "O_RDONLY",
+        1 => "O_WRONLY",
+        2 => "O_RDWR",
+        _ => "O_ACCMODE",
+    };
+    if v & !3 == 0 {
+        mode.to_string()
+    } else {
+        format!("{mode}|{}", flags(v & !3, OPEN_FLAGS, None))
+    }
+}
+
+const AT_FLAGS: &[(u64, &str)] = &[
+    (0x100, "AT_SYMLINK_NOFOLLOW"),
+    (0x200, "AT_REMOVEDIR"),
+    (0x400, "AT_SYMLINK_FOLLOW"),
+    (0x800, "AT_NO_AUTOMOUNT"),
+    (0x1000, "AT_EMPTY_PATH"),
+];
+
+const PROT: &[(u64, &str)] = &[
+    (1, "PROT_READ"),
+    (2, "PROT_WRITE"),
+    (4, "PROT_EXEC"),
+    (0x8, "PROT_SEM"),
+    (0x0100_0000, "PROT_GROWSDOWN"),
+    (0x0200_0000, "PROT_GROWSUP"),
+];
+
+const MAP: &[(u64, &str)] = &[
+    (0x10, "MAP_FIXED"),
+    (0x20, "MAP_ANONYMOUS"),
+    (0x40, "MAP_32BIT"),
+    (0x100, "MAP_GROWSDOWN"),
+    (0x800, "MAP_DENYWRITE"),
+    (0x1000, "MAP_EXECUTABLE"),
+    (0x2000, "MAP_LOCKED"),
+    (0x4000, "MAP_NORESERVE"),
+    (0x8000, "MAP_POPULATE"),
+    (0x10000, "MAP_NONBLOCK"),
+    (0x20000, "MAP_STACK"),
+    (0x40000, "MAP_HUGETLB"),
+    (0x80000, "MAP_SYNC"),
+    (0x100000, "MAP_FIXED_NOREPLACE"),
+];
+
+const CLONE: &[(u64, &str)] = &[
+    (0x100, "CLONE_VM"),
+    (0x200, "CLONE_FS"),
+    (0x400, "CLONE_FILES"),
+    (0x800, "CLONE_SIGHAND"),
+    (0x1000, "CLONE_PIDFD"),
+    (0x2000, "CLONE_PTRACE"),
+    (0x4000, "CLONE_VFORK"),
+    (0x8000, "CLONE_PARENT"),
+    (0x10000, "CLONE_THREAD"),
+    (0x20000, "CLONE_NEWNS"),
+    (0x40000, "CLONE_SYSVSEM"),
+    (0x80000, "CLONE_SETTLS"),
+    (0x100000, "CLONE_PARENT_SETTID"),
+    (0x200000, "CLONE_CHILD_CLEARTID"),
+    (0x400000, "CLONE_DETACHED"),
+    (0x800000, "CLONE_UNTRACED"),
+    (0x1000000, "CLONE_CHILD_SETTID"),
+    (0x2000000, "CLONE_NEWCGROUP"),
+    (0x4000000, "CLONE_NEWUTS"),
+    (0x8000000, "CLONE_NEWIPC"),
+    (0x10000000, "CLONE_NEWUSER"),
+    (0x20000000, "CLONE_NEWPID"),
+    (0x40000000, "CLONE_NEWNET"),
+    (0x80000000, "CLONE_IO"),
+];
+
+/// clone(2)'s flags: the flags, then the exit signal (`CLONE_VM|SIGCHLD`).
+fn clone_flags(v: u64) -> String {
+    let sig = v & 0xff;
+    let rest = flags(v & !0xff, CLONE, None);
+    match (v & !0xff, sig) {
+        (0, 0) => "0".to_string(),
+        (0, s) => signal_name(s as i32),
+        (_, 0) => rest,
+        (_, s) => format!("{rest}|{}", signal_name(s as i32)),
+    }
+}
+
+const RESOLVE: &[(u64, &str)] = &[
+    (1, "RESOLVE_NO_XDEV"),
+    (2, "RESOLVE_NO_MAGICLINKS"),
+    (4, "RESOLVE_NO_SYMLINKS"),
+    (8, "RESOLVE_BENEATH"),
+    (0x10, "RESOLVE_IN_ROOT"),
+    (0x20, "RESOLVE_CACHED"),
+];
+
+const MOUNT: &[(u64, &str)] = &[
+    (1, "MS_RDONLY"),
+    (2, "MS_NOSUID"),
+    (4, "MS_NODEV"),
+    (8, "MS_NOEXEC"),
+    (16, "MS_SYNCHRONOUS"),
+    (32, "MS_REMOUNT"),
+    (64, "MS_MANDLOCK"),
+    (128, "MS_DIRSYNC"),
+    (256, "MS_NOSYMFOLLOW"),
+    (1024, "MS_NOATIME"),
+    (2048, "MS_NODIRATIME"),
+    (4096, "MS_BIND"),
+    (8192, "MS_MOVE"),
+    (16384, "MS_REC"),
+    (32768, "MS_SILENT"),
+    (1 << 16, "MS_POSIXACL"),
+    (1 << 17, "MS_UNBINDABLE"),
+    (1 << 18, "MS_PRIVATE"),
+    (1 << 19, "MS_SLAVE"),
+    (1 << 20, "MS_SHARED"),
+    (1 << 21, "MS_RELATIME"),
+    (1 << 22, "MS_KERNMOUNT"),
+    (1 << 23, "MS_I_VERSION"),
+    (1 << 24, "MS_STRICTATIME"),
+    (1 << 25, "MS_LAZYTIME"),
+];
+
+const MFD: &[(u64, &str)] = &[
+    (1, "MFD_CLOEXEC"),
+    (2, "MFD_ALLOW_SEALING"),
+    (4, "MFD_HUGETLB"),
+    (8, "MFD_NOEXEC_SEAL"),
+    (16, "MFD_EXEC"),
+];
+
+fn ptrace_request(v: u64) -> String {
+    let name = match v {
+        0 => "PTRACE_TRACEME",
+        1 => "PTRACE_PEEKTEXT",
+        2 => "PTRACE_PEEKDATA",
+        3 => "PTRACE_PEEKUSER",
+        4 => "PTRACE_POKETEXT",
+        5 => "PTRACE_POKEDATA",
+        6 => "PTRACE_POKEUSER",
+        7 => "PTRACE_CONT",
+        8 => "PTRACE_KILL",
+        9 => "PTRACE_SINGLESTEP",
+        12 => "PTRACE_GETREGS",
+        13 => "PTRACE_SETREGS",
+        16 => "PTRACE_ATTACH",
+        17 => "PTRACE_DETACH",
+        24 => "PTRACE_SYSCALL",
+        0x4200 => "PTRACE_SETOPTIONS",
+        0x4201 => "PTRACE_GETEVENTMSG",
+        0x4202 => "PTRACE_GETSIGINFO",
+        0x4204 => "PTRACE_GETREGSET",
+        0x4205 => "PTRACE_SETREGSET",
+        0x4206 => "PTRACE_SEIZE",
+        0x4207 => "PTRACE_INTERRUPT",
+        0x4208 => "PTRACE_LISTEN",
+        _ => return format!("{v:#x} /* PTRACE_??? */"),
+    };
+    name.to_string()
+}
+
+/// Signal names by number (x86_64).
+pub fn signal_name(sig: i32) -> String {
+    const NAMES: [&str; 32] = [
+        "0",
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
+    ];
+    match usize::try_from(sig).ok().and_then(|s| NAMES.get(s)) {
+        Some(n) => (*n).to_string(),
+        None if (32..=64).contains(&sig) => format!("SIGRT_{}", sig - 32),
+        None => sig.to_string(),
+    }
+}
+
+/// Whether a signal's default action ends the process (what `+++ killed by` needs).
+fn fatal_by_default(sig: i32) -> bool {
+    !matches!(sig, 17 | 18 | 19 | 20 | 21 | 22 | 23 | 28)
+}
+
+fn si_code(sig: i32, code: i32) -> String {
+    let general = match code {
+        0 => Some("SI_USER"),
+        0x80 => Some("SI_KERNEL"),
+        -1 => Some("SI_QUEUE"),
+        -2 => Some("SI_TIMER"),
+        -3 => Some("SI_MESGQ"),
+        -4 => Some("SI_ASYNCIO"),
+        -5 => Some("SI_SIGIO"),
+        -6 => Some("SI_TKILL"),
+        _ => None,
+    };
+    if let Some(g) = general {
+        return g.to_string();
+    }
+    let specific: &[&str] = match sig {
+        17 => &[
+            "CLD_EXITED",
+            "CLD_KILLED",
+            "CLD_DUMPED",
+            "CLD_TRAPPED",
+            "CLD_STOPPED",
+            "CLD_CONTINUED",
+        ],
+        11 => &["SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR"],
+        7 => &["BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR"],
+        5 => &["TRAP_BRKPT", "TRAP_TRACE"],
+        4 => &[
+            "ILL_ILLOPC",
+            "ILL_ILLOPN",
+            "ILL_ILLADR",
+            "ILL_ILLTRP",
+            "ILL_PRVOPC",
+            "ILL_PRVREG",
+            "ILL_COPROC",
+        ],
+        8 => &[
+            "FPE_INTDIV",
+            "FPE_INTOVF",
+            "FPE_FLTDIV",
+            "FPE_FLTOVF",
+            "FPE_FLTUND",
+            "FPE_FLTRES",
+            "FPE_FLTINV",
+        ],
+        31 => &["SYS_SECCOMP"],
+        _ => &[],
+    };
+    usize::try_from(code - 1)
+        .ok()
+        .and_then(|i| specific.get(i))
+        .map_or_else(|| code.to_string(), |s| (*s).to_string())
+}
+
+fn family(f: u16) -> String {
+    match i32::from(f) {
+        libc::AF_UNSPEC => "AF_UNSPEC".into(),
+        libc::AF_UNIX => "AF_UNIX".into(),
+        libc::AF_INET => "AF_INET".into(),
+        libc::AF_INET6 => "AF_INET6".into(),
+        libc::AF_NETLINK => "AF_NETLINK".into(),
+        libc::AF_PACKET => "AF_PACKET".into(),
+        libc::AF_VSOCK => "AF_VSOCK".into(),
+        libc::AF_ALG => "AF_ALG".into(),
+        libc::AF_BLUETOOTH => "AF_BLUETOOTH".into(),
+        n => format!("{n} /* AF_??? */"),
+    }
+}
+
+fn sock_type(v: u64) -> String {
+    let base = match v & 0xf {
+        0 => "0",
+        1 => "SOCK_STREAM",
+        2 => "SOCK_DGRAM",
+        3 => "SOCK_RAW",
+        4 => "SOCK_RDM",
+        5 => "SOCK_SEQPACKET",
+        6 => "SOCK_DCCP",
+        10 => "SOCK_PACKET",
+        _ => "?",
+    };
+    let mut s = base.to_string();
+    if v & 0o2000000 != 0 {
+        s.push_str("|SOCK_CLOEXEC");
+    }
+    if v & 0o4000 != 0 {
+        s.push_str("|SOCK_NONBLOCK");
+    }
+    s
+}
+
+fn protocol(family: u64, p: u64) -> String {
+    let family = family as i32;
+    if family != libc::AF_INET && family != libc::AF_INET6 {
+        return p.to_string();
+    }
+    match p as i32 {
+        libc::IPPROTO_IP => "IPPROTO_IP".into(),
+        libc::IPPROTO_ICMP => "IPPROTO_ICMP".into(),
+        libc::IPPROTO_TCP => "IPPROTO_TCP".into(),
+        libc::IPPROTO_UDP => "IPPROTO_UDP".into(),
+        libc::IPPROTO_ICMPV6 => "IPPROTO_ICMPV6".into(),
+        libc::IPPROTO_RAW => "IPPROTO_RAW".into(),
+        n => n.to_string(),
+    }
+}
+
+/// A new socket's decoration kind, as `-yy` shows it (`TCP`, `UDPv6`, `UNIX-STREAM`).
+fn socket_kind(family: u64, kind: u64) -> String {
+    let stream = kind & 0xf == 1;
+    match family as i32 {
+        libc::AF_INET if stream => "TCP".into(),
+        libc::AF_INET => "UDP".into(),
+        libc::AF_INET6 if stream => "TCPv6".into(),
+        libc::AF_INET6 => "UDPv6".into(),
+        libc::AF_UNIX if stream => "UNIX-STREAM".into(),
+        libc::AF_UNIX => "UNIX-DGRAM".into(),
+        libc::AF_NETLINK => "NETLINK".into(),
+        libc::AF_PACKET => "PACKET".into(),
+        _ => "socket".into(),
+    }
+}
+
+/// A socket address as strace shows it.
+fn sockaddr(b: &[u8], out: &mut String) {
+    if b.len() < 2 {
+        out.push_str("{}");
+        return;
+    }
+    let fam = u16::from_ne_bytes([b[0], b[1]]);
+    let _ = write!(out, "{{sa_family={}", family(fam));
+    match i32::from(fam) {
+        libc::AF_INET if b.len() >= 8 => {
+            let port = u16::from_be_bytes([b[2], b[3]]);
+            let _ = write!(
+                out,
+                ", sin_port=htons({port}), sin_addr=inet_addr(\"{}.{}.{}.{}\")",
+                b[4], b[5], b[6], b[7]
+            );
+        }
+        libc::AF_INET6 if b.len() >= 24 => {
+            let port = u16::from_be_bytes([b[2], b[3]]);
+            let mut octets = [0u8; 16];
+            octets.copy_from_slice(&b[8..24]);
+            let addr = std::net::Ipv6Addr::from(octets);
+            let _ = write!(
+                out,
+                ", sin6_port=htons({port}), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, \"{addr}\", &sin6_addr), sin6_scope_id=0"
+            );
+        }
+        libc::AF_UNIX => {
+            let path = &b[2..];
+            if path.first() == Some(&0) && path.len() > 1 {
+                let name = &path[1..];
+                let end = name.iter().position(|&c| c == 0).unwrap_or(name.len());
+                out.push_str(", sun_path=@");
+                quote(&name[..end], out);
+            } else {
+                let end = path.iter().position(|&c| c == 0).unwrap_or(path.len());
+                out.push_str(", sun_path=");
+                quote(&path[..end], out);
+            }
+        }
+        _ => {}
+    }
+    out.push('}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::record::Header;
+
+    fn enter(pid: u32, name: &str, args: [u64; 6], strings: &[&str]) -> Event {
+        let id = (0..1024)
+            .find(|&n| syscall_table::name(Arch::X86_64, n) == Some(name))
+            .unwrap();
+        Event::Enter(Enter {
+            header: Header {
+                pid,
+                tid: pid,
+                ppid: 1,
+                time: 5_000_000,
+            },
+            id: i64::from(id),
+            args,
+            comm: "cat".into(),
+            strings: strings.iter().map(|s| Some(s.as_bytes().to_vec())).collect(),
+            ..Enter::default()
+        })
+    }
+
+    fn exit(pid: u32, ret: i64) -> Event {
+        Event::Exit {
+            header: Header {
+                pid,
+                tid: pid,
+                ppid: 1,
+                time: 6_000_000,
+            },
+            id: 0,
+            ret,
+        }
+    }
+
+    fn render(events: Vec<Event>) -> Vec<String> {
+        let mut r = Renderer::new(1_700_000_000_000_000_000, false);
+        let mut out = Vec::new();
+        for e in events {
+            r.push(e, &mut out);
+        }
+        out.into_iter().map(|l| l.text).collect()
+    }
+
+    #[test]
+    fn calls_look_as_strace_prints_them() {
+        let at = libc::AT_FDCWD as i64 as u64;
+        let lines = render(vec![
+            enter(9, "openat", [at, 0, 0o2000000, 0, 0, 0], &["/etc/hostname"]),
+            exit(9, 3),
+            enter(9, "close", [3, 0, 0, 0, 0, 0], &[]),
+            exit(9, 0),
+            enter(9, "openat", [at, 0, 0o1101, 0o644, 0, 0], &["/tmp/x y"]),
+            exit(9, -13),
+            enter(9, "exit_group", [0, 0, 0, 0, 0, 0], &[]),
+            Event::ProcessEnd(Header {
+                pid: 9,
+                tid: 9,
+                ppid: 1,
+                time: 7_000_000,
+            }),
+        ]);
+        assert_eq!(
+            lines,
+            [
+                "9<cat> 1700000000.005000 openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY|O_CLOEXEC) = 3</etc/hostname> /* pid 9 ppid 1 */"
+                    .to_string(),
+                "9<cat> 1700000000.005000 close(3</etc/hostname>) = 0 /* pid 9 ppid 1 */".to_string(),
+                "9<cat> 1700000000.005000 openat(AT_FDCWD, \"/tmp/x y\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = -1 EACCES (Permission denied) /* pid 9 ppid 1 */".to_string(),
+                "9<cat> 1700000000.005000 exit_group(0) = ? /* pid 9 ppid 1 */".to_string(),
+                "9 1700000000.007000 +++ exited with 0 +++".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn exec_sockets_clone_and_dup_look_as_strace_prints_them() {
+        let mut exec = enter(4, "execve", [1, 2, 3, 0, 0, 0], &["/usr/bin/id"]);
+        if let Event::Enter(e) = &mut exec {
+            e.argv = Some((vec![Some(b"id".to_vec()), Some(b"-u \"x\"".to_vec())], false));
+        }
+        let mut connect = enter(4, "connect", [3, 5, 16, 0, 0, 0], &[]);
+        if let Event::Enter(e) = &mut connect {
+            let mut sa = vec![2u8, 0, 0x1f, 0x90, 127, 0, 0, 1];
+            sa.resize(16, 0);
+            e.sockaddr = Some(sa);
+        }
+        let lines = render(vec![
+            exec,
+            exit(4, 0),
+            enter(4, "socket", [2, 0o2000001, 6, 0, 0, 0], &[]),
+            exit(4, 3),
+            connect,
+            exit(4, -111),
+            enter(4, "clone", [0x1200011, 0, 0, 0x7f00, 0, 0], &[]),
+            exit(4, 5),
+            enter(4, "dup2", [3, 1, 0, 0, 0, 0], &[]),
+            exit(4, 1),
+            enter(4, "mmap", [0, 4096, 5, 0x22, u64::MAX, 0], &[]),
+            exit(4, 0x7f0000),
+        ]);
+        assert!(lines.iter().all(|l| l.ends_with(" /* pid 4 ppid 1 */")), "{lines:?}");
+        let calls: Vec<&str> = lines
+            .iter()
+            .map(|l| {
+                let call = l.split_once(' ').unwrap().1.split_once(' ').unwrap().1;
+                call.strip_suffix(" /* pid 4 ppid 1 */").unwrap()
+            })
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                "execve(\"/usr/bin/id\", [\"id\", \"-u \\\"x\\\"\"], 0x3 /* ? vars */) = 0",
+                "socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = 3<TCP:[0]>",
+                "connect(3<TCP:[0]>, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr(\"127.0.0.1\")}, 16) = -1 ECONNREFUSED (Connection refused)",
+                "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f00) = 5",
+                "dup2(3<TCP:[0]>, 1) = 1<TCP:[0]>",
+                "mmap(NULL, 4096, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0x0) = 0x7f0000",
+            ]
+        );
+    }
+}
