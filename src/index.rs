@@ -1191,7 +1191,7 @@ mod tests {
                 .iter()
                 .map(|&w| match w {
                     // A few normalized values, or a rare token.
-                    u32::MAX if rng.next() % 2 == 0 => 100_000 + (rng.next() % 20) as u32,
+                    u32::MAX if rng.next().is_multiple_of(2) => 100_000 + (rng.next() % 20) as u32,
                     u32::MAX => 200_000 + (rng.next() % 1_000_000) as u32,
                     w => w,
                 })

@@ -799,7 +799,7 @@ fn thin<T: Copy>(points: Vec<T>, most: usize) -> Vec<T> {
     }
     let step = points.len().div_ceil(most);
     let mut kept: Vec<T> = points.iter().copied().step_by(step).collect();
-    if (points.len() - 1) % step != 0 {
+    if !(points.len() - 1).is_multiple_of(step) {
         kept.extend(points.last().copied());
     }
     kept

@@ -347,7 +347,7 @@ fn push_sockaddr(value: &str, out: &mut Tokens) {
 /// Bytes of an even-length hex string (either case), or `None`.
 fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
     let b = hex.as_bytes();
-    if b.len() < 2 || b.len() % 2 != 0 {
+    if b.len() < 2 || !b.len().is_multiple_of(2) {
         return None;
     }
     b.chunks(2)

@@ -567,7 +567,7 @@ pub fn decode_string(value: &str) -> Cow<'_, str> {
         return inner.strip_suffix('"').unwrap_or(inner).into();
     }
     let b = value.as_bytes();
-    let is_hex = b.len() >= 2 && b.len() % 2 == 0 && b.iter().all(|c| matches!(c, b'0'..=b'9' | b'A'..=b'F'));
+    let is_hex = b.len() >= 2 && b.len().is_multiple_of(2) && b.iter().all(|c| matches!(c, b'0'..=b'9' | b'A'..=b'F'));
     if !is_hex {
         return value.into();
     }

@@ -450,7 +450,7 @@ enum Payload {
 /// valid base64 (`password`: letters only, no padding, decoding to binary).
 fn decode_base64(value: &str) -> Option<Payload> {
     let b = value.as_bytes();
-    if b.len() < 4 || b.len() % 4 != 0 {
+    if b.len() < 4 || !b.len().is_multiple_of(4) {
         return None;
     }
     let body = b.strip_suffix(b"==").or_else(|| b.strip_suffix(b"=")).unwrap_or(b);
