@@ -21,6 +21,28 @@ pub mod follow;
 /// Longest line kept, in bytes; longer lines are truncated.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
+/// `line` cut at [`MAX_LINE_BYTES`] (on a character boundary), and whether
+/// it was: for lines that arrive whole (a message, a request's record) rather
+/// than through [`Lines`].
+pub fn cut_line(line: &str) -> (&str, bool) {
+    if line.len() <= MAX_LINE_BYTES {
+        return (line, false);
+    }
+    let mut end = MAX_LINE_BYTES;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&line[..end], true)
+}
+
+/// The lines of a text that arrived whole (a message, a request's record):
+/// split on `\n`, a `\r` before it dropped, and no empty last line for a
+/// final newline.
+pub fn split_lines(text: &str) -> impl Iterator<Item = &str> {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l))
+}
+
 /// How many times longer than [`MAX_LINE_BYTES`] a line of only numbers
 /// (digits and blanks) may be: a whole trace of system-call numbers on one
 /// line, as ADFA-LD ships them (40,000 calls are about 200 KiB). 16 MiB.

@@ -265,17 +265,7 @@ pub fn watch(settings: &Watch, sink: &mut dyn Sink, ui: &dyn Ui, stop: &AtomicBo
         saved_records: 0,
         learned: LiveLearned::default(),
     });
-    let options = ScoreOptions {
-        k: settings.report.k,
-        format: settings.format,
-        selection: Selection {
-            threshold: settings.report.threshold,
-            before: settings.report.before,
-            after: settings.report.after,
-            overlap: false,
-        },
-        sketch: false,
-    };
+    let options = score_options(settings, settings.format);
     let sources: Vec<Source> = paths.iter().map(|p| Source::from_path(p)).collect();
     let readers_stop = Arc::new(AtomicBool::new(false));
     let follow_options = FollowOptions {
@@ -338,17 +328,7 @@ fn watch_ebpf(
     stop: &AtomicBool,
 ) -> Result<Watched, Error> {
     use crate::capture::{Capture, Options, Target};
-    let options = ScoreOptions {
-        k: settings.report.k,
-        format: Some(Format::Strace),
-        selection: Selection {
-            threshold: settings.report.threshold,
-            before: settings.report.before,
-            after: settings.report.after,
-            overlap: false,
-        },
-        sketch: false,
-    };
+    let options = score_options(settings, Some(Format::Strace));
     let capture_options = Options {
         target: target.clone(),
         ring_bytes: settings.ring_bytes,
@@ -543,6 +523,21 @@ fn handle(
         }
     }
     Ok(())
+}
+
+/// How a watch scores: its report settings, and the input format.
+fn score_options(settings: &Watch, format: Option<Format>) -> ScoreOptions {
+    ScoreOptions {
+        k: settings.report.k,
+        format,
+        selection: Selection {
+            threshold: settings.report.threshold,
+            before: settings.report.before,
+            after: settings.report.after,
+            overlap: false,
+        },
+        sketch: false,
+    }
 }
 
 /// An error and its causes, as one line.

@@ -41,7 +41,7 @@ use crate::commands::Ui;
 use crate::model::{Model, ModelError};
 use crate::parse::Format;
 use crate::pipeline::{self, Baseline, ScoreOptions, SourceId, Stream};
-use crate::read::{shown, MAX_LINE_BYTES};
+use crate::read::shown;
 use crate::report::json::JsonPrinter;
 use crate::report::{Anomaly, Selection, Sink, Summary, Violation};
 use crate::write::FileIdentity;
@@ -467,7 +467,7 @@ impl<'b> Worker<'b> {
             for line in lines_of(&delivery.payload) {
                 open.lines += 1;
                 from.insert((Arc::clone(&name), open.lines), at);
-                let (text, cut) = capped(&line);
+                let (text, cut) = crate::read::cut_line(&line);
                 self.stream.line(open.id, text, cut, &mut found)?;
             }
         }
@@ -552,22 +552,7 @@ fn record_text(value: &serde_json::Value) -> Option<&str> {
 }
 
 fn split(text: &str) -> Vec<String> {
-    let text = text.strip_suffix('\n').unwrap_or(text);
-    text.split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l).to_owned())
-        .collect()
-}
-
-/// A line cut at [`MAX_LINE_BYTES`] (on a character boundary), and whether it was.
-fn capped(line: &str) -> (&str, bool) {
-    if line.len() <= MAX_LINE_BYTES {
-        return (line, false);
-    }
-    let mut end = MAX_LINE_BYTES;
-    while !line.is_char_boundary(end) {
-        end -= 1;
-    }
-    (&line[..end], true)
+    crate::read::split_lines(text).map(str::to_owned).collect()
 }
 
 /// An alert as `--json` writes it, and where its record is.
@@ -617,6 +602,7 @@ impl Sink for Found {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::read::MAX_LINE_BYTES;
 
     #[test]
     fn a_body_is_its_lines_or_the_message_of_a_json_object() {
@@ -632,7 +618,7 @@ mod tests {
         assert_eq!(lines_of(br#"[1,2]"#), vec!["[1,2]"]);
         assert_eq!(lines_of(b"\xff\xfe ok"), vec!["\u{fffd}\u{fffd} ok"]);
         let long = "é".repeat(MAX_LINE_BYTES);
-        let (cut, was) = capped(&long);
+        let (cut, was) = crate::read::cut_line(&long);
         assert!(was && cut.len() <= MAX_LINE_BYTES && cut.len() > MAX_LINE_BYTES - 2);
     }
 }

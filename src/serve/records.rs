@@ -16,7 +16,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use crate::read::{Lines, MAX_LINE_BYTES};
+use crate::read::Lines;
 
 /// How a body is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,25 +154,11 @@ fn give(record: Record, consume: &mut Consumer<'_>) -> Result<(), RecordsError> 
             }
         },
     };
-    let text = text.strip_suffix('\n').unwrap_or(&text);
-    for line in text.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        let (line, cut) = cut_line(line);
+    for line in crate::read::split_lines(&text) {
+        let (line, cut) = crate::read::cut_line(line);
         consume(source.as_deref(), line, cut).map_err(RecordsError::Consumer)?;
     }
     Ok(())
-}
-
-/// `line` cut at [`MAX_LINE_BYTES`] (on a character boundary), and whether it was.
-fn cut_line(line: &str) -> (&str, bool) {
-    if line.len() <= MAX_LINE_BYTES {
-        return (line, false);
-    }
-    let mut end = MAX_LINE_BYTES;
-    while !line.is_char_boundary(end) {
-        end -= 1;
-    }
-    (&line[..end], true)
 }
 
 /// The elements of a JSON array, each handed on as it is parsed.
@@ -211,6 +197,7 @@ impl<'de> Visitor<'de> for Each<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::read::MAX_LINE_BYTES;
 
     fn records(body: &str, kind: BodyKind) -> Result<Vec<(Option<String>, String)>, String> {
         let mut out = Vec::new();
