@@ -37,12 +37,16 @@ struct Server {
 
 impl Server {
     fn start() -> Option<Server> {
-        if !common::works("nats-server", &["--version"]) {
+        // Debian puts it in /usr/sbin, which not every PATH has.
+        let program = ["nats-server", "/usr/sbin/nats-server"]
+            .into_iter()
+            .find(|p| common::works(p, &["--version"]));
+        let Some(program) = program else {
             common::skip("nats-server is not installed (apt-get install nats-server)");
             return None;
-        }
+        };
         let store = tempfile::Builder::new().prefix("honk nats ✓ ").tempdir().unwrap();
-        let mut child = Command::new("nats-server")
+        let mut child = Command::new(program)
             .args(["-js", "-a", "127.0.0.1", "-p", "-1", "-sd"])
             .arg(store.path())
             .stderr(Stdio::piped())
