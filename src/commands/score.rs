@@ -189,15 +189,7 @@ fn score_against(
     drop(grouped);
     progress.finish();
     if let Some(path) = &report.html {
-        let rows: Vec<InputRow> = stats
-            .iter()
-            .map(|s| InputRow {
-                name: s.name.clone(),
-                format: s.format.name().to_string(),
-                lines: s.lines,
-                records: s.records,
-            })
-            .collect();
+        let rows: Vec<InputRow> = stats.iter().map(InputRow::from).collect();
         let page = page.page(title, baseline.model(), rows, Vec::new());
         let progress = ui.progress("writing the report", None);
         let rendered = html::render(&page)?;

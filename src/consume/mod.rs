@@ -29,6 +29,7 @@ mod kafka;
 pub mod metrics;
 mod nats;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -446,41 +447,56 @@ impl<'b> Worker<'b> {
     fn score(&mut self, batch: &[Delivery]) -> Result<Vec<Vec<u8>>, Error> {
         self.batch += 1;
         let mut found = Found::default();
-        // (source, line) → the message it came from.
-        let mut from: HashMap<(Arc<str>, u64), usize> = HashMap::new();
+        // Per source, the lines each message brought: (first, last, message), in order.
+        let mut spans: HashMap<&str, Vec<(u64, u64, usize)>> = HashMap::new();
         let mut touched: Vec<SourceId> = Vec::new();
         for (at, delivery) in batch.iter().enumerate() {
-            if !self.sources.contains_key(&delivery.source) && self.sources.len() >= MAX_SOURCES {
-                self.end_least_used(&mut found)?;
+            if !self.sources.contains_key(&delivery.source) {
+                if self.sources.len() >= MAX_SOURCES {
+                    self.end_least_used(&mut found)?;
+                }
+                let id = self.stream.open(&delivery.source);
+                self.sources
+                    .insert(delivery.source.clone(), Open { id, lines: 0, used: 0 });
             }
-            let stream = &mut self.stream;
-            let open = self.sources.entry(delivery.source.clone()).or_insert_with(|| Open {
-                id: stream.open(&delivery.source),
-                lines: 0,
-                used: 0,
-            });
+            let Some(open) = self.sources.get_mut(&delivery.source) else {
+                continue;
+            };
             open.used = self.batch;
             if !touched.contains(&open.id) {
                 touched.push(open.id);
             }
-            let name: Arc<str> = Arc::from(delivery.source.as_str());
-            for line in lines_of(&delivery.payload) {
-                open.lines += 1;
-                from.insert((Arc::clone(&name), open.lines), at);
-                let (text, cut) = crate::read::cut_line(&line);
-                self.stream.line(open.id, text, cut, &mut found)?;
+            let first = open.lines + 1;
+            for text in texts_of(&delivery.payload) {
+                for line in crate::read::split_lines(&text) {
+                    open.lines += 1;
+                    let (line, cut) = crate::read::cut_line(line);
+                    self.stream.line(open.id, line, cut, &mut found)?;
+                }
             }
+            spans
+                .entry(delivery.source.as_str())
+                .or_default()
+                .push((first, open.lines, at));
         }
         // Nothing is held back past the batch: its messages are acknowledged next.
         for id in touched {
             self.stream.release(id, &mut found)?;
         }
+        // The message a line of a source came from.
+        let message_of = |source: &str, line: u64| {
+            let spans = spans.get(source)?;
+            let at = spans.partition_point(|&(_, last, _)| last < line);
+            spans
+                .get(at)
+                .filter(|&&(first, _, _)| first <= line)
+                .map(|&(_, _, at)| at)
+        };
         let mut alerts = Vec::with_capacity(found.rows.len());
         for row in found.rows {
-            let origin = from
-                .get(&(Arc::clone(&row.source), row.line))
-                .or_else(|| row.last_line.and_then(|l| from.get(&(Arc::clone(&row.source), l))))
-                .map(|&at| &batch[at].origin);
+            let origin = message_of(&row.source, row.line)
+                .or_else(|| row.last_line.and_then(|l| message_of(&row.source, l)))
+                .map(|at| &batch[at].origin);
             let mut value: serde_json::Value =
                 serde_json::from_slice(&row.json).map_err(|e| Error::Output(std::io::Error::other(e)))?;
             if let Some(object) = value.as_object_mut() {
@@ -516,11 +532,12 @@ impl<'b> Worker<'b> {
     }
 }
 
-/// A message body's lines: a JSON object's `message` or `log` field (what
+/// A message body's records: a JSON object's `message` or `log` field (what
 /// Vector sends), each record of a JSON array (strings, such objects, or
 /// `[time, object]` pairs, as Fluent Bit's NATS output sends them), else the
-/// body as text; split on newlines, invalid UTF-8 decoded lossily.
-fn lines_of(payload: &[u8]) -> Vec<String> {
+/// body as text, invalid UTF-8 decoded lossily. A record may hold several
+/// lines.
+fn texts_of(payload: &[u8]) -> Vec<Cow<'_, str>> {
     let text = String::from_utf8_lossy(payload);
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
@@ -530,11 +547,11 @@ fn lines_of(payload: &[u8]) -> Vec<String> {
                 other => record_text(other).map(|t| vec![t]),
             };
             if let Some(records) = records {
-                return records.into_iter().flat_map(split).collect();
+                return records.into_iter().map(|t| Cow::Owned(t.to_owned())).collect();
             }
         }
     }
-    split(&text)
+    vec![text]
 }
 
 /// The text of one JSON record: a string, an object's `message` or `log`
@@ -549,10 +566,6 @@ fn record_text(value: &serde_json::Value) -> Option<&str> {
         Value::Array(pair) if pair.len() == 2 && pair[1].is_object() => record_text(&pair[1]),
         _ => None,
     }
-}
-
-fn split(text: &str) -> Vec<String> {
-    crate::read::split_lines(text).map(str::to_owned).collect()
 }
 
 /// An alert as `--json` writes it, and where its record is.
@@ -603,6 +616,14 @@ impl Sink for Found {
 mod tests {
     use super::*;
     use crate::read::MAX_LINE_BYTES;
+
+    /// A body's lines, as a worker scores them.
+    fn lines_of(payload: &[u8]) -> Vec<String> {
+        texts_of(payload)
+            .iter()
+            .flat_map(|t| crate::read::split_lines(t).map(str::to_owned).collect::<Vec<_>>())
+            .collect()
+    }
 
     #[test]
     fn a_body_is_its_lines_or_the_message_of_a_json_object() {

@@ -950,15 +950,7 @@ fn score_html(
     let (summary, stats) = pipeline::score(&loaded.baseline, &inputs, &options, &mut grouped, &Progress::hidden())
         .map_err(|e| ServeError::Internal(chain(&e)))?;
     drop(grouped);
-    let rows: Vec<InputRow> = stats
-        .iter()
-        .map(|s| InputRow {
-            name: s.name.clone(),
-            format: s.format.name().to_string(),
-            lines: s.lines,
-            records: s.records,
-        })
-        .collect();
+    let rows: Vec<InputRow> = stats.iter().map(InputRow::from).collect();
     let title = format!("honk serve: {name}");
     let page = page.page(&title, loaded.baseline.model(), rows, Vec::new());
     let rendered = crate::report::html::render(&page).map_err(|e| ServeError::Internal(chain(&e)))?;

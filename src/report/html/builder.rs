@@ -139,6 +139,17 @@ pub struct InputRow {
     pub records: u64,
 }
 
+impl From<&crate::pipeline::InputStats> for InputRow {
+    fn from(stats: &crate::pipeline::InputStats) -> InputRow {
+        InputRow {
+            name: stats.name.clone(),
+            format: stats.format.name().to_string(),
+            lines: stats.lines,
+            records: stats.records,
+        }
+    }
+}
+
 impl PageBuilder {
     /// The page of a finished run against the baseline `model`. `title` names
     /// the command; `rows` are extra summary rows (label, value) shown first.
