@@ -11,9 +11,9 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,12 +21,9 @@ use async_nats::jetstream::{self, consumer::pull, stream};
 use futures_util::StreamExt;
 use serde_json::Value;
 
-const PATIENCE: Duration = Duration::from_secs(90);
+use common::bgl::Bgl;
 
-fn bgl() -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/loghub-2k/BGL/BGL_2k.log");
-    path.exists().then_some(path)
-}
+const PATIENCE: Duration = Duration::from_secs(90);
 
 /// A NATS server with JetStream on a free loopback port, stopped on drop.
 struct Server {
@@ -153,46 +150,46 @@ async fn consumer_state(js: &jetstream::Context, durable: &str) -> (u64, usize, 
     (info.num_pending, info.num_ack_pending, again)
 }
 
-/// A scratch directory with spaces and accents, a model learned from the
-/// first half of BGL's normal lines, and the second half of the log as the
-/// records to publish.
-fn setup(bgl: &Path) -> (tempfile::TempDir, PathBuf, Vec<String>) {
-    let dir = tempfile::Builder::new().prefix("honk consume é ").tempdir().unwrap();
-    let text = std::fs::read_to_string(bgl).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let (first, second) = lines.split_at(lines.len() / 2);
-    let normal: Vec<&str> = first.iter().filter(|l| l.starts_with("- ")).copied().collect();
-    let base = dir.path().join("bgl normal.log");
-    std::fs::write(&base, normal.join("\n") + "\n").unwrap();
-    let model = dir.path().join("bgl ü.honk");
-    let status = Command::new(env!("CARGO_BIN_EXE_honk"))
-        .args(["learn", "-q", "-o"])
-        .arg(&model)
-        .arg(&base)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    (dir, model, second.iter().map(|l| l.to_string()).collect())
+/// A NATS server with the LOGS and ALERTS streams, and a client of it.
+struct Nats {
+    server: Server,
+    rt: tokio::runtime::Runtime,
+    js: jetstream::Context,
 }
 
-/// The texts of the records `honk score` finds anomalous in `records`.
-fn expected(dir: &Path, model: &Path, records: &[String]) -> BTreeSet<String> {
-    let target = dir.join("target.log");
-    std::fs::write(&target, records.join("\n") + "\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_honk"))
-        .args(["score", "--json", "-q", "-m"])
-        .arg(model)
-        .arg(&target)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|row| row["type"] == "anomaly")
-        .map(|row| row["text"].as_str().unwrap().to_owned())
-        .collect()
+impl Nats {
+    fn start() -> Option<Nats> {
+        let server = Server::start()?;
+        let rt = runtime();
+        let js = rt.block_on(async {
+            let client = async_nats::connect(server.url.as_str()).await.unwrap();
+            let js = jetstream::new(client);
+            streams(&js).await;
+            js
+        });
+        Some(Nats { server, rt, js })
+    }
+
+    /// Waits until the `honk` consumer has nothing left to deliver or to be
+    /// acknowledged; returns its deliveries beyond the first of a message.
+    fn drained(&self) -> u64 {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let (pending, waiting, again) = self.rt.block_on(consumer_state(&self.js, "honk"));
+            if pending == 0 && waiting == 0 {
+                return again;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never all acknowledged: {pending} pending, {waiting} unacked"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn alerts(&self) -> Vec<Value> {
+        self.rt.block_on(alerts(&self.js))
+    }
 }
 
 fn worker(dir: &Path, model: &Path, url: &str, extra: &[&str]) -> Child {
@@ -219,23 +216,17 @@ fn signal(child: &Child, signal: libc::c_int) {
 
 #[test]
 fn two_workers_one_killed_holding_messages_lose_nothing() {
-    let Some(bgl) = bgl() else {
-        common::skip("no ../shared/data/loghub-2k/BGL/BGL_2k.log");
+    let Some(bgl) = Bgl::new("honk consume é ") else {
         return;
     };
-    let Some(server) = Server::start() else { return };
-    let (dir, model, records) = setup(&bgl);
-    let wanted = expected(dir.path(), &model, &records);
+    let Some(nats) = Nats::start() else { return };
+    let (dir, model, records) = (&bgl.dir, &bgl.model, &bgl.records);
+    let (rt, js, server) = (&nats.rt, &nats.js, &nats.server);
+    let wanted = bgl.anomalies();
     assert!(wanted.len() >= 20, "BGL's second half has anomalies: {}", wanted.len());
 
-    let rt = runtime();
-    let _in_runtime = rt.enter();
-    let client = rt.block_on(async_nats::connect(server.url.as_str())).unwrap();
-    let js = jetstream::new(client);
-    rt.block_on(streams(&js));
-
-    let mut a = worker(dir.path(), &model, &server.url, &["--batch", "20"]);
-    let b = worker(dir.path(), &model, &server.url, &["--batch", "20"]);
+    let mut a = worker(dir.path(), model, &server.url, &["--batch", "20"]);
+    let b = worker(dir.path(), model, &server.url, &["--batch", "20"]);
     // Four sources, as a shipper sends them: a message per record, round robin.
     let (first, rest) = records.split_at(records.len() / 4);
     let publish = |part: &[String], offset: usize| {
@@ -267,7 +258,7 @@ fn two_workers_one_killed_holding_messages_lose_nothing() {
         // ends (at most 0.5 s): what still waits for an ack after that,
         // with nothing left to deliver, is A's.
         std::thread::sleep(Duration::from_millis(800));
-        let (pending, waiting, _) = rt.block_on(consumer_state(&js, "honk"));
+        let (pending, waiting, _) = rt.block_on(consumer_state(js, "honk"));
         if pending == 0 && waiting > 0 {
             held = true;
         } else {
@@ -280,26 +271,15 @@ fn two_workers_one_killed_holding_messages_lose_nothing() {
     publish(rest, first.len());
 
     // B takes over A's share once the ack wait has passed, and the rest.
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let (pending, waiting, redelivered) = rt.block_on(consumer_state(&js, "honk"));
-        if pending == 0 && waiting == 0 {
-            assert!(redelivered > 0, "A's unacknowledged messages were delivered again");
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never all acknowledged: {pending} pending, {waiting} unacked"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let redelivered = nats.drained();
+    assert!(redelivered > 0, "A's unacknowledged messages were delivered again");
     signal(&b, libc::SIGTERM);
     let out = b.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("stopped by SIGTERM"), "{stderr}");
 
-    let alerts = rt.block_on(alerts(&js));
+    let alerts = nats.alerts();
     let mut alerted: BTreeMap<String, usize> = BTreeMap::new();
     for alert in &alerts {
         assert_eq!(alert["type"], "anomaly", "{alert}");
@@ -324,18 +304,13 @@ fn two_workers_one_killed_holding_messages_lose_nothing() {
 
 #[test]
 fn a_model_replaced_on_disk_is_used_from_the_next_batch() {
-    let Some(bgl) = bgl() else {
-        common::skip("no ../shared/data/loghub-2k/BGL/BGL_2k.log");
+    let Some(bgl) = Bgl::new("honk consume é ") else {
         return;
     };
-    let Some(server) = Server::start() else { return };
-    let (dir, model, records) = setup(&bgl);
-    let rt = runtime();
-    let _in_runtime = rt.enter();
-    let client = rt.block_on(async_nats::connect(server.url.as_str())).unwrap();
-    let js = jetstream::new(client);
-    rt.block_on(streams(&js));
-    let w = worker(dir.path(), &model, &server.url, &[]);
+    let Some(nats) = Nats::start() else { return };
+    let (dir, model, records) = (&bgl.dir, &bgl.model, &bgl.records);
+    let (rt, js) = (&nats.rt, &nats.js);
+    let w = worker(dir.path(), model, &nats.server.url, &[]);
     let odd = "RAS KERNEL FATAL something never seen before in this log";
     let send = |text: &str| {
         rt.block_on(async {
@@ -346,7 +321,7 @@ fn a_model_replaced_on_disk_is_used_from_the_next_batch() {
                 .unwrap()
         });
     };
-    let alerts_now = || rt.block_on(alerts(&js)).len();
+    let alerts_now = || nats.alerts().len();
     send(odd);
     let deadline = Instant::now() + PATIENCE;
     while alerts_now() < 1 {
@@ -358,7 +333,7 @@ fn a_model_replaced_on_disk_is_used_from_the_next_batch() {
     std::fs::write(&extra, format!("{odd}\n")).unwrap();
     let status = Command::new(env!("CARGO_BIN_EXE_honk"))
         .args(["learn", "-q", "-o"])
-        .arg(&model)
+        .arg(model)
         .arg(&extra)
         .status()
         .unwrap();
@@ -367,23 +342,15 @@ fn a_model_replaced_on_disk_is_used_from_the_next_batch() {
     // and a record still unusual does.
     send(odd);
     send(&records[0].replace("INFO", "WEIRDLY"));
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let (pending, waiting, _) = rt.block_on(consumer_state(&js, "honk"));
-        if pending == 0 && waiting == 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    nats.drained();
     signal(&w, libc::SIGTERM);
     let out = w.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("changed; scoring with it"), "{stderr}");
     assert!(stderr.contains("1 reload"), "{stderr}");
-    let texts: Vec<String> = rt
-        .block_on(alerts(&js))
+    let texts: Vec<String> = nats
+        .alerts()
         .iter()
         .map(|a| a["text"].as_str().unwrap().to_owned())
         .collect();
@@ -430,35 +397,15 @@ fn mistakes_get_a_one_line_reason_and_status_2() {
     }
 }
 
-/// `GET path` on `address`: (status line, body).
-fn get(address: &str, path: &str) -> (String, String) {
-    use std::io::{Read, Write};
-    let mut socket = std::net::TcpStream::connect(address).unwrap();
-    write!(
-        socket,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    socket.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    (head.lines().next().unwrap().to_owned(), body.to_owned())
-}
-
 #[test]
 fn metrics_count_messages_alerts_and_lag() {
-    let Some(bgl) = bgl() else {
-        common::skip("no ../shared/data/loghub-2k/BGL/BGL_2k.log");
+    let Some(bgl) = Bgl::new("honk consume é ") else {
         return;
     };
-    let Some(server) = Server::start() else { return };
-    let (dir, model, records) = setup(&bgl);
-    let rt = runtime();
-    let _in_runtime = rt.enter();
-    let client = rt.block_on(async_nats::connect(server.url.as_str())).unwrap();
-    let js = jetstream::new(client);
-    rt.block_on(streams(&js));
-    let mut w = worker(dir.path(), &model, &server.url, &["--metrics", "127.0.0.1:0"]);
+    let Some(nats) = Nats::start() else { return };
+    let (dir, model, records) = (&bgl.dir, &bgl.model, &bgl.records);
+    let (rt, js) = (&nats.rt, &nats.js);
+    let mut w = worker(dir.path(), model, &nats.server.url, &["--metrics", "127.0.0.1:0"]);
     let mut err = BufReader::new(w.stderr.take().unwrap()).lines();
     let address = loop {
         let line = err.next().expect("honk says where its metrics are").unwrap();
@@ -477,7 +424,7 @@ fn metrics_count_messages_alerts_and_lag() {
     });
     let deadline = Instant::now() + PATIENCE;
     let text = loop {
-        let (status, body) = get(&address, "/metrics");
+        let (status, body) = common::http_get(&address, "/metrics");
         assert_eq!(status, "HTTP/1.1 200 OK");
         if body.contains("honk_consume_messages_total{consumer=\"honk\"} 30") {
             break body;
@@ -485,7 +432,7 @@ fn metrics_count_messages_alerts_and_lag() {
         assert!(Instant::now() < deadline, "never counted 30 messages: {body}");
         std::thread::sleep(Duration::from_millis(100));
     };
-    let alerted = rt.block_on(alerts(&js)).len();
+    let alerted = nats.alerts().len();
     assert!(
         text.contains(&format!("honk_consume_alerts_total{{consumer=\"honk\"}} {alerted}")),
         "{alerted} alerts kept: {text}"
@@ -497,10 +444,10 @@ fn metrics_count_messages_alerts_and_lag() {
     assert!(text.contains("# TYPE honk_consume_batch_seconds histogram"), "{text}");
     assert!(text.contains("honk_consume_lag_messages{consumer=\"honk\"} "), "{text}");
     assert_eq!(
-        get(&address, "/healthz"),
+        common::http_get(&address, "/healthz"),
         ("HTTP/1.1 200 OK".to_owned(), "ok\n".to_owned())
     );
-    assert!(get(&address, "/other").0.contains("404"));
+    assert!(common::http_get(&address, "/other").0.contains("404"));
     signal(&w, libc::SIGTERM);
     assert_eq!(w.wait().unwrap().code(), Some(0));
 }

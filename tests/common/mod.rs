@@ -28,3 +28,22 @@ pub fn works(program: &str, args: &[&str]) -> bool {
 pub fn strace_works() -> bool {
     works("strace", &["-f", "-o", "/dev/null", "true"])
 }
+
+pub mod bgl;
+
+/// `GET path` on `address` (HTTP/1.1, the connection closed after): the
+/// status line and the body.
+#[allow(dead_code)] // Not every test crate that includes this module asks.
+pub fn http_get(address: &str, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        socket,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    socket.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_owned(), body.to_owned())
+}
