@@ -39,8 +39,9 @@ def publish(args):
 
 
 def drained(args):
-    # Committed offsets are the next record to read; tansu's offsets are not
-    # always contiguous, so count what a reader finds below them instead.
+    # Committed offsets are the next record to read in each partition; the
+    # group is done when they add up to the partitions' ends, which `ends`
+    # finds by reading (tansu's high watermarks are not the ends).
     consumer = Consumer({"bootstrap.servers": args.broker, "group.id": args.group})
     partitions = [TopicPartition(args.topic, p) for p in range(args.sources)]
     started = time.monotonic()
