@@ -38,8 +38,9 @@ pub enum Who<'a> {
 
 /// A loaded, attached program.
 pub struct Kernel {
-    /// The classic tracepoints' attachments, detached together on drop.
-    links: Vec<TracePointLink>,
+    /// The classic tracepoint's attachment, detached on drop (which waits
+    /// for an RCU grace period, 50 to 100 ms); the raw ones go with the object.
+    _fork: TracePointLink,
     _bpf: Ebpf,
     ring: RingBuf<MapData>,
     ready: OwnedFd,
@@ -60,6 +61,10 @@ impl Kernel {
     /// Loads the program with a ring buffer of `ring_bytes` and starts watching `who`.
     pub fn start(who: &Who<'_>, ring_bytes: u32) -> Result<Kernel, CaptureError> {
         let mut bpf = EbpfLoader::new()
+            // The program reads no kernel structure (no CO-RE relocations), so
+            // the kernel's BTF, 5 MB that aya would parse first (about 0.1 s),
+            // is not needed.
+            .btf(None)
             .set_max_entries("EVENTS", ring_bytes)
             .load(OBJECT)
             .map_err(|e| {
@@ -115,37 +120,37 @@ impl Kernel {
             }
         }
         ensure_tracefs();
-        let mut links = Vec::new();
         let fork = if fork_record_has_inline_comms() {
             "process_fork_old"
         } else {
             "process_fork"
         };
-        for (program, category, name) in [
-            (fork, "sched", "sched_process_fork"),
-            ("process_exit", "sched", "sched_process_exit"),
-            ("signal_deliver", "signal", "signal_deliver"),
-        ] {
+        let fork_link = {
             let p: &mut TracePoint = bpf
-                .program_mut(program)
-                .ok_or_else(|| missing(program))?
+                .program_mut(fork)
+                .ok_or_else(|| missing(fork))?
                 .try_into()
-                .map_err(|e| load_error(program, e))?;
-            p.load().map_err(|e| load_error(&format!("verifying {program}"), e))?;
+                .map_err(|e| load_error(fork, e))?;
+            p.load().map_err(|e| load_error(&format!("verifying {fork}"), e))?;
             let id = p
-                .attach(category, name)
-                .map_err(|e| load_error(&format!("attaching to {category}:{name}"), e))?;
-            links.push(p.take_link(id).map_err(|e| load_error(program, e))?);
-        }
-        for program in ["sys_exit", "sys_enter"] {
+                .attach("sched", "sched_process_fork")
+                .map_err(|e| load_error("attaching to sched:sched_process_fork", e))?;
+            p.take_link(id).map_err(|e| load_error(fork, e))?
+        };
+        for (program, tracepoint) in [
+            ("process_exit", "sched_process_exit"),
+            ("signal_deliver", "signal_deliver"),
+            ("sys_exit", "sys_exit"),
+            ("sys_enter", "sys_enter"),
+        ] {
             let p: &mut RawTracePoint = bpf
                 .program_mut(program)
                 .ok_or_else(|| missing(program))?
                 .try_into()
                 .map_err(|e| load_error(program, e))?;
             p.load().map_err(|e| load_error(&format!("verifying {program}"), e))?;
-            p.attach(program)
-                .map_err(|e| load_error(&format!("attaching to the raw tracepoint {program}"), e))?;
+            p.attach(tracepoint)
+                .map_err(|e| load_error(&format!("attaching to the raw tracepoint {tracepoint}"), e))?;
         }
         let events = bpf.take_map("EVENTS").ok_or_else(|| missing("EVENTS"))?;
         // A second descriptor of the ring buffer, to wait on with poll(2).
@@ -175,7 +180,7 @@ impl Kernel {
             _ => (None, None),
         };
         Ok(Kernel {
-            links,
+            _fork: fork_link,
             _bpf: bpf,
             ring,
             ready,
@@ -239,21 +244,6 @@ impl Kernel {
             .get(&0, 0)
             .map(|values| values.iter().copied().sum())
             .unwrap_or(0)
-    }
-}
-
-impl Drop for Kernel {
-    /// Detaching a classic tracepoint waits for an RCU grace period (70 to
-    /// 90 ms each here): the three are detached at once, in threads.
-    fn drop(&mut self) {
-        let handles: Vec<_> = self
-            .links
-            .drain(..)
-            .map(|link| std::thread::spawn(move || drop(link)))
-            .collect();
-        for handle in handles {
-            let _ = handle.join();
-        }
     }
 }
 

@@ -16,15 +16,22 @@ pub const SOCK_LEN: usize = 128;
 /// Bytes of a small struct (clone3's, openat2's) read.
 pub const BLOB_LEN: usize = 64;
 
-/// Where the strings of a path record start (after the header, the lengths, the socket address and the struct).
-const STR: usize = 112 + SOCK_LEN + BLOB_LEN;
+/// Where a whole call's result is (after the start's fields).
+const RET: usize = 96;
+/// Where the lengths of a path record's strings are (after the result).
+const LENS: usize = RET + 8;
+/// Where a path record's socket address is (after the lengths).
+const SOCK: usize = LENS + 16;
+/// Where the strings of a path record start (after the socket address and the struct).
+const STR: usize = SOCK + SOCK_LEN + BLOB_LEN;
 
 const KIND_ENTER: u8 = 1;
-const KIND_ENTER_PATHS: u8 = 2;
 const KIND_ENTER_EXEC: u8 = 3;
 const KIND_EXIT: u8 = 4;
 const KIND_PROCESS_END: u8 = 5;
 const KIND_SIGNAL: u8 = 6;
+const KIND_CALL: u8 = 7;
+const KIND_CALL_PATHS: u8 = 8;
 
 /// Who and when, on every record.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -63,7 +70,15 @@ pub struct Enter {
 /// One record.
 #[derive(Clone, Debug)]
 pub enum Event {
-    /// A call starts.
+    /// A whole call, written when it ended (most calls are).
+    Call {
+        /// The call, as it started.
+        call: Enter,
+        /// What it returned (`-errno` on failure).
+        ret: i64,
+    },
+    /// A call starts (`execve`, `exit`, `rt_sigreturn`: the calls written as
+    /// a start and an end).
     Enter(Enter),
     /// A call returns.
     Exit {
@@ -141,31 +156,34 @@ fn enter(b: &[u8]) -> Option<Enter> {
 pub fn parse(b: &[u8]) -> Option<Event> {
     match *b.first()? {
         KIND_ENTER => Some(Event::Enter(enter(b)?)),
-        KIND_ENTER_PATHS => {
+        KIND_CALL => Some(Event::Call {
+            call: enter(b)?,
+            ret: u64_at(b, RET)? as i64,
+        }),
+        KIND_CALL_PATHS => {
             // The strings come last, and the record ends with the last one read.
             if b.len() < STR {
                 return None;
             }
             let mut e = enter(b)?;
             for slot in 0..STR_SLOTS {
-                let len = i16_at(b, 96 + 2 * slot)?;
+                let len = i16_at(b, LENS + 2 * slot)?;
                 if len < 0 && slot > 0 {
                     break;
                 }
                 e.strings.push(c_string(b, STR + slot * STR_LEN, len));
             }
-            let sock_len = i16_at(b, 104)?;
-            let sock_at = 112;
-            if let Ok(n) = usize::try_from(sock_len) {
-                e.sockaddr = Some(b.get(sock_at..sock_at + n.min(SOCK_LEN))?.to_vec());
+            if let Ok(n) = usize::try_from(i16_at(b, LENS + 8)?) {
+                e.sockaddr = Some(b.get(SOCK..SOCK + n.min(SOCK_LEN))?.to_vec());
             }
-            let blob_len = i16_at(b, 106)?;
-            let blob_at = sock_at + SOCK_LEN;
-            debug_assert_eq!(blob_at + BLOB_LEN, STR);
-            if let Ok(n) = usize::try_from(blob_len) {
+            let blob_at = SOCK + SOCK_LEN;
+            if let Ok(n) = usize::try_from(i16_at(b, LENS + 10)?) {
                 e.blob = Some(b.get(blob_at..blob_at + n.min(BLOB_LEN))?.to_vec());
             }
-            Some(Event::Enter(e))
+            Some(Event::Call {
+                call: e,
+                ret: u64_at(b, RET)? as i64,
+            })
         }
         KIND_ENTER_EXEC => {
             // The record ends after the last argv string read.
@@ -208,7 +226,8 @@ pub(crate) mod tests {
     pub fn enter_bytes(kind: u8, pid: u32, tid: u32, id: i64, args: [u64; 6], comm: &str) -> Vec<u8> {
         let size = match kind {
             KIND_ENTER => 96,
-            KIND_ENTER_PATHS => STR + STR_SLOTS * STR_LEN,
+            KIND_CALL => RET + 8,
+            KIND_CALL_PATHS => STR + STR_SLOTS * STR_LEN,
             _ => 136 + STR_LEN + ARGV_SLOTS * STR_LEN,
         };
         let mut b = vec![0u8; size];
@@ -233,17 +252,37 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_path_record_reads_its_strings() {
-        let mut b = enter_bytes(KIND_ENTER_PATHS, 7, 8, 257, [0; 6], "cat");
-        b[96..98].copy_from_slice(&14i16.to_ne_bytes());
-        b[98..100].copy_from_slice(&(-1i16).to_ne_bytes());
-        b[104..106].copy_from_slice(&(-1i16).to_ne_bytes());
-        b[106..108].copy_from_slice(&(-1i16).to_ne_bytes());
+    fn a_path_record_reads_its_strings_and_result() {
+        let mut b = enter_bytes(KIND_CALL_PATHS, 7, 8, 257, [0; 6], "cat");
+        b[RET..RET + 8].copy_from_slice(&3i64.to_ne_bytes());
+        b[LENS..LENS + 2].copy_from_slice(&14i16.to_ne_bytes());
+        b[LENS + 2..LENS + 4].copy_from_slice(&(-1i16).to_ne_bytes());
+        b[LENS + 8..LENS + 10].copy_from_slice(&(-1i16).to_ne_bytes());
+        b[LENS + 10..LENS + 12].copy_from_slice(&(-1i16).to_ne_bytes());
         b[STR..STR + 13].copy_from_slice(b"/etc/hostname");
         b.truncate(STR + 14);
-        let Some(Event::Enter(e)) = parse(&b) else { panic!() };
-        assert_eq!((e.header.pid, e.header.tid, e.id, e.comm.as_str()), (7, 8, 257, "cat"));
+        let Some(Event::Call { call: e, ret }) = parse(&b) else {
+            panic!()
+        };
+        assert_eq!(
+            (e.header.pid, e.header.tid, e.id, e.comm.as_str(), ret),
+            (7, 8, 257, "cat", 3)
+        );
         assert_eq!(e.strings, vec![Some(b"/etc/hostname".to_vec())]);
         assert!(e.sockaddr.is_none() && e.blob.is_none());
+        // Cut inside its fixed part: no record.
+        b.truncate(STR - 1);
+        assert!(parse(&b).is_none());
+    }
+
+    #[test]
+    fn a_call_record_reads_its_result() {
+        let mut b = enter_bytes(KIND_CALL, 7, 9, 3, [4, 0, 0, 0, 0, 0], "cat");
+        b[RET..RET + 8].copy_from_slice(&(-9i64).to_ne_bytes());
+        let Some(Event::Call { call: e, ret }) = parse(&b) else {
+            panic!()
+        };
+        assert_eq!((e.header.tid, e.id, e.args[0], ret), (9, 3, 4, -9));
+        assert!(parse(&b[..RET + 4]).is_none());
     }
 }

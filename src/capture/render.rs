@@ -249,32 +249,34 @@ pub fn call(name: &str) -> Option<&'static [Arg]> {
 }
 
 /// What the BPF program reads for a call, as its `struct spec` (8 bytes):
-/// string arguments (a bit each), the argv argument, the socket address
-/// argument and its length's, the small struct argument and its size; `None`
-/// when it reads nothing beyond the registers.
+/// string arguments (a bit each, from 0), the argv argument, the socket
+/// address argument and its length's, the small struct argument (each counted
+/// from 1; 0: none) and the struct's size; `None` when it reads nothing
+/// beyond the registers. The entries honk does not fill are zeroes, which
+/// must mean "nothing to read", hence the arguments counted from 1.
 pub fn spec(name: &str) -> Option<[u8; 8]> {
     let args = call(name)?;
-    let mut s = [0u8, 0xff, 0xff, 0xff, 0xff, 0, 0, 0];
-    for (i, arg) in args.iter().enumerate() {
+    let mut s = [0u8; 8];
+    for (i, arg) in (1u8..).zip(args.iter()) {
         match arg {
-            Path | Str => s[0] |= 1 << i,
-            Argv => s[1] = i as u8,
+            Path | Str => s[0] |= 1 << (i - 1),
+            Argv => s[1] = i,
             Sockaddr => {
-                s[2] = i as u8;
-                s[3] = (i + 1) as u8;
+                s[2] = i;
+                s[3] = i + 1;
             }
             OpenHow => {
-                s[4] = i as u8;
+                s[4] = i;
                 s[5] = 24;
             }
             CloneArgs => {
-                s[4] = i as u8;
+                s[4] = i;
                 s[5] = 40;
             }
             _ => {}
         }
     }
-    (s != [0u8, 0xff, 0xff, 0xff, 0xff, 0, 0, 0]).then_some(s)
+    (s != [0u8; 8]).then_some(s)
 }
 
 /// The call numbers whose records carry more than registers, with their specs.
@@ -348,6 +350,17 @@ impl Renderer {
     /// Adds the lines one record makes to `out`.
     pub fn push(&mut self, event: Event, out: &mut Vec<Line>) {
         match event {
+            Event::Call { call, ret } => {
+                if self.before_exec == Some(call.header.pid) {
+                    return;
+                }
+                if let Some(open) = self.pending.remove(&call.header.tid) {
+                    // A start whose end never came (see below).
+                    self.finish(open, None, out);
+                }
+                let header = call.header;
+                self.finish(call, Some((header, ret)), out);
+            }
             Event::Enter(e) => {
                 if self.before_exec == Some(e.header.pid) {
                     if name_of(e.id).starts_with("execve") {
@@ -1428,6 +1441,52 @@ mod tests {
                 "9 1700000000.007000 +++ exited with 0 +++".to_string(),
             ]
         );
+    }
+
+    /// A whole call (most calls' one record) from a start and an end.
+    fn whole(start: Event, ret: i64) -> Event {
+        let Event::Enter(call) = start else { panic!() };
+        Event::Call { call, ret }
+    }
+
+    #[test]
+    fn specs_count_arguments_from_one_so_that_zeroes_read_nothing() {
+        // execve(path, argv, envp): the path is a string, argv the second argument.
+        assert_eq!(spec("execve"), Some([0b1, 2, 0, 0, 0, 0, 0, 0]));
+        // connect(fd, addr, len): the address and its length.
+        assert_eq!(spec("connect"), Some([0, 0, 2, 3, 0, 0, 0, 0]));
+        assert_eq!(spec("openat"), Some([0b10, 0, 0, 0, 0, 0, 0, 0]));
+        // A call that points to nothing has no entry: the kernel's zeroes.
+        assert_eq!(spec("close"), None);
+        assert!(specs().iter().all(|(_, s)| *s != [0u8; 8]));
+    }
+
+    #[test]
+    fn a_whole_call_renders_as_its_start_and_end() {
+        let at = libc::AT_FDCWD as i64 as u64;
+        let open = || enter(9, "openat", [at, 0, 0o2000000, 0, 0, 0], &["/etc/hostname"]);
+        let close = || enter(9, "close", [3, 0, 0, 0, 0, 0], &[]);
+        let pairs = render(vec![open(), exit(9, 3), close(), exit(9, 0)]);
+        let whole_calls = render(vec![whole(open(), 3), whole(close(), 0)]);
+        assert_eq!(pairs, whole_calls);
+        assert!(
+            whole_calls[1].contains("close(3</etc/hostname>) = 0"),
+            "{whole_calls:?}"
+        );
+        // A start whose end never came is printed with `= ?` when the
+        // thread's next call arrives.
+        let lines = render(vec![enter(9, "rt_sigreturn", [0; 6], &[]), whole(close(), 0)]);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[0].contains("rt_sigreturn") && lines[0].contains(" = ? "),
+            "{lines:?}"
+        );
+        // Before the command's execve, its calls are not its own.
+        let mut r = Renderer::new(0, false);
+        r.skip_until_exec(9);
+        let mut out = Vec::new();
+        r.push(whole(close(), 0), &mut out);
+        assert!(out.is_empty());
     }
 
     #[test]

@@ -5,21 +5,30 @@
 // The raw tracepoints sys_enter (registers, id) and sys_exit (registers,
 // result) report every system call of the processes being watched (raw
 // ones: the classic raw_syscalls tracepoints cost the watched process about
-// twice as much per call); the arguments are x86_64's registers. Classic
-// tracepoints, whose record layouts are ABI:
-// sched:sched_process_fork adds a watched process's children to the watched
-// set and remembers every child's parent; sched:sched_process_exit ends a
-// process; signal:signal_deliver reports the signals they receive.
+// twice as much per call); the arguments are x86_64's registers. The raw
+// tracepoints sched_process_exit (a process ends) and signal_deliver (a
+// signal it receives; struct kernel_siginfo's first fields are ABI) run in
+// the task they are about, so they read nothing of the kernel's structures.
+// The classic tracepoint sched:sched_process_fork, whose record layout is
+// ABI, adds a watched process's children to the watched set and remembers
+// every child's parent (the raw one hands over the child's task_struct,
+// which only BTF could read). Detaching a classic tracepoint waits for an RCU
+// grace period; detaching a raw one does not.
 //
 // No CO-RE and no vmlinux.h: nothing here reads a kernel structure but the
-// saved registers, whose x86_64 layout is fixed (uapi asm/ptrace.h). What a
-// call's arguments point to (paths, argv, socket addresses, a few small
-// structs) is read from user memory as user space's SPECS table says for each
-// call number: execve's at sys_enter (the memory is gone once it succeeds),
-// the others' at sys_exit, when the call itself has faulted the pages in;
-// the record goes to the EVENTS ring buffer, before the call's end, a
-// second, small record. When the ring buffer is full the
-// record is dropped and LOST counts it: user space reports the count.
+// saved registers, whose x86_64 layout is fixed (uapi asm/ptrace.h).
+//
+// One record per call, written when the call ends: its number, its arguments
+// (the saved argument registers, which a call does not change), its result,
+// and what its arguments point to (paths, socket addresses, a few small
+// structs), read as user space's SPECS table says for each call number; by
+// then the call itself has faulted those pages in. Three kinds of call are
+// written in two records, a start and an end: execve and execveat, whose
+// argv is read at sys_enter (the memory is gone once it succeeds); exit and
+// exit_group, which never end; and rt_sigreturn, whose end has lost its
+// number. A child's end of clone, fork or vfork is not written (strace
+// prints the parent's). When the ring buffer is full the record is dropped
+// and LOST counts it: user space reports the count.
 //
 // Build: src/capture/ebpf/build.sh (clang -O2 -g -target bpf).
 
@@ -40,11 +49,12 @@
 
 // Record kinds: the first byte of every record.
 #define KIND_ENTER 1
-#define KIND_ENTER_PATHS 2
 #define KIND_ENTER_EXEC 3
 #define KIND_EXIT 4
 #define KIND_PROCESS_END 5
 #define KIND_SIGNAL 6
+#define KIND_CALL 7       // a whole call: start and end
+#define KIND_CALL_PATHS 8 // a whole call, with what its arguments point to
 
 struct config {
     __u32 mode;
@@ -53,13 +63,15 @@ struct config {
     char comm[16];
 };
 
-// What to read for one call number; user space fills it.
+// What to read for one call number; user space fills it for the calls that
+// need more than their registers. Arguments are counted from 1, so that the
+// zeroes of an entry user space did not fill mean "nothing to read".
 struct spec {
-    __u8 strings;     // bit i: argument i is a string
-    __s8 argv;        // argument that is an argv array, or -1
-    __s8 sock;        // argument that is a struct sockaddr *, or -1
-    __s8 sock_len;    // argument that is its length, or -1
-    __s8 blob;        // argument that points to a small struct, or -1
+    __u8 strings;     // bit i: argument i (from 0) is a string
+    __s8 argv;        // argument that is an argv array (from 1), or 0
+    __s8 sock;        // argument that is a struct sockaddr * (from 1), or 0
+    __s8 sock_len;    // argument that is its length (from 1), or 0
+    __s8 blob;        // argument that points to a small struct (from 1), or 0
     __u8 blob_len;    // how many bytes of it
     __u8 pad[2];
 };
@@ -80,10 +92,16 @@ struct enter {
     char comm[16];
 };
 
+// A whole call.
+struct call {
+    struct enter e;
+    __s64 ret;
+};
+
 // Records with strings are built in a per-CPU scratch buffer and copied
 // into the ring buffer up to their last byte used: strings come last.
-struct enter_paths {
-    struct enter e;
+struct call_paths {
+    struct call c;
     __s16 len[STR_SLOTS];
     __s16 sock_len;
     __s16 blob_len;
@@ -154,25 +172,6 @@ struct {
     __type(value, __u32);
 } PARENTS SEC(".maps");
 
-// Calls whose arguments point to something, started and not yet ended, by
-// thread: what they point to is read when they end, when the kernel has
-// faulted the pages in (a string in a page not yet touched cannot be read
-// from a tracepoint when the call starts).
-struct started {
-    __s64 id;
-    __u64 time;
-    __u64 args[6];
-};
-
-// A plain (preallocated) hash: cheaper per call than an LRU one; a thread's
-// entry goes when the thread ends.
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
-    __type(key, __u32);
-    __type(value, struct started);
-} STARTED SEC(".maps");
-
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 16 << 20);
@@ -182,7 +181,7 @@ struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
-    __type(value, struct enter_paths);
+    __type(value, struct call_paths);
 } PATHS_SCRATCH SEC(".maps");
 
 struct {
@@ -234,17 +233,9 @@ struct fork_ctx_old {
     __s32 child_pid;
 };
 
-struct exit_ctx {
-    __u64 common;
-    char comm[16];
-    __s32 pid;
-};
-
-struct signal_ctx {
-    __u64 common;
-    __s32 sig;
-    __s32 errno;
-    __s32 code;
+// What raw tracepoints hand over: their prototype's arguments.
+struct raw_args {
+    __u64 args[3];
 };
 
 // Waking the reader for every record costs the watched process more than the
@@ -335,7 +326,7 @@ static __always_inline void enter_exec(struct sys_enter_ctx *ctx, __u64 id, stru
     const char *const *argv = 0;
 #pragma unroll
     for (int i = 0; i < 6; i++)
-        if (s->argv == i)
+        if (s->argv == i + 1)
             argv = (const char *const *)e->e.args[i];
     e->argc = 0;
     for (int i = 0; i < ARGV_SLOTS; i++) {
@@ -361,24 +352,19 @@ static __always_inline void enter_exec(struct sys_enter_ctx *ctx, __u64 id, stru
         lost();
 }
 
-static __always_inline void enter_paths(struct started *st, __u64 id, struct spec *s)
+static __always_inline void call_paths(struct sys_enter_ctx *ctx, __s64 ret, __u64 id, struct spec *s)
 {
     __u32 zero = 0;
-    struct enter_paths *e = bpf_map_lookup_elem(&PATHS_SCRATCH, &zero);
+    struct call_paths *e = bpf_map_lookup_elem(&PATHS_SCRATCH, &zero);
     if (!e)
         return;
-    fill_header(&e->e.h, KIND_ENTER_PATHS, id);
-    e->e.h.time = st->time;
-    e->e.id = st->id;
-#pragma unroll
-    for (int i = 0; i < 6; i++)
-        e->e.args[i] = st->args[i];
-    bpf_get_current_comm(e->e.comm, sizeof(e->e.comm));
+    fill_enter(&e->c.e, KIND_CALL_PATHS, id, ctx);
+    e->c.ret = ret;
     int slot = 0;
 #pragma unroll
     for (int i = 0; i < 6; i++) {
         if (slot < STR_SLOTS && (s->strings & (1 << i))) {
-            e->len[slot] = bpf_probe_read_user_str(e->str[slot], STR_LEN, (const void *)e->e.args[i]);
+            e->len[slot] = bpf_probe_read_user_str(e->str[slot], STR_LEN, (const void *)ctx->args[i]);
             slot++;
         }
     }
@@ -387,14 +373,14 @@ static __always_inline void enter_paths(struct started *st, __u64 id, struct spe
         if (i >= slot)
             e->len[i] = -1;
     e->sock_len = -1;
-    if (s->sock >= 0 && s->sock < 6 && s->sock_len >= 0 && s->sock_len < 6) {
+    if (s->sock > 0 && s->sock <= 6 && s->sock_len > 0 && s->sock_len <= 6) {
         __u64 ptr = 0, len = 0;
 #pragma unroll
         for (int i = 0; i < 6; i++) {
-            if (s->sock == i)
-                ptr = e->e.args[i];
-            if (s->sock_len == i)
-                len = e->e.args[i];
+            if (s->sock == i + 1)
+                ptr = ctx->args[i];
+            if (s->sock_len == i + 1)
+                len = ctx->args[i];
         }
         if (len > SOCK_LEN)
             len = SOCK_LEN;
@@ -402,12 +388,12 @@ static __always_inline void enter_paths(struct started *st, __u64 id, struct spe
             e->sock_len = len;
     }
     e->blob_len = -1;
-    if (s->blob >= 0 && s->blob < 6) {
+    if (s->blob > 0 && s->blob <= 6) {
         __u64 ptr = 0;
 #pragma unroll
         for (int i = 0; i < 6; i++)
-            if (s->blob == i)
-                ptr = e->e.args[i];
+            if (s->blob == i + 1)
+                ptr = ctx->args[i];
         __u32 n = s->blob_len;
         if (n > BLOB_LEN)
             n = BLOB_LEN;
@@ -415,7 +401,7 @@ static __always_inline void enter_paths(struct started *st, __u64 id, struct spe
             e->blob_len = n;
     }
     // Up to the end of the last string read.
-    __u64 size = __builtin_offsetof(struct enter_paths, str);
+    __u64 size = __builtin_offsetof(struct call_paths, str);
     if (slot > 0) {
         __s64 last = e->len[(slot - 1) & (STR_SLOTS - 1)];
         if (last < 0)
@@ -428,9 +414,27 @@ static __always_inline void enter_paths(struct started *st, __u64 id, struct spe
         lost();
 }
 
+// x86_64's call numbers that are written as a start and an end.
+#define NR_RT_SIGRETURN 15
+#define NR_CLONE 56
+#define NR_FORK 57
+#define NR_VFORK 58
+#define NR_EXIT 60
+#define NR_EXIT_GROUP 231
+#define NR_CLONE3 435
+
 SEC("raw_tracepoint/sys_enter")
 int sys_enter(struct raw_ctx *raw)
 {
+    __s64 nr = raw->second;
+    // Most calls are written when they end: this program only starts the
+    // three kinds that are not, and returns at once for the others.
+    if (nr != NR_EXIT && nr != NR_EXIT_GROUP && nr != NR_RT_SIGRETURN) {
+        __u32 n = (__u32)nr;
+        struct spec *s = bpf_map_lookup_elem(&SPECS, &n);
+        if (!s || s->argv <= 0)
+            return 0;
+    }
     __u64 id = bpf_get_current_pid_tgid();
     if (!watched(id >> 32))
         return 0;
@@ -438,23 +442,14 @@ int sys_enter(struct raw_ctx *raw)
     if (bpf_probe_read_kernel(&regs, sizeof(regs), (const void *)raw->regs) < 0)
         return 0;
     struct sys_enter_ctx call = {
-        .id = raw->second,
+        .id = nr,
         .args = {regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9},
     };
     struct sys_enter_ctx *ctx = &call;
-    __u32 nr = (__u32)ctx->id;
-    struct spec *s = bpf_map_lookup_elem(&SPECS, &nr);
-    if (s && s->argv >= 0) {
+    __u32 n = (__u32)nr;
+    struct spec *s = bpf_map_lookup_elem(&SPECS, &n);
+    if (s && s->argv > 0) {
         enter_exec(ctx, id, s);
-        return 0;
-    }
-    if (s && (s->strings || s->sock >= 0 || s->blob >= 0)) {
-        __u32 tid = (__u32)id;
-        struct started st = {.id = ctx->id, .time = bpf_ktime_get_ns()};
-#pragma unroll
-        for (int i = 0; i < 6; i++)
-            st.args[i] = ctx->args[i];
-        bpf_map_update_elem(&STARTED, &tid, &st, BPF_ANY);
         return 0;
     }
     struct enter *e = bpf_ringbuf_reserve(&EVENTS, sizeof(*e), 0);
@@ -467,38 +462,56 @@ int sys_enter(struct raw_ctx *raw)
     return 0;
 }
 
+// The registers sys_exit reads, r10 to orig_ax (struct x86_regs's order).
+struct exit_regs {
+    __u64 r10, r9, r8, ax, cx, dx, si, di, orig_ax;
+};
+
 SEC("raw_tracepoint/sys_exit")
 int sys_exit(struct raw_ctx *raw)
 {
     __u64 id = bpf_get_current_pid_tgid();
     if (!watched(id >> 32))
         return 0;
-    __s64 nr_ = 0;
-    if (bpf_probe_read_kernel(&nr_, sizeof(nr_), (const void *)(raw->regs + __builtin_offsetof(struct x86_regs, orig_ax))) < 0)
+    struct exit_regs regs;
+    if (bpf_probe_read_kernel(&regs, sizeof(regs), (const void *)(raw->regs + __builtin_offsetof(struct x86_regs, r10))) < 0)
         return 0;
-    struct {
-        __s64 id;
-        __s64 ret;
-    } exit_ctx = {.id = nr_, .ret = raw->second}, *ctx = &exit_ctx;
-    __u32 tid = (__u32)id;
-    struct started *st = bpf_map_lookup_elem(&STARTED, &tid);
-    if (st) {
-        if (st->id == ctx->id) {
-            __u32 nr = (__u32)ctx->id;
-            struct spec *s = bpf_map_lookup_elem(&SPECS, &nr);
-            if (s)
-                enter_paths(st, id, s);
+    __s64 nr = regs.orig_ax;
+    __s64 ret = raw->second;
+    // A new child's end of the call that made it.
+    if (ret == 0 && (nr == NR_CLONE || nr == NR_CLONE3 || nr == NR_FORK || nr == NR_VFORK))
+        return 0;
+    __u32 n = (__u32)nr;
+    struct spec *s = nr >= 0 ? bpf_map_lookup_elem(&SPECS, &n) : 0;
+    // The end of a call whose start was written (rt_sigreturn's end has
+    // orig_ax -1): the end alone.
+    if (nr < 0 || (s && s->argv > 0)) {
+        struct exit *e = bpf_ringbuf_reserve(&EVENTS, sizeof(*e), 0);
+        if (!e) {
+            lost();
+            return 0;
         }
-        bpf_map_delete_elem(&STARTED, &tid);
+        fill_header(&e->h, KIND_EXIT, id);
+        e->id = nr;
+        e->ret = ret;
+        bpf_ringbuf_submit(e, wake_flags());
+        return 0;
     }
-    struct exit *e = bpf_ringbuf_reserve(&EVENTS, sizeof(*e), 0);
+    struct sys_enter_ctx call = {
+        .id = nr,
+        .args = {regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9},
+    };
+    if (s && (s->strings || s->sock > 0 || s->blob > 0)) {
+        call_paths(&call, ret, id, s);
+        return 0;
+    }
+    struct call *e = bpf_ringbuf_reserve(&EVENTS, sizeof(*e), 0);
     if (!e) {
         lost();
         return 0;
     }
-    fill_header(&e->h, KIND_EXIT, id);
-    e->id = ctx->id;
-    e->ret = ctx->ret;
+    fill_enter(&e->e, KIND_CALL, id, &call);
+    e->ret = ret;
     bpf_ringbuf_submit(e, wake_flags());
     return 0;
 }
@@ -532,14 +545,14 @@ int process_fork_old(struct fork_ctx_old *ctx)
     return 0;
 }
 
-SEC("tracepoint/sched/sched_process_exit")
-int process_exit(struct exit_ctx *ctx)
+// sched_process_exit(struct task_struct *p, ...), in the task that ends.
+SEC("raw_tracepoint/sched_process_exit")
+int process_exit(struct raw_args *ctx)
 {
     __u64 id = bpf_get_current_pid_tgid();
     __u32 tgid = id >> 32;
     __u32 tid = (__u32)id;
     int was = watched(tgid);
-    bpf_map_delete_elem(&STARTED, &tid);
     if (tid != tgid) {
         bpf_map_delete_elem(&PARENTS, &tid);
         bpf_map_delete_elem(&TRACKED, &tid);
@@ -561,20 +574,26 @@ int process_exit(struct exit_ctx *ctx)
     return 0;
 }
 
-SEC("tracepoint/signal/signal_deliver")
-int signal_deliver(struct signal_ctx *ctx)
+// signal_deliver(int sig, struct kernel_siginfo *info, struct k_sigaction *ka),
+// in the task that receives the signal; info starts with si_signo, si_errno
+// and si_code (ABI).
+SEC("raw_tracepoint/signal_deliver")
+int signal_deliver(struct raw_args *ctx)
 {
     __u64 id = bpf_get_current_pid_tgid();
     if (!watched(id >> 32))
         return 0;
+    __s32 code = 0;
+    if (bpf_probe_read_kernel(&code, sizeof(code), (const void *)(ctx->args[1] + 8)) < 0)
+        code = 0;
     struct signal *e = bpf_ringbuf_reserve(&EVENTS, sizeof(*e), 0);
     if (!e) {
         lost();
         return 0;
     }
     fill_header(&e->h, KIND_SIGNAL, id);
-    e->sig = ctx->sig;
-    e->code = ctx->code;
+    e->sig = (__s32)ctx->args[0];
+    e->code = code;
     bpf_ringbuf_submit(e, wake_flags());
     return 0;
 }
