@@ -256,6 +256,9 @@ impl Capture {
             kernel.spawned(me);
             let c = spawned?;
             renderer.skip_until_exec(c.id());
+            if let Ok(dir) = std::env::current_dir() {
+                renderer.set_cwd(c.id(), dir.to_string_lossy().into_owned());
+            }
             child = Some(c);
         }
         if let Target::Pid(pid) = options.target {

@@ -65,6 +65,8 @@ pub struct Enter {
     pub sockaddr: Option<Vec<u8>>,
     /// The small struct argument's bytes.
     pub blob: Option<Vec<u8>>,
+    /// A second small struct argument's bytes.
+    pub blob2: Option<Vec<u8>>,
 }
 
 /// One record.
@@ -180,6 +182,10 @@ pub fn parse(b: &[u8]) -> Option<Event> {
             if let Ok(n) = usize::try_from(i16_at(b, LENS + 10)?) {
                 e.blob = Some(b.get(blob_at..blob_at + n.min(BLOB_LEN))?.to_vec());
             }
+            let blob2_at = blob_at + BLOB_LEN / 2;
+            if let Ok(n) = usize::try_from(i16_at(b, LENS + 12)?) {
+                e.blob2 = Some(b.get(blob2_at..blob2_at + n.min(BLOB_LEN / 2))?.to_vec());
+            }
             Some(Event::Call {
                 call: e,
                 ret: u64_at(b, RET)? as i64,
@@ -259,6 +265,7 @@ pub(crate) mod tests {
         b[LENS + 2..LENS + 4].copy_from_slice(&(-1i16).to_ne_bytes());
         b[LENS + 8..LENS + 10].copy_from_slice(&(-1i16).to_ne_bytes());
         b[LENS + 10..LENS + 12].copy_from_slice(&(-1i16).to_ne_bytes());
+        b[LENS + 12..LENS + 14].copy_from_slice(&(-1i16).to_ne_bytes());
         b[STR..STR + 13].copy_from_slice(b"/etc/hostname");
         b.truncate(STR + 14);
         let Some(Event::Call { call: e, ret }) = parse(&b) else {
@@ -269,7 +276,7 @@ pub(crate) mod tests {
             (7, 8, 257, "cat", 3)
         );
         assert_eq!(e.strings, vec![Some(b"/etc/hostname".to_vec())]);
-        assert!(e.sockaddr.is_none() && e.blob.is_none());
+        assert!(e.sockaddr.is_none() && e.blob.is_none() && e.blob2.is_none());
         // Cut inside its fixed part: no record.
         b.truncate(STR - 1);
         assert!(parse(&b).is_none());

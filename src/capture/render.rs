@@ -107,6 +107,35 @@ pub enum Arg {
     RandomFlags,
     /// madvise's advice.
     Advice,
+    /// A `struct stat` the call fills (its type, mode and size or device).
+    StatBuf,
+    /// statx's flags (`AT_STATX_SYNC_AS_STAT` and `AT_*`).
+    StatxFlags,
+    /// statx's mask (`STATX_*`).
+    StatxMask,
+    /// The `struct statx` the call fills.
+    StatxBuf,
+    /// A signal set the call reads (`[CHLD]`, `~[RTMIN RT_1]`).
+    SigSet,
+    /// ioctl's request (the common ones by name).
+    IoctlReq,
+    /// A string the call writes, read after it (`getcwd`'s; `readlink`'s,
+    /// as long as the result says).
+    OutStr,
+    /// A `struct sigaction` the call reads.
+    SigAction,
+    /// wait4's options.
+    WaitOptions,
+    /// The status wait4 writes.
+    WaitStatus,
+    /// The two descriptors pipe(2) and socketpair(2) write.
+    FdPair,
+    /// The `struct utsname` uname(2) writes (its first field read as a string).
+    Utsname,
+    /// epoll_create1's flags.
+    EpollFlags,
+    /// fadvise64's advice.
+    FileAdvice,
 }
 
 use Arg::*;
@@ -120,9 +149,9 @@ pub const CALLS: &[(&str, &[Arg])] = &[
     ("readv", &[Fd, Ptr, Int]),
     ("writev", &[Fd, Ptr, Int]),
     ("close", &[Fd]),
-    ("fstat", &[Fd, Ptr]),
+    ("fstat", &[Fd, StatBuf]),
     ("lseek", &[Fd, Int, Whence]),
-    ("ioctl", &[Fd, Hex, Ptr]),
+    ("ioctl", &[Fd, IoctlReq, Ptr]),
     ("fsync", &[Fd]),
     ("fdatasync", &[Fd]),
     ("ftruncate", &[Fd, Int]),
@@ -139,15 +168,29 @@ pub const CALLS: &[(&str, &[Arg])] = &[
     ("creat", &[Path, Mode]),
     ("openat", &[DirFd, Path, OpenFlags, Mode]),
     ("openat2", &[DirFd, Path, OpenHow, Int]),
-    ("stat", &[Path, Ptr]),
-    ("lstat", &[Path, Ptr]),
-    ("newfstatat", &[DirFd, Path, Ptr, AtFlags]),
-    ("statx", &[DirFd, Path, AtFlags, Hex, Ptr]),
+    ("stat", &[Path, StatBuf]),
+    ("lstat", &[Path, StatBuf]),
+    ("newfstatat", &[DirFd, Path, StatBuf, AtFlags]),
+    ("statx", &[DirFd, Path, StatxFlags, StatxMask, StatxBuf]),
+    ("statfs", &[Path, Ptr]),
+    ("fstatfs", &[Fd, Ptr]),
+    ("getxattr", &[Path, Str, Ptr, Int]),
+    ("lgetxattr", &[Path, Str, Ptr, Int]),
+    ("fgetxattr", &[Fd, Str, Ptr, Int]),
+    ("setxattr", &[Path, Str, Ptr, Int, Hex]),
+    ("lsetxattr", &[Path, Str, Ptr, Int, Hex]),
+    ("fsetxattr", &[Fd, Str, Ptr, Int, Hex]),
+    ("listxattr", &[Path, Ptr, Int]),
+    ("llistxattr", &[Path, Ptr, Int]),
+    ("flistxattr", &[Fd, Ptr, Int]),
+    ("removexattr", &[Path, Str]),
+    ("lremovexattr", &[Path, Str]),
+    ("fremovexattr", &[Fd, Str]),
     ("access", &[Path, Access]),
     ("faccessat", &[DirFd, Path, Access]),
     ("faccessat2", &[DirFd, Path, Access, AtFlags]),
-    ("readlink", &[Path, Buf, Int]),
-    ("readlinkat", &[DirFd, Path, Buf, Int]),
+    ("readlink", &[Path, OutStr, Int]),
+    ("readlinkat", &[DirFd, Path, OutStr, Int]),
     ("chdir", &[Path]),
     ("chroot", &[Path]),
     ("truncate", &[Path, Int]),
@@ -176,7 +219,7 @@ pub const CALLS: &[(&str, &[Arg])] = &[
     ("vfork", &[]),
     ("exit", &[Int]),
     ("exit_group", &[Int]),
-    ("wait4", &[Int, Ptr, Hex, Ptr]),
+    ("wait4", &[Int, WaitStatus, WaitOptions, Ptr]),
     ("kill", &[Int, Signal]),
     ("tkill", &[Int, Signal]),
     ("tgkill", &[Int, Int, Signal]),
@@ -211,9 +254,9 @@ pub const CALLS: &[(&str, &[Arg])] = &[
     ("finit_module", &[Fd, Str, Hex]),
     ("delete_module", &[Str, Hex]),
     ("memfd_create", &[Str, MfdFlags]),
-    ("pipe2", &[Ptr, OpenFlags]),
-    ("rt_sigaction", &[Signal, Ptr, Ptr, Int]),
-    ("rt_sigprocmask", &[SigHow, Ptr, Ptr, Int]),
+    ("pipe2", &[FdPair, OpenFlags]),
+    ("rt_sigaction", &[Signal, SigAction, SigAction, Int]),
+    ("rt_sigprocmask", &[SigHow, SigSet, SigSet, Int]),
     ("prlimit64", &[Int, Rlimit, Ptr, Ptr]),
     ("getrlimit", &[Rlimit, Ptr]),
     ("setrlimit", &[Rlimit, Ptr]),
@@ -222,17 +265,18 @@ pub const CALLS: &[(&str, &[Arg])] = &[
     ("arch_prctl", &[ArchCode, Ptr]),
     ("getrandom", &[Buf, Int, RandomFlags]),
     ("madvise", &[Ptr, Int, Advice]),
+    ("fadvise64", &[Fd, Int, Int, FileAdvice]),
     ("set_tid_address", &[Ptr]),
     ("set_robust_list", &[Ptr, Int]),
-    ("getcwd", &[Buf, Int]),
-    ("uname", &[Ptr]),
+    ("getcwd", &[OutStr, Int]),
+    ("uname", &[Utsname]),
     ("sysinfo", &[Ptr]),
     ("getdents", &[Fd, Ptr, Int]),
-    ("pipe", &[Ptr]),
-    ("socketpair", &[Family, SockType, Protocol, Ptr]),
+    ("pipe", &[FdPair]),
+    ("socketpair", &[Family, SockType, Protocol, FdPair]),
     ("getsockname", &[Fd, Ptr, Ptr]),
     ("getpeername", &[Fd, Ptr, Ptr]),
-    ("epoll_create1", &[OpenFlags]),
+    ("epoll_create1", &[EpollFlags]),
     ("eventfd2", &[Int, OpenFlags]),
     ("getpid", &[]),
     ("getppid", &[]),
@@ -259,7 +303,7 @@ pub fn spec(name: &str) -> Option<[u8; 8]> {
     let mut s = [0u8; 8];
     for (i, arg) in (1u8..).zip(args.iter()) {
         match arg {
-            Path | Str => s[0] |= 1 << (i - 1),
+            Path | Str | OutStr | Utsname => s[0] |= 1 << (i - 1),
             Argv => s[1] = i,
             Sockaddr => {
                 s[2] = i;
@@ -272,6 +316,25 @@ pub fn spec(name: &str) -> Option<[u8; 8]> {
             CloneArgs => {
                 s[4] = i;
                 s[5] = 40;
+            }
+            // Up to st_size (or st_rdev), stx_size, a 64-signal set, the
+            // kernel's struct sigaction (handler, flags, restorer, mask), a
+            // status; a call's second such argument goes to the second slot.
+            StatBuf | StatxBuf | SigSet | SigAction | WaitStatus | FdPair => {
+                let len = match arg {
+                    StatBuf => 56,
+                    StatxBuf => 48,
+                    SigSet | FdPair => 8,
+                    SigAction => 32,
+                    _ => 4,
+                };
+                if s[4] == 0 {
+                    s[4] = i;
+                    s[5] = len;
+                } else {
+                    s[6] = i;
+                    s[7] = len.min(32);
+                }
             }
             _ => {}
         }
@@ -330,7 +393,12 @@ pub struct Renderer {
     before_exec: Option<u32>,
     /// Whether to look descriptors up in `/proc`.
     proc_lookup: bool,
+    /// Paths opened, resolved (at most [`CANONICAL_CACHE`]).
+    canonical: HashMap<String, String>,
 }
+
+/// Most resolved paths remembered.
+const CANONICAL_CACHE: usize = 8192;
 
 impl Renderer {
     /// A renderer whose times are `monotonic + wall_offset` nanoseconds.
@@ -345,6 +413,11 @@ impl Renderer {
     /// Drop the calls of process `pid` until its first `execve`.
     pub fn skip_until_exec(&mut self, pid: u32) {
         self.before_exec = Some(pid);
+    }
+
+    /// Process `pid` runs in directory `dir` (the command honk started).
+    pub fn set_cwd(&mut self, pid: u32, dir: String) {
+        self.cwds.insert(pid, dir);
     }
 
     /// Adds the lines one record makes to `out`.
@@ -529,13 +602,14 @@ impl Renderer {
                             };
                             let base = match dirfd {
                                 Some(fd) if fd != i64::from(libc::AT_FDCWD) => self.fd_decoration(pid, fd),
-                                _ => self.cwd(pid),
+                                _ => self.cwd(pid, e.header.ppid),
                             };
                             Some(match base {
                                 Some(b) => format!("{}/{}", b.trim_end_matches('/'), path.trim_start_matches("./")),
                                 None => path,
                             })
                         }
+                        .map(|path| self.canonical(path))
                     }
                     ("open" | "openat" | "openat2" | "creat", _) => None,
                     _ => decoration.or_else(|| self.fd_decoration(pid, r)),
@@ -558,25 +632,88 @@ impl Renderer {
                 self.fds.remove(&(pid, e.args[0] as i32 as i64));
                 r.to_string()
             }
-            "chdir" | "fchdir" | "chroot" => {
+            "chdir" | "fchdir" => {
+                let dir = if name == "fchdir" {
+                    self.fd_decoration(pid, e.args[0] as i32 as i64)
+                } else {
+                    e.strings.first().cloned().flatten().and_then(|path| {
+                        let path = String::from_utf8_lossy(&path).into_owned();
+                        let joined = if path.starts_with('/') {
+                            path
+                        } else {
+                            format!("{}/{path}", self.cwd(pid, e.header.ppid)?.trim_end_matches('/'))
+                        };
+                        // The directory as /proc would name it (no `..`, no links).
+                        Some(std::fs::canonicalize(&joined).map_or(joined, |p| p.to_string_lossy().into_owned()))
+                    })
+                };
+                match dir {
+                    Some(dir) => self.cwds.insert(pid, dir),
+                    None => self.cwds.remove(&pid),
+                };
+                r.to_string()
+            }
+            "chroot" => {
                 self.cwds.remove(&pid);
                 r.to_string()
             }
+            "clone" | "clone3" | "fork" | "vfork" => {
+                // A new process starts where its parent is.
+                let flags = match name {
+                    "clone" => e.args[0],
+                    "clone3" => e.blob.as_deref().map_or(0, |b| u64_at(b, 0)),
+                    _ => 0,
+                };
+                if flags & (libc::CLONE_THREAD as u64) == 0 {
+                    if let (Some(dir), Ok(child)) = (self.cwd(pid, e.header.ppid), u32::try_from(r)) {
+                        self.cwds.insert(child, dir);
+                    }
+                }
+                r.to_string()
+            }
             "mmap" | "brk" => format!("{r:#x}"),
+            // What F_GETFL and F_GETFD return, decoded.
+            "fcntl" if e.args[1] == 3 => format!("{r:#x} (flags {})", open_flags(r as u64)),
+            "fcntl" if e.args[1] == 1 && r & 1 != 0 => format!("{r:#x} (flags FD_CLOEXEC)"),
             _ => r.to_string(),
         }
     }
 
-    /// A process's current directory (`/proc/PID/cwd`, remembered until it changes it).
-    fn cwd(&mut self, pid: u32) -> Option<String> {
+    /// A path as `/proc/PID/fd/N` names what it opened (links followed, as
+    /// strace -yy shows it), when honk can resolve it (in its own mount
+    /// namespace); else the path as given.
+    fn canonical(&mut self, path: String) -> String {
+        if !self.proc_lookup {
+            return path;
+        }
+        if let Some(known) = self.canonical.get(&path) {
+            return known.clone();
+        }
+        let Ok(resolved) = std::fs::canonicalize(&path) else {
+            return path;
+        };
+        let resolved = resolved.to_string_lossy().into_owned();
+        if self.canonical.len() >= CANONICAL_CACHE {
+            self.canonical.clear();
+        }
+        self.canonical.insert(path, resolved.clone());
+        resolved
+    }
+
+    /// A process's current directory: as last seen (its start, `chdir`),
+    /// else `/proc/PID/cwd`, else its parent's (where it started, when it
+    /// ended before honk could look).
+    fn cwd(&mut self, pid: u32, ppid: u32) -> Option<String> {
         if let Some(dir) = self.cwds.get(&pid) {
             return Some(dir.clone());
         }
         if !self.proc_lookup {
             return None;
         }
-        let dir = std::fs::read_link(format!("/proc/{pid}/cwd")).ok()?;
-        let dir = dir.to_string_lossy().into_owned();
+        let dir = match std::fs::read_link(format!("/proc/{pid}/cwd")) {
+            Ok(dir) => dir.to_string_lossy().into_owned(),
+            Err(_) => self.cwds.get(&ppid)?.clone(),
+        };
         self.cwds.insert(pid, dir.clone());
         Some(dir)
     }
@@ -605,7 +742,16 @@ impl Renderer {
     fn args(&mut self, name: &str, kinds: &[Arg], e: &Enter, ret: Option<i64>, out: &mut String) {
         let pid = e.header.pid;
         let mut strings = e.strings.iter();
+        // The structs read, in argument order.
+        let mut blobs = [&e.blob, &e.blob2].into_iter();
+        let mut blob = |kind: &Arg| -> &Option<Vec<u8>> {
+            match kind {
+                StatBuf | StatxBuf | SigSet | SigAction | WaitStatus | FdPair => blobs.next().unwrap_or(&None),
+                _ => &None,
+            }
+        };
         for (i, kind) in kinds.iter().enumerate() {
+            let struct_read = blob(kind);
             if i > 0 {
                 out.push_str(", ");
             }
@@ -630,7 +776,11 @@ impl Renderer {
                 DirFd => {
                     let fd = v as i32 as i64;
                     if fd == i64::from(libc::AT_FDCWD) {
+                        // strace -yy decorates it with the current directory.
                         out.push_str("AT_FDCWD");
+                        if let Some(dir) = self.cwd(pid, e.header.ppid) {
+                            let _ = write!(out, "<{dir}>");
+                        }
                     } else {
                         match self.fd_decoration(pid, fd) {
                             Some(d) => {
@@ -669,7 +819,14 @@ impl Renderer {
                     let _ = write!(out, "{v:#x} /* ? vars */");
                 }
                 Int => {
-                    let _ = write!(out, "{}", v as i64);
+                    // An int argument's register may hold it zero-extended
+                    // (-1 as 0xffffffff): shown as the int, as strace does.
+                    let n = if (0x8000_0000..=0xffff_ffff).contains(&v) {
+                        i64::from(v as u32 as i32)
+                    } else {
+                        v as i64
+                    };
+                    let _ = write!(out, "{n}");
                 }
                 Ptr | Buf => ptr(v, out),
                 Hex => {
@@ -882,9 +1039,167 @@ impl Renderer {
                     4 => "SEEK_HOLE",
                     _ => "?",
                 }),
+                // What the call filled, as strace shows it after a success.
+                StatBuf => match (struct_read, ret) {
+                    (Some(b), Some(0)) if b.len() >= 56 => {
+                        let mode = u32_at(b, 24);
+                        out.push_str("{st_mode=");
+                        file_mode(mode, out);
+                        if matches!(mode & 0o170000, 0o020000 | 0o060000) {
+                            let rdev = u64_at(b, 40);
+                            let _ = write!(out, ", st_rdev=makedev({:#x}, {:#x})", dev_major(rdev), dev_minor(rdev));
+                        } else {
+                            let _ = write!(out, ", st_size={}", u64_at(b, 48));
+                        }
+                        out.push_str(", ...}");
+                    }
+                    _ => ptr(v, out),
+                },
+                StatxFlags => {
+                    out.push_str(match v & 0x6000 {
+                        0 => "AT_STATX_SYNC_AS_STAT",
+                        0x2000 => "AT_STATX_FORCE_SYNC",
+                        0x4000 => "AT_STATX_DONT_SYNC",
+                        _ => "AT_STATX_FORCE_SYNC|AT_STATX_DONT_SYNC",
+                    });
+                    if v & !0x6000 != 0 {
+                        out.push('|');
+                        out.push_str(&flags(v & !0x6000, AT_FLAGS, None));
+                    }
+                }
+                StatxMask => out.push_str(&statx_mask(v)),
+                StatxBuf => match (struct_read, ret) {
+                    (Some(b), Some(0)) if b.len() >= 48 => {
+                        let _ = write!(
+                            out,
+                            "{{stx_mask={}, stx_attributes={:#x}, stx_mode=",
+                            statx_mask(u64::from(u32_at(b, 0))),
+                            u64_at(b, 8)
+                        );
+                        file_mode(u32::from(u16::from_ne_bytes([b[28], b[29]])), out);
+                        let _ = write!(out, ", stx_size={}, ...}}", u64_at(b, 40));
+                    }
+                    _ => ptr(v, out),
+                },
+                // An input set (the first), or the old set the call wrote.
+                SigSet => match struct_read {
+                    Some(b) if b.len() >= 8 && v != 0 && (i == 1 || ret == Some(0)) => sigset(u64_at(b, 0), out),
+                    _ => ptr(v, out),
+                },
+                OutStr => match (strings.next(), ret) {
+                    (Some(Some(text)), Some(r)) if r >= 0 => {
+                        // readlink's is not NUL-terminated: its length is the result.
+                        let len = if name == "getcwd" {
+                            text.len()
+                        } else {
+                            (r as usize).min(text.len())
+                        };
+                        quote(&text[..len], out);
+                    }
+                    _ => ptr(v, out),
+                },
+                SigAction => match struct_read {
+                    Some(b) if b.len() >= 32 && v != 0 && (i == 1 || ret == Some(0)) => {
+                        out.push_str("{sa_handler=");
+                        match u64_at(b, 0) {
+                            0 => out.push_str("SIG_DFL"),
+                            1 => out.push_str("SIG_IGN"),
+                            h => {
+                                let _ = write!(out, "{h:#x}");
+                            }
+                        }
+                        out.push_str(", sa_mask=");
+                        sigset(u64_at(b, 24), out);
+                        let sa_flags = u64_at(b, 8);
+                        let _ = write!(out, ", sa_flags={}", flags(sa_flags, SA_FLAGS, Some("0")));
+                        if sa_flags & 0x0400_0000 != 0 {
+                            let _ = write!(out, ", sa_restorer={:#x}", u64_at(b, 16));
+                        }
+                        out.push('}');
+                    }
+                    _ => ptr(v, out),
+                },
+                WaitOptions => out.push_str(&flags(
+                    v,
+                    &[
+                        (1, "WNOHANG"),
+                        (2, "WSTOPPED"),
+                        (8, "WCONTINUED"),
+                        (0x4000_0000, "__WALL"),
+                        (0x8000_0000, "__WCLONE"),
+                        (0x2000_0000, "__WNOTHREAD"),
+                    ],
+                    Some("0"),
+                )),
+                WaitStatus => match (struct_read, ret) {
+                    (Some(b), Some(r)) if b.len() >= 4 && v != 0 && r > 0 => {
+                        let status = u32_at(b, 0);
+                        let (sig, code) = (status & 0x7f, (status >> 8) & 0xff);
+                        if sig == 0 {
+                            let _ = write!(out, "[{{WIFEXITED(s) && WEXITSTATUS(s) == {code}}}]");
+                        } else if sig == 0x7f {
+                            let _ = write!(
+                                out,
+                                "[{{WIFSTOPPED(s) && WSTOPSIG(s) == {}}}]",
+                                signal_name(code as i32)
+                            );
+                        } else {
+                            let core = if status & 0x80 != 0 { " && WCOREDUMP(s)" } else { "" };
+                            let _ = write!(
+                                out,
+                                "[{{WIFSIGNALED(s) && WTERMSIG(s) == {}{core}}}]",
+                                signal_name(sig as i32)
+                            );
+                        }
+                    }
+                    _ => ptr(v, out),
+                },
+                FdPair => match (struct_read, ret) {
+                    (Some(b), Some(0)) if b.len() >= 8 => {
+                        let kind = if name == "socketpair" {
+                            socket_kind(e.args[0], e.args[1])
+                        } else {
+                            "pipe".to_string()
+                        };
+                        let (a, z) = (i64::from(u32_at(b, 0) as i32), i64::from(u32_at(b, 4) as i32));
+                        for fd in [a, z] {
+                            self.fds.insert((pid, fd), format!("{kind}:[0]"));
+                        }
+                        let _ = write!(out, "[{a}<{kind}:[0]>, {z}<{kind}:[0]>]");
+                    }
+                    _ => ptr(v, out),
+                },
+                Utsname => match (strings.next(), ret) {
+                    (Some(Some(sysname)), Some(0)) => {
+                        out.push_str("{sysname=");
+                        quote(sysname, out);
+                        // The node name is this machine's: the watched
+                        // program runs here (in a container with its own
+                        // name, that one is not known).
+                        out.push_str(", nodename=");
+                        quote(node_name().as_bytes(), out);
+                        out.push_str(", ...}");
+                    }
+                    _ => ptr(v, out),
+                },
+                FileAdvice => out.push_str(match v {
+                    0 => "POSIX_FADV_NORMAL",
+                    1 => "POSIX_FADV_RANDOM",
+                    2 => "POSIX_FADV_SEQUENTIAL",
+                    3 => "POSIX_FADV_WILLNEED",
+                    4 => "POSIX_FADV_DONTNEED",
+                    5 => "POSIX_FADV_NOREUSE",
+                    _ => "?",
+                }),
+                EpollFlags => out.push_str(&flags(v, &[(0o2000000, "EPOLL_CLOEXEC")], Some("0"))),
+                IoctlReq => match ioctl_name(v) {
+                    Some(n) => out.push_str(n),
+                    None => {
+                        let _ = write!(out, "{v:#x}");
+                    }
+                },
             }
         }
-        let _ = ret;
     }
 }
 
@@ -911,6 +1226,154 @@ fn break_after_dup(r: &mut Renderer, pid: u32, e: &Enter, out: &mut String, _i: 
 }
 
 /// `0644`, not `0o644`.
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4)
+        .and_then(|w| w.try_into().ok())
+        .map_or(0, u32::from_ne_bytes)
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8)
+        .and_then(|w| w.try_into().ok())
+        .map_or(0, u64::from_ne_bytes)
+}
+
+/// glibc's `major()` and `minor()` of a `dev_t`.
+fn dev_major(dev: u64) -> u64 {
+    ((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0xfff)
+}
+
+fn dev_minor(dev: u64) -> u64 {
+    ((dev >> 12) & 0xffff_ff00) | (dev & 0xff)
+}
+
+/// A file's type and permissions as strace shows `st_mode` (`S_IFDIR|0755`).
+fn file_mode(mode: u32, out: &mut String) {
+    out.push_str(match mode & 0o170000 {
+        0o140000 => "S_IFSOCK",
+        0o120000 => "S_IFLNK",
+        0o100000 => "S_IFREG",
+        0o060000 => "S_IFBLK",
+        0o040000 => "S_IFDIR",
+        0o020000 => "S_IFCHR",
+        0o010000 => "S_IFIFO",
+        _ => "0",
+    });
+    for (bit, name) in [(0o4000, "S_ISUID"), (0o2000, "S_ISGID"), (0o1000, "S_ISVTX")] {
+        if mode & bit != 0 {
+            out.push('|');
+            out.push_str(name);
+        }
+    }
+    let _ = write!(out, "|{:#05o}", mode & 0o777);
+    fix_octal(out);
+}
+
+/// statx's mask as strace names it.
+fn statx_mask(v: u64) -> String {
+    const BASIC: u64 = 0x7ff;
+    const NAMES: &[(u64, &str)] = &[
+        (0x1, "STATX_TYPE"),
+        (0x2, "STATX_MODE"),
+        (0x4, "STATX_NLINK"),
+        (0x8, "STATX_UID"),
+        (0x10, "STATX_GID"),
+        (0x20, "STATX_ATIME"),
+        (0x40, "STATX_MTIME"),
+        (0x80, "STATX_CTIME"),
+        (0x100, "STATX_INO"),
+        (0x200, "STATX_SIZE"),
+        (0x400, "STATX_BLOCKS"),
+        (0x800, "STATX_BTIME"),
+        (0x1000, "STATX_MNT_ID"),
+        (0x2000, "STATX_DIOALIGN"),
+        (0x4000, "STATX_MNT_ID_UNIQUE"),
+        (0x8000, "STATX_SUBVOL"),
+        (0x10000, "STATX_WRITE_ATOMIC"),
+        (0x20000, "STATX_DIO_READ_ALIGN"),
+    ];
+    if v & BASIC == BASIC {
+        let rest = v & !BASIC;
+        if rest == 0 {
+            return "STATX_BASIC_STATS".to_string();
+        }
+        return format!("STATX_BASIC_STATS|{}", flags(rest, NAMES, None));
+    }
+    flags(v, NAMES, Some("0"))
+}
+
+/// A signal set as strace shows it: the signals in it, or `~[...]` those
+/// not in it when it holds more than half of them.
+fn sigset(set: u64, out: &mut String) {
+    let short = |sig: i32| -> String {
+        match sig {
+            32 => "RTMIN".to_string(),
+            33..=64 => format!("RT_{}", sig - 32),
+            _ => signal_name(sig).trim_start_matches("SIG").to_string(),
+        }
+    };
+    let (set, prefix) = if set.count_ones() > 32 {
+        (!set, "~[")
+    } else {
+        (set, "[")
+    };
+    out.push_str(prefix);
+    let mut first = true;
+    for sig in 1..=64 {
+        if set & (1u64 << (sig - 1)) != 0 {
+            if !first {
+                out.push(' ');
+            }
+            first = false;
+            out.push_str(&short(sig));
+        }
+    }
+    out.push(']');
+}
+
+/// This machine's name, as uname(2) says.
+fn node_name() -> String {
+    rustix::system::uname().nodename().to_string_lossy().into_owned()
+}
+
+/// sigaction's flags in strace's order.
+const SA_FLAGS: &[(u64, &str)] = &[
+    (0x0400_0000, "SA_RESTORER"),
+    (0x0800_0000, "SA_ONSTACK"),
+    (0x1000_0000, "SA_RESTART"),
+    (0x4000_0000, "SA_NODEFER"),
+    (0x8000_0000, "SA_RESETHAND"),
+    (1, "SA_NOCLDSTOP"),
+    (2, "SA_NOCLDWAIT"),
+    (4, "SA_SIGINFO"),
+];
+
+/// The common ioctl requests, by name.
+fn ioctl_name(v: u64) -> Option<&'static str> {
+    Some(match v & 0xffff_ffff {
+        0x5401 => "TCGETS",
+        0x5402 => "TCSETS",
+        0x5403 => "TCSETSW",
+        0x5404 => "TCSETSF",
+        0x540e => "TIOCSCTTY",
+        0x540f => "TIOCGPGRP",
+        0x5410 => "TIOCSPGRP",
+        0x5413 => "TIOCGWINSZ",
+        0x5414 => "TIOCSWINSZ",
+        0x541b => "FIONREAD",
+        0x5421 => "FIONBIO",
+        0x5422 => "TIOCNOTTY",
+        0x5450 => "FIONCLEX",
+        0x5451 => "FIOCLEX",
+        0x5452 => "FIOASYNC",
+        0x8004_5430 => "TIOCGPTN",
+        0x4004_5431 => "TIOCSPTLCK",
+        0x8008_6601 => "FS_IOC_GETFLAGS",
+        0x4008_6602 => "FS_IOC_SETFLAGS",
+        _ => return None,
+    })
+}
+
 fn fix_octal(out: &mut String) {
     if let Some(at) = out.rfind("0o") {
         out.replace_range(at..at + 2, "0");
@@ -1459,6 +1922,53 @@ mod tests {
         // A call that points to nothing has no entry: the kernel's zeroes.
         assert_eq!(spec("close"), None);
         assert!(specs().iter().all(|(_, s)| *s != [0u8; 8]));
+    }
+
+    #[test]
+    fn what_calls_write_back_looks_as_strace_prints_it() {
+        let at = libc::AT_FDCWD as i64 as u64;
+        // A directory's struct stat: st_mode at 24, st_size at 48.
+        let mut stat = vec![0u8; 56];
+        stat[24..28].copy_from_slice(&0o040755u32.to_ne_bytes());
+        stat[48..56].copy_from_slice(&4096u64.to_ne_bytes());
+        let Event::Enter(mut fstatat) = enter(9, "newfstatat", [at, 0, 0x7ff0, 0, 0, 0], &["/etc"]) else {
+            panic!()
+        };
+        fstatat.blob = Some(stat);
+        // glibc's full mask (all but its two signals), then the old one the kernel wrote.
+        let Event::Enter(mut mask) = enter(9, "rt_sigprocmask", [2, 0x7ff1, 0x7ff2, 8, 0, 0], &[]) else {
+            panic!()
+        };
+        mask.blob = Some((!(3u64 << 31)).to_ne_bytes().to_vec());
+        mask.blob2 = Some(0u64.to_ne_bytes().to_vec());
+        let Event::Enter(mut wait) = enter(9, "wait4", [0xffff_ffff, 0x7ff3, 0, 0, 0, 0], &[]) else {
+            panic!()
+        };
+        wait.blob = Some((9u32).to_ne_bytes().to_vec());
+        let lines = render(vec![
+            Event::Call { call: fstatat, ret: 0 },
+            Event::Call { call: mask, ret: 0 },
+            Event::Call { call: wait, ret: 12 },
+            whole(enter(9, "statx", [at, 0, 0x900, 0x25e, 0, 0], &["/etc"]), -2),
+            whole(enter(9, "fcntl", [3, 3, 0, 0, 0, 0], &[]), 0x8002),
+            whole(enter(9, "ioctl", [1, 0x5401, 0x7ff4, 0, 0, 0], &[]), -25),
+        ]);
+        let calls: Vec<&str> = lines
+            .iter()
+            .map(|l| l.split_once(' ').unwrap().1.split_once(' ').unwrap().1)
+            .map(|l| l.strip_suffix(" /* pid 9 ppid 1 */").unwrap())
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                "newfstatat(AT_FDCWD, \"/etc\", {st_mode=S_IFDIR|0755, st_size=4096, ...}, 0) = 0",
+                "rt_sigprocmask(SIG_SETMASK, ~[RTMIN RT_1], [], 8) = 0",
+                "wait4(-1, [{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}], 0, NULL) = 12",
+                "statx(AT_FDCWD, \"/etc\", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW|AT_NO_AUTOMOUNT, STATX_MODE|STATX_NLINK|STATX_UID|STATX_GID|STATX_MTIME|STATX_SIZE, NULL) = -1 ENOENT (No such file or directory)",
+                "fcntl(3, F_GETFL) = 0x8002 (flags O_RDWR|O_LARGEFILE)",
+                "ioctl(1, TCGETS, 0x7ff4) = -1 ENOTTY (Inappropriate ioctl for device)",
+            ]
+        );
     }
 
     #[test]

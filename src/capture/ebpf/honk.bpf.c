@@ -73,7 +73,8 @@ struct spec {
     __s8 sock_len;    // argument that is its length (from 1), or 0
     __s8 blob;        // argument that points to a small struct (from 1), or 0
     __u8 blob_len;    // how many bytes of it
-    __u8 pad[2];
+    __s8 blob2;       // a second one (from 1), or 0: read into the blob's second half
+    __u8 blob2_len;   // how many bytes of it (at most BLOB_LEN / 2)
 };
 
 struct header {
@@ -105,7 +106,8 @@ struct call_paths {
     __s16 len[STR_SLOTS];
     __s16 sock_len;
     __s16 blob_len;
-    __u8 pad[4];
+    __s16 blob2_len;
+    __u8 pad[2];
     __u8 sock[SOCK_LEN];
     __u8 blob[BLOB_LEN];
     char str[STR_SLOTS][STR_LEN];
@@ -400,6 +402,19 @@ static __always_inline void call_paths(struct sys_enter_ctx *ctx, __s64 ret, __u
         if (ptr && n > 0 && bpf_probe_read_user(e->blob, n, (const void *)ptr) == 0)
             e->blob_len = n;
     }
+    e->blob2_len = -1;
+    if (s->blob2 > 0 && s->blob2 <= 6) {
+        __u64 ptr = 0;
+#pragma unroll
+        for (int i = 0; i < 6; i++)
+            if (s->blob2 == i + 1)
+                ptr = ctx->args[i];
+        __u32 n = s->blob2_len;
+        if (n > BLOB_LEN / 2)
+            n = BLOB_LEN / 2;
+        if (ptr && n > 0 && bpf_probe_read_user(e->blob + BLOB_LEN / 2, n, (const void *)ptr) == 0)
+            e->blob2_len = n;
+    }
     // Up to the end of the last string read.
     __u64 size = __builtin_offsetof(struct call_paths, str);
     if (slot > 0) {
@@ -501,7 +516,7 @@ int sys_exit(struct raw_ctx *raw)
         .id = nr,
         .args = {regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9},
     };
-    if (s && (s->strings || s->sock > 0 || s->blob > 0)) {
+    if (s && (s->strings || s->sock > 0 || s->blob > 0 || s->blob2 > 0)) {
         call_paths(&call, ret, id, s);
         return 0;
     }
