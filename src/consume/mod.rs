@@ -24,7 +24,6 @@
 //! one worker (give each worker its own subjects with `filter=`).
 
 pub mod address;
-#[cfg(feature = "kafka")]
 mod kafka;
 pub mod metrics;
 mod nats;
@@ -232,19 +231,16 @@ pub fn consume(settings: &Consume, ui: &dyn Ui, stop: &AtomicBool) -> Result<Con
                 ui.note(&format!("consuming {}; stop with Ctrl-C", describe(&settings.from)));
                 work(&mut broker, model, settings, &metrics, ui, stop).await
             }
-            #[cfg(feature = "kafka")]
             From::Kafka { .. } => {
-                let mut broker = kafka::Kafka::connect(&settings.from, &settings.alerts)?;
+                let mut broker = kafka::Kafka::connect(&settings.from, &settings.alerts).await?;
                 ui.note(&format!("consuming {}; stop with Ctrl-C", describe(&settings.from)));
                 let done = work(&mut broker, model, settings, &metrics, ui, stop).await;
                 // Leave the group now, so its partitions go to the others at once.
-                broker.leave();
-                done
+                let left = broker.leave().await;
+                let done = done?;
+                left?;
+                Ok(done)
             }
-            #[cfg(not(feature = "kafka"))]
-            From::Kafka { .. } => Err(Error::Refused(
-                "this honk was built without Kafka; build it with `cargo build --release --features kafka`".into(),
-            )),
         }
     })
 }
