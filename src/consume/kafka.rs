@@ -51,13 +51,19 @@ async fn patiently<T>(
 ) -> Result<T, Error> {
     match tokio::time::timeout(PATIENCE, what).await {
         Ok(Ok(done)) => Ok(done),
-        Ok(Err(e)) => Err(Error::broker(doing(), e)),
+        Ok(Err(e)) => Err(error(doing(), e)),
         Err(_) => Err(Error::Refused(format!(
             "{}: no answer in {} s",
             doing(),
             PATIENCE.as_secs()
         ))),
     }
+}
+
+/// krafka's error, told once: its message already says what its sources
+/// say, which the binary would print again.
+fn error(what: String, e: krafka::KrafkaError) -> Error {
+    Error::broker(what, e.to_string())
 }
 
 /// A client of the brokers at `server`.
@@ -182,7 +188,7 @@ impl Broker for Kafka {
                 .consumer
                 .poll(wait)
                 .await
-                .map_err(|e| Error::broker(format!("cannot read topic {}", self.topic), e))?;
+                .map_err(|e| error(format!("cannot read topic {}", self.topic), e))?;
             self.pending.extend(records);
         } else {
             // Records held over from a poll before a rebalance may belong to
@@ -205,7 +211,7 @@ impl Broker for Kafka {
         let Some((producer, topic)) = &self.producer else {
             return Ok(());
         };
-        let refused = |e| Error::broker(format!("the brokers did not take an alert for topic {topic}"), e);
+        let refused = |e| error(format!("the brokers did not take an alert for topic {topic}"), e);
         // Queue them all (one produce request carries many), then wait for
         // each to be acknowledged by all in-sync replicas.
         let mut handles = Vec::with_capacity(alerts.len());
