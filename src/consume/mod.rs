@@ -211,7 +211,11 @@ pub fn consume(settings: &Consume, ui: &dyn Ui, stop: &AtomicBool) -> Result<Con
     }
     // Fail on a bad model before connecting to anything.
     let model = Model::load(&settings.model)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // One worker thread beside this one, which scores: the brokers' clients
+    // keep their background tasks (Kafka's group heartbeat) going while a
+    // batch is scored.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| Error::broker("cannot start the async runtime", e))?;
