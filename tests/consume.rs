@@ -375,7 +375,10 @@ fn mistakes_get_a_one_line_reason_and_status_2() {
     let model = model.to_str().unwrap();
     for (args, says) in [
         // Kafka is in every build: with no broker there, honk says so.
-        (vec!["-m", model, "--from", "kafka://127.0.0.1:1/logs"], "cannot reach Kafka at 127.0.0.1:1"),
+        (
+            vec!["-m", model, "--from", "kafka://127.0.0.1:1/logs"],
+            "cannot reach Kafka at 127.0.0.1:1",
+        ),
         (vec!["-m", model, "--from", "nats://127.0.0.1/a/b"], "stream name"),
         (
             vec!["-m", "no model.honk", "--from", &format!("nats://{url}/LOGS")],

@@ -53,9 +53,7 @@ struct Broker {
 impl Broker {
     fn start() -> Option<Broker> {
         let Some(tansu) = tansu() else {
-            common::skip(
-                "tansu is not installed (cargo install tansu --version 0.6.0 --locked --features dynostore)",
-            );
+            common::skip("tansu is not installed (cargo install tansu --version 0.6.0 --locked --features dynostore)");
             return None;
         };
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -97,7 +95,14 @@ impl Broker {
     /// `tansu topic create`.
     fn create_topic(&self, name: &str, partitions: i32) {
         let out = Command::new(&self.tansu)
-            .args(["topic", "create", name, "--partitions", &partitions.to_string(), "--broker"])
+            .args([
+                "topic",
+                "create",
+                name,
+                "--partitions",
+                &partitions.to_string(),
+                "--broker",
+            ])
             .arg(format!("tcp://{}", self.address))
             .output()
             .unwrap();
@@ -175,7 +180,10 @@ impl Broker {
             if ready {
                 return;
             }
-            assert!(Instant::now() < deadline, "group {group} never had {members} members: {described:?}");
+            assert!(
+                Instant::now() < deadline,
+                "group {group} never had {members} members: {described:?}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }

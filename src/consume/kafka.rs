@@ -152,9 +152,17 @@ impl Kafka {
     /// Leaves the group, so that its partitions go to the other members at
     /// once (offsets are not committed here: `ack` did).
     pub(crate) async fn leave(&self) -> Result<(), Error> {
-        patiently(|| format!("cannot leave the group of topic {}", self.topic), self.consumer.close()).await?;
+        patiently(
+            || format!("cannot leave the group of topic {}", self.topic),
+            self.consumer.close(),
+        )
+        .await?;
         if let Some((producer, topic)) = &self.producer {
-            patiently(|| format!("cannot close the producer of topic {topic}"), producer.close()).await?;
+            patiently(
+                || format!("cannot close the producer of topic {topic}"),
+                producer.close(),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -245,7 +253,10 @@ impl Broker for Kafka {
             .fetched
             .iter()
             .map(|(&partition, &offset)| {
-                (TopicPartition::new(self.topic.as_str(), partition), OffsetAndMetadata::new(offset + 1))
+                (
+                    TopicPartition::new(self.topic.as_str(), partition),
+                    OffsetAndMetadata::new(offset + 1),
+                )
             })
             .collect();
         patiently(
