@@ -164,10 +164,11 @@ impl Broker {
             .collect()
     }
 
-    /// Waits until `group` is stable with `members` members.
-    fn wait_for_members(&self, group: &str, members: usize) {
+    /// Waits at most `patience` until `group` is stable with `members`
+    /// members.
+    fn wait_for_members(&self, group: &str, members: usize, patience: Duration) {
         let admin = self.kafka.admin();
-        let deadline = Instant::now() + PATIENCE;
+        let deadline = Instant::now() + patience;
         loop {
             let described = self
                 .rt
@@ -285,7 +286,7 @@ fn two_workers_in_a_group_alert_every_anomaly_and_one_leaving_hands_its_partitio
         }
     };
     // Both in the group, the partitions shared; then the first half again.
-    broker.wait_for_members("honk", 2);
+    broker.wait_for_members("honk", 2, PATIENCE);
     broker.produce("logs", early, 0);
     // Once A has scored and committed some, it leaves; B gets its partitions.
     let deadline = Instant::now() + PATIENCE;
@@ -302,6 +303,9 @@ fn two_workers_in_a_group_alert_every_anomaly_and_one_leaving_hands_its_partitio
         .find(|l| l.contains("messages scored"))
         .expect("A's summary");
     assert!(summary.contains("stopped by SIGTERM"), "{summary}");
+    // A left the group (LeaveGroup), rather than being dropped when its
+    // session (10 s) ran out: B alone in it well before that.
+    broker.wait_for_members("honk", 1, Duration::from_secs(5));
     broker.produce("logs", late, early.len());
 
     let deadline = Instant::now() + PATIENCE;
