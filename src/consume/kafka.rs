@@ -4,12 +4,24 @@
 //!
 //! The client is krafka, pure Rust (no librdkafka, so no C build and no
 //! `make`): it does the group protocol itself (JoinGroup, SyncGroup,
-//! Heartbeat in the background, LeaveGroup on close, a range assignment) and
-//! OffsetFetch/OffsetCommit. It was chosen over rustfs-kafka (a fork of the
-//! old kafka-rust, whose consumer groups are not the broker's coordinated
-//! ones), kafrust (young, fewer users) and crabka (renamed, moved away);
-//! rskafka has no consumer groups at all. It works against tansu 0.6 with a
-//! graceful hand-over (tests/kafka.rs).
+//! Heartbeat on a background task, LeaveGroup on close, partition
+//! assignment) and OffsetFetch/OffsetCommit, and produces with `acks=all`.
+//! Why it: it is async on tokio, as the worker is; it is released often
+//! (0.28); its dependencies are pure Rust but for ring, which async-nats
+//! brings already; and it passes tests/kafka.rs against tansu 0.6 with a
+//! graceful hand-over. It needs Rust 1.95. Of the others, rustfs-kafka's API
+//! is blocking (threads beside the async worker), crabka-client-consumer
+//! says it was renamed, and rskafka has no consumer groups; kafrust was not
+//! tried.
+//!
+//! One thing krafka does that tansu does not take: with a bound on the
+//! records a poll hands out, it decodes part of a fetch, and on tansu 0.6
+//! the partitions left out were not read again (half a topic stuck at the
+//! bound). So a poll hands out all it holds (bounded by the fetch sizes),
+//! and `fetch` cuts batches from what it holds. Held records of a
+//! partition this member no longer has are dropped (uncommitted, so its new
+//! owner reads them); until the poll that applies a rebalance, they may
+//! still be scored here too: an alert may come twice, never not at all.
 //!
 //! A record's source is its key (records of one source should be produced
 //! with the same key, so that they land in one partition, in order, on one
@@ -99,10 +111,8 @@ impl Kafka {
             .session_timeout(Duration::from_secs(10))
             .heartbeat_interval(Duration::from_secs(1))
             // A poll hands out all it has fetched, and `fetch` cuts batches
-            // itself: with a bound here, krafka decodes only part of a
-            // fetch and re-fetches the rest, and on tansu 0.6 the partitions
-            // left out were never read again (half a topic stuck at 256).
-            // The memory is bounded by the fetch sizes instead.
+            // itself (see the module's doc): the memory is bounded by the
+            // fetch sizes.
             .max_poll_records(-1)
             .max_buffered_records(0)
             .fetch_max_bytes(FETCH_MAX_BYTES)
