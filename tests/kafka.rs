@@ -32,12 +32,20 @@ use common::bgl::Bgl;
 
 const PATIENCE: Duration = Duration::from_secs(120);
 
-/// tansu on the PATH, or where `cargo install` puts it.
+/// tansu on the PATH, or where `cargo install` puts it ($CARGO_HOME/bin,
+/// ~/.cargo/bin).
 fn tansu() -> Option<PathBuf> {
+    let cargo_home = std::env::var_os("CARGO_HOME").map(|h| Path::new(&h).join("bin/tansu"));
     let home = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin/tansu"));
     std::iter::once(PathBuf::from("tansu"))
+        .chain(cargo_home)
         .chain(home)
-        .find(|t| common::works(t.to_str().unwrap_or("tansu"), &["--version"]))
+        .find(|t| {
+            std::process::Command::new(t)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
 }
 
 /// A tansu broker with memory storage on a free loopback port, stopped on
