@@ -12,7 +12,7 @@
 # offsets reach the end of every partition. Alerts are produced to the alert
 # topic and delivered before offsets are committed, as in real use.
 #
-# HONK: a binary built with --features kafka (default target/release/honk).
+# HONK: the honk binary (default target/release/honk; Kafka is in every build).
 # PYTHON: a python3 with confluent-kafka. Needs tansu
 # (cargo install tansu --locked --features dynostore).
 set -eu
@@ -23,7 +23,9 @@ honk=${HONK:-$here/../target/release/honk}
 python=${PYTHON:-python3}
 port=${KAFKA_PORT:-19092}
 bgl=$here/../../shared/data/loghub-2k/BGL/BGL_2k.log
-[ -x "$honk" ] || { echo "consume_kafka.sh: no honk at $honk (cargo build --release --features kafka)" >&2; exit 3; }
+[ -x "$honk" ] || { echo "consume_kafka.sh: no honk at $honk (cargo build --release)" >&2; exit 3; }
+# tansu on the PATH, or where cargo install puts it.
+command -v tansu > /dev/null || PATH=$PATH:$HOME/.cargo/bin
 command -v tansu > /dev/null || { echo "consume_kafka.sh: needs tansu" >&2; exit 3; }
 "$python" -c 'import confluent_kafka' 2> /dev/null || { echo "consume_kafka.sh: $python has no confluent-kafka" >&2; exit 3; }
 

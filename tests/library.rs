@@ -210,7 +210,8 @@ fn evaluation_is_a_value_that_renders_as_text_json_and_a_page() {
 /// Another program that depends on honk with `default-features = false` gets
 /// no command-line or terminal crates: clap, indicatif and anyhow are the
 /// binary's, behind the `cli` feature; nor an async runtime or HTTP stack
-/// (`honk serve`'s tokio and axum, behind the `serve` feature).
+/// (`honk serve`'s tokio and axum, behind the `serve` feature); nor the
+/// brokers' clients of `honk consume` (async-nats, krafka for Kafka).
 #[test]
 fn the_library_alone_depends_on_no_command_line_crates() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
@@ -250,6 +251,8 @@ fn the_library_alone_depends_on_no_command_line_crates() {
         "tokio",
         "axum",
         "hyper",
+        "async-nats",
+        "krafka",
     ] {
         assert!(!library.iter().any(|c| c == front_end), "{front_end} in {library:?}");
         // The check can fail: the binary's tree has them.

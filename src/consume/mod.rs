@@ -24,7 +24,6 @@
 //! one worker (give each worker its own subjects with `filter=`).
 
 pub mod address;
-#[cfg(feature = "kafka")]
 mod kafka;
 pub mod metrics;
 mod nats;
@@ -212,7 +211,11 @@ pub fn consume(settings: &Consume, ui: &dyn Ui, stop: &AtomicBool) -> Result<Con
     }
     // Fail on a bad model before connecting to anything.
     let model = Model::load(&settings.model)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // One worker thread beside this one, which scores: the brokers' clients
+    // keep their background tasks (Kafka's group heartbeat) going while a
+    // batch is scored.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| Error::broker("cannot start the async runtime", e))?;
@@ -232,19 +235,16 @@ pub fn consume(settings: &Consume, ui: &dyn Ui, stop: &AtomicBool) -> Result<Con
                 ui.note(&format!("consuming {}; stop with Ctrl-C", describe(&settings.from)));
                 work(&mut broker, model, settings, &metrics, ui, stop).await
             }
-            #[cfg(feature = "kafka")]
             From::Kafka { .. } => {
-                let mut broker = kafka::Kafka::connect(&settings.from, &settings.alerts)?;
+                let mut broker = kafka::Kafka::connect(&settings.from, &settings.alerts).await?;
                 ui.note(&format!("consuming {}; stop with Ctrl-C", describe(&settings.from)));
                 let done = work(&mut broker, model, settings, &metrics, ui, stop).await;
                 // Leave the group now, so its partitions go to the others at once.
-                broker.leave();
-                done
+                let left = broker.leave().await;
+                let done = done?;
+                left?;
+                Ok(done)
             }
-            #[cfg(not(feature = "kafka"))]
-            From::Kafka { .. } => Err(Error::Refused(
-                "this honk was built without Kafka; build it with `cargo build --release --features kafka`".into(),
-            )),
         }
     })
 }

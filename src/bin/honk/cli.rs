@@ -491,12 +491,14 @@ pub struct ConsumeArgs {
     pub model: PathBuf,
 
     /// The stream: nats://HOST[:PORT]/STREAM[?durable=NAME&ack_wait=TIME&filter=SUBJECT]
-    /// (durable consumer `honk` and ack wait 30s by default, used when the consumer is created).
+    /// (durable consumer `honk` and ack wait 30s by default, used when the consumer is created),
+    /// or kafka://HOST[:PORT]/TOPIC[?group=NAME] (consumer group `honk` by default; port 9092).
     #[arg(long, value_name = "URL", value_parser = honk::consume::address::parse_from)]
     pub from: honk::consume::From,
 
     /// Where alerts go: nats://HOST[:PORT]/SUBJECT (a subject some JetStream stream
-    /// captures, on the same server), or - for standard output (JSON Lines).
+    /// captures, on the same server), kafka://HOST[:PORT]/TOPIC (produced with acks=all; for a
+    /// Kafka source), or - for standard output (JSON Lines).
     #[arg(long, value_name = "URL", default_value = "-", value_parser = honk::consume::address::parse_to)]
     pub alerts: honk::consume::To,
 
