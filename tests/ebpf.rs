@@ -819,3 +819,60 @@ fn everyday_commands_look_the_same_to_strace_and_ebpf() {
         }
     }
 }
+
+/// `honk watch --ebpf --learn`: what the watched command does is learned
+/// into the model, saved when the watch ends, so that the next watch of the
+/// same command is quiet.
+#[test]
+fn a_learning_ebpf_watch_grows_the_model_and_the_next_watch_is_quiet() {
+    if let Some(why) = no_ebpf() {
+        return skip(&why);
+    }
+    let place = scratch("honk ebpf learn ü ");
+    let dir = place.path();
+    let model = dir.join("live model.honk");
+    let out = run(honk()
+        .current_dir(dir)
+        .args(["trace", "--ebpf", "-q", "--learn"])
+        .arg(&model)
+        .args(["--", "sh", "-c", "cat /etc/hostname"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let records = |model: &Path| -> u64 {
+        let out = run(honk().arg("inspect").arg("--json").arg(model));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let row: serde_json::Value = serde_json::from_str(text(&out.stdout).lines().next().unwrap()).unwrap();
+        row["model"]["records"].as_u64().unwrap_or_else(|| panic!("{row}"))
+    };
+    let before = records(&model);
+    let job = ["sh", "-c", "cat /etc/hostname; ls -la /etc > /dev/null; id > /dev/null"];
+    let watch = |learn: bool| {
+        let mut cmd = honk();
+        cmd.current_dir(dir)
+            .args(["watch", "--json", "-m"])
+            .arg(&model)
+            .arg("--ebpf");
+        if learn {
+            cmd.arg("--learn");
+        }
+        run(cmd.arg("--").args(job))
+    };
+    let first = watch(true);
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "new calls are alerted while learned: {}",
+        text(&first.stderr)
+    );
+    let after = records(&model);
+    assert!(
+        after > before + 100,
+        "the model grew from {before} records to only {after}"
+    );
+    let second = watch(false);
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "the learned job alerts again: {}",
+        text(&second.stdout)
+    );
+}

@@ -8,8 +8,10 @@
 //! so no call is missed), a running process tree (`--pid`), a cgroup (the
 //! processes in it, not in its sub-cgroups), or every process of a name
 //! (`--comm`). For each call: time, process, thread, parent, name, the
-//! system call with its arguments (strings and socket addresses read from
-//! the process's memory as the call starts) and its result.
+//! system call with its arguments and its result, in one record written
+//! when the call ends (strings, socket addresses and the small structs a
+//! call reads or writes back are read from the process's memory then;
+//! `execve`'s argv as it starts).
 //!
 //! [`render`] turns the records into the lines strace prints for the same
 //! calls, so a capture is read, learned, scored and diffed as an strace
@@ -23,8 +25,8 @@
 //!
 //! Limits: x86_64 only (the call numbers and register layouts are its);
 //! Linux 5.8 or later (the ring buffer); root, or CAP_BPF with CAP_PERFMON.
-//! A string is read when the call starts: one not yet in memory (a page not
-//! faulted in) shows as its address.
+//! A call that never ends (a process killed in it, `exit_group`) is written
+//! when it starts (`exit`, `execve`) or not at all.
 
 // Built without eBPF, the capture refuses to start: what would run it is unused.
 #![cfg_attr(not(feature = "ebpf"), allow(dead_code, unused_imports))]

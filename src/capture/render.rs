@@ -17,16 +17,22 @@
 //! Each call's line ends with its process and parent process, which strace
 //! does not print, in a comment (`/* pid 12 ppid 7 */`) that keys leave out.
 //!
-//! What it cannot print: what a call writes back into memory (a `stat`
-//! buffer, a `read` buffer, `wait4`'s status), which strace reads after the
-//! call; the addresses of a connected socket in its decoration; anything
-//! strace decodes from arguments this module does not list. Keys of such
-//! calls are shorter than strace's. Strings are cut at 255 bytes, argv at 16
-//! strings.
+//! Since a call is written when it ends, what it wrote back is read too, for
+//! the calls strace decodes and everyday programs make: `stat` and `statx`
+//! buffers, the old signal mask and action, `wait4`'s status, the pair of
+//! descriptors of `pipe` and `socketpair`, `uname`'s system name, the strings
+//! of `readlink` and `getcwd`; and `AT_FDCWD` carries the current directory,
+//! as `strace -yy` shows it. What it cannot print: the data a call reads or
+//! writes (`read`'s buffer; strace shows its first 32 bytes), the addresses
+//! of a connected socket in its decoration, anything strace decodes from
+//! arguments this module does not list (`poll`'s descriptors, socket
+//! options). Keys of such calls are shorter than strace's. Strings are cut
+//! at 255 bytes, argv at 16 strings.
 //!
 //! A file descriptor's decoration comes from what opened it (followed per
-//! process, through `dup`s and `close`), else from `/proc/PID/fd/N` when the
-//! process is still there.
+//! process, through `dup`s and `close`; the path resolved as `/proc` would
+//! name it, in honk's own mount namespace), else from `/proc/PID/fd/N` when
+//! the process is still there.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

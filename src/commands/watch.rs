@@ -239,11 +239,6 @@ pub fn watch(settings: &Watch, sink: &mut dyn Sink, ui: &dyn Ui, stop: &AtomicBo
             return Err(Error::Refused(format!("{} is the model, not a log", shown(path))));
         }
     }
-    if settings.learn && settings.ebpf.is_some() {
-        return Err(Error::Refused(
-            "--learn with --ebpf is not supported; learn runs with honk trace --ebpf --learn MODEL".into(),
-        ));
-    }
     // A learning watch holds the model's lock until it ends, and loads the model under it.
     let lock = if settings.learn {
         if settings.save_every.is_zero() {
@@ -255,9 +250,6 @@ pub fn watch(settings: &Watch, sink: &mut dyn Sink, ui: &dyn Ui, stop: &AtomicBo
     };
     let model = Model::load(&settings.model)?;
     let baseline = Baseline::new(model);
-    if let Some(target) = &settings.ebpf {
-        return watch_ebpf(settings, target, &baseline, sink, ui, stop);
-    }
     let mut saver = lock.as_ref().map(|_| Saver {
         path: &settings.model,
         every: settings.save_every,
@@ -265,6 +257,11 @@ pub fn watch(settings: &Watch, sink: &mut dyn Sink, ui: &dyn Ui, stop: &AtomicBo
         saved_records: 0,
         learned: LiveLearned::default(),
     });
+    if let Some(target) = &settings.ebpf {
+        let watched = watch_ebpf(settings, target, &baseline, saver.as_mut(), sink, ui, stop);
+        drop(lock);
+        return watched;
+    }
     let options = score_options(settings, settings.format);
     let sources: Vec<Source> = paths.iter().map(|p| Source::from_path(p)).collect();
     let readers_stop = Arc::new(AtomicBool::new(false));
@@ -318,11 +315,13 @@ pub fn watch(settings: &Watch, sink: &mut dyn Sink, ui: &dyn Ui, stop: &AtomicBo
     })
 }
 
-/// `honk watch --ebpf`: the captured calls, as strace lines, scored as they come.
+/// `honk watch --ebpf`: the captured calls, as strace lines, scored (and,
+/// with a `saver`, learned) as they come.
 fn watch_ebpf(
     settings: &Watch,
     target: &crate::capture::Target,
     baseline: &Baseline,
+    mut saver: Option<&mut Saver<'_>>,
     sink: &mut dyn Sink,
     ui: &dyn Ui,
     stop: &AtomicBool,
@@ -348,6 +347,9 @@ fn watch_ebpf(
     crate::normalize::Roots::seed(crate::normalize::Roots::of_this_process());
     let mut capture = Capture::start(&capture_options).map_err(|e| Error::Refused(e.to_string()))?;
     let mut stream = Stream::new(baseline, &options);
+    if saver.is_some() {
+        stream = stream.learning();
+    }
     let id = stream.open(&name);
     ui.note(&format!(
         "watching {shown_name} with eBPF{}",
@@ -375,6 +377,9 @@ fn watch_ebpf(
             stream.release(id, sink)?;
             holding = false;
         }
+        if let Some(saver) = saver.as_deref_mut() {
+            saver.tick(&stream, baseline.model(), ui);
+        }
         let lost = capture.lost();
         if lost > reported_lost {
             ui.warn(&format!(
@@ -397,12 +402,20 @@ fn watch_ebpf(
     }
     stream.end(id, sink)?;
     stream.set_lost_events(capture.lost());
-    let (summary, stats) = stream.finish(sink)?;
+    let (summary, stats, session) = stream.finish_learning(sink)?;
+    let learned = match (saver, session) {
+        (Some(saver), Some(session)) => {
+            let records = session.sources.iter().map(|s| s.records).sum();
+            saver.save(baseline.model(), session, records)?;
+            Some(saver.learned.clone())
+        }
+        _ => None,
+    };
     Ok(Watched {
         summary,
         stats,
         stopped,
-        learned: None,
+        learned,
         captured: Some(Captured {
             records: capture.records(),
             lost: capture.lost(),
