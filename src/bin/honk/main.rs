@@ -122,6 +122,11 @@ fn run(cli: Cli) -> Result<Outcome> {
                 if targets != 1 {
                     bail!("--ebpf watches one of: a COMMAND after `--`, --pid PID, --cgroup PATH, --comm NAME");
                 }
+                // The watched programs run on this machine: scoring them
+                // takes a quarter of its cores (at least one), not all of
+                // them as scoring a file does.
+                let threads = std::thread::available_parallelism().map_or(1, |n| (n.get() / 4).max(1));
+                let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
             } else if !args.command.is_empty() {
                 bail!("a COMMAND after `--` is watched with --ebpf");
             }
