@@ -9,7 +9,7 @@ one captured run of a Python program that opens /etc/hostname ALERTS times,
 then watches (`honk watch --json --ebpf -- python3 PROGRAM`) a run of the
 same program that, each time, also opens /etc/shadow and then pauses a random
 0 to 100 ms. The clock runs from the call's own time (its record's timestamp,
-taken in the kernel when the call starts) to its alert's line arriving.
+taken in the kernel when the call ends) to its alert's line arriving.
 Prints p50, p99 and the largest latency, in milliseconds.
 """
 
@@ -48,7 +48,7 @@ with tempfile.TemporaryDirectory(prefix="honk-ebpf-latency-") as d:
         arrived = time.time()
         row = json.loads(line)
         text = row.get("text", "")
-        if row.get("type") != "anomaly" or "openat(AT_FDCWD, \"/etc/shadow\"" not in text:
+        if row.get("type") != "anomaly" or "openat(AT_FDCWD" not in text or "\"/etc/shadow\"" not in text:
             continue
         # `TID<comm> SECONDS.MICROS openat(...)`: the call's time.
         called = float(text.split()[1])
