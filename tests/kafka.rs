@@ -240,6 +240,30 @@ fn scored(address: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// What `child` writes on its standard error, line by line.
+fn said(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    let (send, said) = std::sync::mpsc::channel();
+    let err = BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in err.lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    said
+}
+
+/// Where a worker serves its metrics, as it says first.
+fn metrics_at(said: &std::sync::mpsc::Receiver<String>) -> String {
+    loop {
+        let line = said
+            .recv_timeout(PATIENCE)
+            .expect("the worker says where its metrics are");
+        if let Some(rest) = line.strip_prefix("honk: metrics on http://") {
+            break rest.trim_end_matches("/metrics").to_owned();
+        }
+    }
+}
+
 /// A worker of group `honk`.
 fn worker(dir: &Path, model: &Path, broker: &Broker, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_honk"))
@@ -278,21 +302,11 @@ fn two_workers_in_a_group_alert_every_anomaly_and_one_leaving_hands_its_partitio
     broker.produce("logs", early, 0);
 
     let mut a = worker(dir.path(), model, &broker, &["--metrics", "127.0.0.1:0"]);
-    let mut b = worker(dir.path(), model, &broker, &[]);
-    // A's standard error, line by line; first where its metrics are.
-    let (send, a_said) = std::sync::mpsc::channel();
-    let a_err = BufReader::new(a.stderr.take().unwrap());
-    std::thread::spawn(move || {
-        for line in a_err.lines().map_while(Result::ok) {
-            let _ = send.send(line);
-        }
-    });
-    let metrics = loop {
-        let line = a_said.recv_timeout(PATIENCE).expect("A says where its metrics are");
-        if let Some(rest) = line.strip_prefix("honk: metrics on http://") {
-            break rest.trim_end_matches("/metrics").to_owned();
-        }
-    };
+    let mut b = worker(dir.path(), model, &broker, &["--metrics", "127.0.0.1:0"]);
+    let a_said = said(&mut a);
+    let b_said = said(&mut b);
+    let metrics = metrics_at(&a_said);
+    let b_metrics = metrics_at(&b_said);
     // Both in the group, the partitions shared; then the first half again.
     broker.wait_for_members("honk", 2, PATIENCE);
     broker.produce("logs", early, 0);
@@ -325,11 +339,26 @@ fn two_workers_in_a_group_alert_every_anomaly_and_one_leaving_hands_its_partitio
         assert!(Instant::now() < deadline, "never all committed: {progress:?}");
         std::thread::sleep(Duration::from_millis(200));
     }
+    // B's lag, from the ends of its partitions the fetch responses carry,
+    // comes down to 0 once all is committed (it is asked every second).
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let (_, body) = common::http_get(&b_metrics, "/metrics");
+        let lag = body
+            .lines()
+            .find_map(|l| l.strip_prefix("honk_consume_lag_messages{consumer=\"honk\"} "))
+            .map(|n| n.trim().to_owned());
+        if lag.as_deref() == Some("0") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "B's lag is still {lag:?}:\n{body}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     // SAFETY: kill(2) on our own child.
     assert_eq!(unsafe { libc::kill(b.id() as libc::pid_t, libc::SIGTERM) }, 0);
-    let err = BufReader::new(b.stderr.take().unwrap());
-    let said: Vec<String> = err.lines().map_while(Result::ok).collect();
-    assert_eq!(b.wait().unwrap().code(), Some(0), "{said:?}");
+    let code = b.wait().unwrap().code();
+    let said: Vec<String> = b_said.iter().collect();
+    assert_eq!(code, Some(0), "{said:?}");
     let summary = said
         .iter()
         .find(|l| l.contains("messages scored"))

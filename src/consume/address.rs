@@ -142,7 +142,7 @@ pub fn parse_to(text: &str) -> Result<To, String> {
     if text == "-" {
         return Ok(To::Stdout);
     }
-    let url = parse_url(text)?;
+    let url = parse_url(text).map_err(|e| format!("{e} (or - for standard output)"))?;
     let server = server_of(&url, text)?;
     if url.scheme() == "kafka" {
         let topic = single_path_part(&url, text, "a topic")?;
@@ -164,7 +164,8 @@ pub fn parse_to(text: &str) -> Result<To, String> {
 }
 
 fn parse_url(text: &str) -> Result<Url, String> {
-    let url = Url::parse(text).map_err(|e| format!("`{text}` is no URL ({e}); say nats://HOST:PORT/NAME"))?;
+    let url = Url::parse(text)
+        .map_err(|e| format!("`{text}` is no URL ({e}); say nats://HOST:PORT/NAME or kafka://HOST:PORT/TOPIC"))?;
     match url.scheme() {
         "nats" | "kafka" => Ok(url),
         other => Err(format!(
