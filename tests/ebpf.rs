@@ -642,7 +642,7 @@ fn alert_then_stop(mut child: Child, out: Lines, err: Lines, go: &Path) -> (Opti
 }
 
 #[test]
-fn a_cgroup_is_watched_until_stopped() {
+fn a_cgroup_and_the_cgroups_below_it_are_watched_until_stopped() {
     if let Some(why) = no_ebpf() {
         return skip(&why);
     }
@@ -663,15 +663,19 @@ fn a_cgroup_is_watched_until_stopped() {
     };
     let model = place.dir.join("m.honk");
     place.learn(&model, true, 1);
+    // A container's cgroup with one of its own below it (as a pod's
+    // containers sit below the pod's): the process runs in the inner one,
+    // the outer one is watched.
     let group = root.join(format!("honk-ebpf-test-{}", std::process::id()));
-    std::fs::create_dir(&group).unwrap();
+    let inner = group.join("inner ü");
+    std::fs::create_dir_all(&inner).unwrap();
     let go = place.dir.join("go");
     let script = format!(
         "while [ ! -e '{}' ]; do sleep 0.05; done; cat /etc/shadow > /dev/null",
         go.display()
     );
     let mut target = Command::new("bash").arg("-c").arg(&script).spawn().unwrap();
-    std::fs::write(group.join("cgroup.procs"), target.id().to_string()).unwrap();
+    std::fs::write(inner.join("cgroup.procs"), target.id().to_string()).unwrap();
     let (child, out, err) = watch(
         &place.dir,
         &[
@@ -684,6 +688,7 @@ fn a_cgroup_is_watched_until_stopped() {
     );
     let (status, alert, said) = alert_then_stop(child, out, err, &go);
     target.wait().unwrap();
+    let _ = std::fs::remove_dir(&inner);
     let _ = std::fs::remove_dir(&group);
     if root == mounted {
         let _ = Command::new("umount").arg(&mounted).status();

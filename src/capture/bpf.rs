@@ -32,8 +32,13 @@ pub enum Who<'a> {
     },
     /// Every process with this name (at most 15 bytes).
     Comm(&'a [u8]),
-    /// Every process in the cgroup with this id (its directory's inode).
-    Cgroup(u64),
+    /// Every process in a cgroup or below it.
+    Cgroup {
+        /// The cgroup's id (its directory's inode).
+        id: u64,
+        /// Its depth below the hierarchy's root (the root is 0).
+        level: u32,
+    },
 }
 
 /// A loaded, attached program.
@@ -89,8 +94,9 @@ impl Kernel {
                     let n = name.len().min(15);
                     value[16..16 + n].copy_from_slice(&name[..n]);
                 }
-                Who::Cgroup(id) => {
+                Who::Cgroup { id, level } => {
                     value[0] = 2;
+                    value[4..8].copy_from_slice(&level.to_ne_bytes());
                     value[8..16].copy_from_slice(&id.to_ne_bytes());
                 }
             }

@@ -6,7 +6,8 @@
 //! kernel's system-call tracepoints and reports every call of the processes
 //! watched: a command honk starts and all its descendants (from their fork,
 //! so no call is missed), a running process tree (`--pid`), a cgroup (the
-//! processes in it, not in its sub-cgroups), or every process of a name
+//! processes in it and in the cgroups below it; honk must see the cgroup
+//! hierarchy from its root, outside a cgroup namespace), or every process of a name
 //! (`--comm`). For each call: time, process, thread, parent, name, the
 //! system call with its arguments and its result, in one record written
 //! when the call ends (strings, socket addresses and the small structs a
@@ -174,6 +175,25 @@ fn process_tree(pid: u32) -> Vec<(u32, u32)> {
     tree
 }
 
+/// How deep cgroup `dir` is below the root of its cgroup v2 hierarchy (the
+/// root is 0): its parents up to the last one on the same file system.
+#[cfg(feature = "ebpf")]
+fn cgroup_level(dir: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let mut at = std::fs::canonicalize(dir).ok()?;
+    let device = std::fs::metadata(&at).ok()?.dev();
+    let mut level = 0;
+    while let Some(parent) = at.parent() {
+        if std::fs::metadata(parent).is_ok_and(|m| m.dev() == device) {
+            level += 1;
+            at = parent.to_path_buf();
+        } else {
+            break;
+        }
+    }
+    Some(level)
+}
+
 /// A process's parent, from `/proc/PID/stat` (its name may hold spaces and parentheses).
 fn parent_pid(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -244,10 +264,12 @@ impl Capture {
                 }
             }
             Target::Cgroup(dir) => {
-                cgroup = std::fs::metadata(dir)
-                    .map_err(|_| CaptureError::NoCgroup(crate::read::shown(dir).to_string()))?
-                    .ino();
-                bpf::Who::Cgroup(cgroup)
+                let no_cgroup = || CaptureError::NoCgroup(crate::read::shown(dir).to_string());
+                cgroup = std::fs::metadata(dir).map_err(|_| no_cgroup())?.ino();
+                bpf::Who::Cgroup {
+                    id: cgroup,
+                    level: cgroup_level(dir).ok_or_else(no_cgroup)?,
+                }
             }
             Target::Comm(name) => bpf::Who::Comm(name.as_bytes()),
         };

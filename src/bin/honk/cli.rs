@@ -412,7 +412,7 @@ pub struct WatchArgs {
     #[arg(long, value_name = "PID", requires = "ebpf")]
     pub pid: Option<u32>,
 
-    /// With --ebpf: watch the processes in this cgroup (v2) directory (a container's).
+    /// With --ebpf: watch the processes in this cgroup (v2) directory and the cgroups below it (a container, a pod).
     #[arg(long, value_name = "PATH", requires = "ebpf", conflicts_with = "pid")]
     pub cgroup: Option<PathBuf>,
 

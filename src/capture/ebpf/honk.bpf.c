@@ -45,7 +45,7 @@
 // Who is watched (CONFIG.mode).
 #define MODE_TREE 0   // the processes in TRACKED and their descendants
 #define MODE_COMM 1   // every process whose name is CONFIG.comm
-#define MODE_CGROUP 2 // every process in cgroup CONFIG.cgroup
+#define MODE_CGROUP 2 // every process in cgroup CONFIG.cgroup or below it
 
 // Record kinds: the first byte of every record.
 #define KIND_ENTER 1
@@ -58,7 +58,7 @@
 
 struct config {
     __u32 mode;
-    __u32 pad;
+    __u32 level; // MODE_CGROUP: the cgroup's depth below the hierarchy's root
     __u64 cgroup;
     char comm[16];
 };
@@ -271,8 +271,10 @@ static __always_inline int watched(__u32 tgid)
         return 0;
     if (c->mode == MODE_TREE)
         return bpf_map_lookup_elem(&TRACKED, &tgid) != 0;
+    // The task's cgroup, or its ancestor at the watched cgroup's depth: the
+    // cgroup itself or one below it (a container's own sub-cgroups).
     if (c->mode == MODE_CGROUP)
-        return bpf_get_current_cgroup_id() == c->cgroup;
+        return bpf_get_current_ancestor_cgroup_id(c->level) == c->cgroup;
     if (c->mode == MODE_COMM) {
         char comm[16];
         bpf_get_current_comm(comm, sizeof(comm));
