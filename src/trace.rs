@@ -1150,7 +1150,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("t.log");
         let probe = dir.path().join("written-in-the-sandbox");
-        let script = format!("cat /etc/hostname; echo x > {}", probe.display());
+        let script = format!(
+            "cat /etc/hostname; echo x > '{}'",
+            probe.display().to_string().replace('\'', r"'\''")
+        );
         let traced = gvisor(&script, false, &out);
         assert!(traced.status.success(), "{traced:?}");
         let log = std::fs::read_to_string(&out).unwrap();
@@ -1258,8 +1261,9 @@ mod tests {
         let scratch_name = format!("honk-scratch-{}", std::process::id());
         let script = format!(
             "cat /etc/hostname > /dev/null; echo x > /tmp/{scratch_name} && cat /tmp/{scratch_name} > /dev/null; \
-             echo y > {}; exit 0",
-            outside.display()
+             echo y > '{}'; exit 0",
+            // Quoted: the checkout's path may hold spaces.
+            outside.display().to_string().replace('\'', r"'\''")
         );
         let (status, trace) = sandboxed(&script, false);
         assert!(status.success(), "{status}");
