@@ -43,9 +43,10 @@ pub enum Who<'a> {
 
 /// A loaded, attached program.
 pub struct Kernel {
-    /// The classic tracepoint's attachment, detached on drop (which waits
-    /// for an RCU grace period, 50 to 100 ms); the raw ones go with the object.
-    _fork: TracePointLink,
+    /// The classic fork tracepoint's attachment, when it is used, detached on
+    /// drop (which waits for RCU grace periods, about 75 ms here); the raw
+    /// ones go with the object.
+    _fork: Option<TracePointLink>,
     _bpf: Ebpf,
     ring: RingBuf<MapData>,
     ready: OwnedFd,
@@ -65,6 +66,9 @@ fn load_error(what: &str, e: impl std::fmt::Display + std::fmt::Debug) -> Captur
 impl Kernel {
     /// Loads the program with a ring buffer of `ring_bytes` and starts watching `who`.
     pub fn start(who: &Who<'_>, ring_bytes: u32) -> Result<Kernel, CaptureError> {
+        // Where a task's pid is, for the raw fork tracepoint; without it the
+        // classic one is used.
+        let pid_offset = super::btf::task_pid_offset_in("/sys/kernel/btf/vmlinux");
         let mut bpf = EbpfLoader::new()
             // The program reads no kernel structure (no CO-RE relocations), so
             // the kernel's BTF, 5 MB that aya would parse first (about 0.1 s),
@@ -83,10 +87,11 @@ impl Kernel {
                 }
             })?;
         {
-            let mut config: Array<_, [u8; 32]> =
+            let mut config: Array<_, [u8; 40]> =
                 Array::try_from(bpf.map_mut("CONFIG").ok_or_else(|| missing("CONFIG"))?)
                     .map_err(|e| load_error("CONFIG", e))?;
-            let mut value = [0u8; 32];
+            let mut value = [0u8; 40];
+            value[32..36].copy_from_slice(&pid_offset.unwrap_or(0).to_ne_bytes());
             match who {
                 Who::Tree { .. } => {}
                 Who::Comm(name) => {
@@ -131,7 +136,17 @@ impl Kernel {
         } else {
             "process_fork"
         };
-        let fork_link = {
+        let fork_link = if pid_offset.is_some() {
+            let p: &mut RawTracePoint = bpf
+                .program_mut("process_fork_raw")
+                .ok_or_else(|| missing("process_fork_raw"))?
+                .try_into()
+                .map_err(|e| load_error("process_fork_raw", e))?;
+            p.load().map_err(|e| load_error("verifying process_fork_raw", e))?;
+            p.attach("sched_process_fork")
+                .map_err(|e| load_error("attaching to the raw tracepoint sched_process_fork", e))?;
+            None
+        } else {
             let p: &mut TracePoint = bpf
                 .program_mut(fork)
                 .ok_or_else(|| missing(fork))?
@@ -141,7 +156,7 @@ impl Kernel {
             let id = p
                 .attach("sched", "sched_process_fork")
                 .map_err(|e| load_error("attaching to sched:sched_process_fork", e))?;
-            p.take_link(id).map_err(|e| load_error(fork, e))?
+            Some(p.take_link(id).map_err(|e| load_error(fork, e))?)
         };
         for (program, tracepoint) in [
             ("process_exit", "sched_process_exit"),

@@ -39,6 +39,7 @@ use std::time::Duration;
 
 #[cfg(feature = "ebpf")]
 pub mod bpf;
+pub mod btf;
 pub mod record;
 pub mod render;
 
