@@ -331,13 +331,7 @@ fn a_model_replaced_on_disk_is_used_from_the_next_batch() {
     // Learn it, replacing the model file atomically as honk learn does.
     let extra = dir.path().join("more.log");
     std::fs::write(&extra, format!("{odd}\n")).unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_honk"))
-        .args(["learn", "-q", "-o"])
-        .arg(model)
-        .arg(&extra)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::learn(model, &extra);
     // The next batch is scored with it: the same record no longer alerts,
     // and a record still unusual does.
     send(odd);
@@ -364,13 +358,7 @@ fn mistakes_get_a_one_line_reason_and_status_2() {
     let log = dir.path().join("a.log");
     std::fs::write(&log, "one line\n").unwrap();
     let model = dir.path().join("m.honk");
-    assert!(Command::new(env!("CARGO_BIN_EXE_honk"))
-        .args(["learn", "-q", "-o"])
-        .arg(&model)
-        .arg(&log)
-        .status()
-        .unwrap()
-        .success());
+    common::learn(&model, &log);
     let url = &server.url;
     let model = model.to_str().unwrap();
     for (args, says) in [

@@ -788,12 +788,7 @@ fn everyday_commands_look_the_same_to_strace_and_ebpf() {
             let out = run(cmd.arg("--").args(command));
             assert!(out.status.success(), "{what}: {}", text(&out.stderr));
             let model = dir.join(format!("{what} {ebpf}.honk"));
-            let out = run(honk()
-                .current_dir(dir)
-                .args(["learn", "-q", "-o"])
-                .arg(&model)
-                .arg(&trace));
-            assert!(out.status.success(), "{what}: {}", text(&out.stderr));
+            common::learn(&model, &trace);
             traces.push((trace, model));
         }
         for (learned, scored) in [(0, 1), (1, 0)] {

@@ -58,7 +58,6 @@ fn scratch() -> (tempfile::TempDir, PathBuf) {
     (dir, model)
 }
 
-/// A running `honk watch` and its output, line by line.
 /// A scratch directory named `prefix…` and a model learned there from a small strace trace.
 fn strace_scratch(prefix: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
@@ -74,6 +73,7 @@ fn strace_scratch(prefix: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, model)
 }
 
+/// A running `honk watch` and its output, line by line.
 struct Watching {
     child: Child,
     stdin: Option<ChildStdin>,

@@ -146,6 +146,26 @@ pub enum Arg {
 
 use Arg::*;
 
+impl Arg {
+    /// How many bytes of what the argument points to the BPF program reads,
+    /// when it is a struct: openat2's `open_how`, clone3's `clone_args`, a
+    /// `stat` up to st_size (or st_rdev), a `statx` up to stx_size, a
+    /// 64-signal set, the kernel's struct sigaction (handler, flags,
+    /// restorer, mask), a wait status, two descriptors.
+    fn struct_size(self) -> Option<u8> {
+        Some(match self {
+            OpenHow => 24,
+            CloneArgs => 40,
+            StatBuf => 56,
+            StatxBuf => 48,
+            SigSet | FdPair => 8,
+            SigAction => 32,
+            WaitStatus => 4,
+            _ => return None,
+        })
+    }
+}
+
 /// The calls whose arguments are shown, by name, with their arguments' kinds.
 pub const CALLS: &[(&str, &[Arg])] = &[
     ("read", &[Fd, Buf, Int]),
@@ -315,34 +335,19 @@ pub fn spec(name: &str) -> Option<[u8; 8]> {
                 s[2] = i;
                 s[3] = i + 1;
             }
-            OpenHow => {
-                s[4] = i;
-                s[5] = 24;
-            }
-            CloneArgs => {
-                s[4] = i;
-                s[5] = 40;
-            }
-            // Up to st_size (or st_rdev), stx_size, a 64-signal set, the
-            // kernel's struct sigaction (handler, flags, restorer, mask), a
-            // status; a call's second such argument goes to the second slot.
-            StatBuf | StatxBuf | SigSet | SigAction | WaitStatus | FdPair => {
-                let len = match arg {
-                    StatBuf => 56,
-                    StatxBuf => 48,
-                    SigSet | FdPair => 8,
-                    SigAction => 32,
-                    _ => 4,
-                };
-                if s[4] == 0 {
-                    s[4] = i;
-                    s[5] = len;
-                } else {
-                    s[6] = i;
-                    s[7] = len.min(32);
+            // A struct: the first goes to the first slot, a second (the old
+            // signal mask or action) to the second.
+            _ => {
+                if let Some(size) = arg.struct_size() {
+                    if s[4] == 0 {
+                        s[4] = i;
+                        s[5] = size;
+                    } else {
+                        s[6] = i;
+                        s[7] = size.min(32);
+                    }
                 }
             }
-            _ => {}
         }
     }
     (s != [0u8; 8]).then_some(s)
@@ -608,7 +613,7 @@ impl Renderer {
                             };
                             let base = match dirfd {
                                 Some(fd) if fd != i64::from(libc::AT_FDCWD) => self.fd_decoration(pid, fd),
-                                _ => self.cwd(pid, e.header.ppid),
+                                _ => self.cwd(pid, e.header.ppid).map(str::to_owned),
                             };
                             Some(match base {
                                 Some(b) => format!("{}/{}", b.trim_end_matches('/'), path.trim_start_matches("./")),
@@ -671,7 +676,8 @@ impl Renderer {
                     _ => 0,
                 };
                 if flags & (libc::CLONE_THREAD as u64) == 0 {
-                    if let (Some(dir), Ok(child)) = (self.cwd(pid, e.header.ppid), u32::try_from(r)) {
+                    if let (Some(dir), Ok(child)) = (self.cwd(pid, e.header.ppid).map(str::to_owned), u32::try_from(r))
+                    {
                         self.cwds.insert(child, dir);
                     }
                 }
@@ -709,19 +715,18 @@ impl Renderer {
     /// A process's current directory: as last seen (its start, `chdir`),
     /// else `/proc/PID/cwd`, else its parent's (where it started, when it
     /// ended before honk could look).
-    fn cwd(&mut self, pid: u32, ppid: u32) -> Option<String> {
-        if let Some(dir) = self.cwds.get(&pid) {
-            return Some(dir.clone());
+    fn cwd(&mut self, pid: u32, ppid: u32) -> Option<&str> {
+        if !self.cwds.contains_key(&pid) {
+            if !self.proc_lookup {
+                return None;
+            }
+            let dir = match std::fs::read_link(format!("/proc/{pid}/cwd")) {
+                Ok(dir) => dir.to_string_lossy().into_owned(),
+                Err(_) => self.cwds.get(&ppid)?.clone(),
+            };
+            self.cwds.insert(pid, dir);
         }
-        if !self.proc_lookup {
-            return None;
-        }
-        let dir = match std::fs::read_link(format!("/proc/{pid}/cwd")) {
-            Ok(dir) => dir.to_string_lossy().into_owned(),
-            Err(_) => self.cwds.get(&ppid)?.clone(),
-        };
-        self.cwds.insert(pid, dir.clone());
-        Some(dir)
+        self.cwds.get(&pid).map(String::as_str)
     }
 
     /// A descriptor's decoration: what opened it, or `/proc/PID/fd/N`.
@@ -751,9 +756,9 @@ impl Renderer {
         // The structs read, in argument order.
         let mut blobs = [&e.blob, &e.blob2].into_iter();
         let mut blob = |kind: &Arg| -> &Option<Vec<u8>> {
-            match kind {
-                StatBuf | StatxBuf | SigSet | SigAction | WaitStatus | FdPair => blobs.next().unwrap_or(&None),
-                _ => &None,
+            match kind.struct_size() {
+                Some(_) => blobs.next().unwrap_or(&None),
+                None => &None,
             }
         };
         for (i, kind) in kinds.iter().enumerate() {
@@ -893,7 +898,7 @@ impl Renderer {
                     let _ = write!(out, ", child_tidptr={:#x}", e.args[3]);
                     return;
                 }
-                CloneArgs => match &e.blob {
+                CloneArgs => match struct_read {
                     Some(b) if b.len() >= 40 => {
                         let word = |k: usize| u64::from_ne_bytes(b[k * 8..k * 8 + 8].try_into().unwrap_or([0; 8]));
                         let _ = write!(
@@ -922,7 +927,7 @@ impl Renderer {
                     Some(b) => sockaddr(b, out),
                     None => ptr(v, out),
                 },
-                OpenHow => match &e.blob {
+                OpenHow => match struct_read {
                     Some(b) if b.len() >= 24 => {
                         let word = |k: usize| u64::from_ne_bytes(b[k * 8..k * 8 + 8].try_into().unwrap_or([0; 8]));
                         let _ = write!(out, "{{flags={}", open_flags(word(0)));

@@ -204,31 +204,8 @@ pub fn trace(settings: &Trace, sink: &mut dyn Sink, ui: &dyn Ui) -> Result<Trace
     }
     // Reports name a trace by its path as given: a temporary trace is read from
     // its own directory, so that they name it `trace`, not a path deleted
-    // afterwards (`-o FILE` keeps it, under its name). Paths given relative to
-    // the current directory are made absolute first.
-    let absolute = |path: &Path| {
-        std::path::absolute(path).map_err(|e| Error::Refused(format!("cannot find {}: {e}", crate::read::shown(path))))
-    };
-    let mut then = settings.then.clone();
-    let _back = match &scratch {
-        Some(dir) => {
-            match &mut then {
-                Then::Keep => {}
-                Then::Learn { model, .. } => *model = absolute(model)?,
-                Then::Score { model, report } => {
-                    *model = absolute(model)?;
-                    if let Some(html) = &mut report.html {
-                        *html = absolute(html)?;
-                    }
-                }
-            }
-            let here = std::env::current_dir().map_err(|e| Error::Refused(format!("no current directory: {e}")))?;
-            std::env::set_current_dir(dir.path())
-                .map_err(|e| Error::Refused(format!("cannot read the trace's directory: {e}")))?;
-            Some(CurrentDir(here))
-        }
-        None => None,
-    };
+    // afterwards (`-o FILE` keeps it, under its name).
+    let (then, _back) = into_scratch(&settings.then, scratch.as_ref())?;
     let trace = match &scratch {
         Some(_) => PathBuf::from("trace"),
         None => output,
@@ -360,30 +337,11 @@ fn captured(
             )));
         }
     }
-    // As with strace: a temporary trace is read from its own directory, so
-    // that reports and the model name it `trace`, not a path deleted afterwards.
-    let absolute = |path: &Path| {
-        std::path::absolute(path).map_err(|e| Error::Refused(format!("cannot find {}: {e}", crate::read::shown(path))))
-    };
-    let mut then = settings.then.clone();
-    let (_back, output) = match &scratch {
-        Some(dir) => {
-            match &mut then {
-                Then::Keep => {}
-                Then::Learn { model, .. } => *model = absolute(model)?,
-                Then::Score { model, report } => {
-                    *model = absolute(model)?;
-                    if let Some(html) = &mut report.html {
-                        *html = absolute(html)?;
-                    }
-                }
-            }
-            let here = std::env::current_dir().map_err(|e| Error::Refused(format!("no current directory: {e}")))?;
-            std::env::set_current_dir(dir.path())
-                .map_err(|e| Error::Refused(format!("cannot read the trace's directory: {e}")))?;
-            (Some(CurrentDir(here)), PathBuf::from("trace"))
-        }
-        None => (None, output.to_path_buf()),
+    // As with strace: a temporary trace is read from its own directory.
+    let (then, _back) = into_scratch(&settings.then, scratch.as_ref())?;
+    let output = match scratch {
+        Some(_) => PathBuf::from("trace"),
+        None => output.to_path_buf(),
     };
     crate::normalize::Roots::seed(run_context);
     let format = Some(Format::Strace);
@@ -412,6 +370,34 @@ fn captured(
             stopped: false,
         }),
     }
+}
+
+/// For a temporary trace: `then` with its paths made absolute, and the
+/// current directory moved to the trace's until the guard is dropped (so
+/// that reports and the model name the trace `trace`, not a path deleted
+/// afterwards). Without one, `then` as it is and no guard.
+fn into_scratch(then: &Then, scratch: Option<&tempfile::TempDir>) -> Result<(Then, Option<CurrentDir>), Error> {
+    let Some(dir) = scratch else {
+        return Ok((then.clone(), None));
+    };
+    let absolute = |path: &Path| {
+        std::path::absolute(path).map_err(|e| Error::Refused(format!("cannot find {}: {e}", crate::read::shown(path))))
+    };
+    let mut then = then.clone();
+    match &mut then {
+        Then::Keep => {}
+        Then::Learn { model, .. } => *model = absolute(model)?,
+        Then::Score { model, report } => {
+            *model = absolute(model)?;
+            if let Some(html) = &mut report.html {
+                *html = absolute(html)?;
+            }
+        }
+    }
+    let here = std::env::current_dir().map_err(|e| Error::Refused(format!("no current directory: {e}")))?;
+    std::env::set_current_dir(dir.path())
+        .map_err(|e| Error::Refused(format!("cannot read the trace's directory: {e}")))?;
+    Ok((then, Some(CurrentDir(here))))
 }
 
 /// Goes back to this directory when dropped.

@@ -147,6 +147,19 @@ impl Saver<'_> {
         Ok(())
     }
 
+    /// The last save, when the watch ends: what the whole session learned
+    /// (`None` when the watch did not learn).
+    fn last(saver: Option<&mut Self>, base: &Model, session: Option<Model>) -> Result<Option<LiveLearned>, Error> {
+        match (saver, session) {
+            (Some(saver), Some(session)) => {
+                let records = session.sources.iter().map(|s| s.records).sum();
+                saver.save(base, session, records)?;
+                Ok(Some(saver.learned.clone()))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Saves at the interval; a failure is told and tried again at the next one.
     fn tick(&mut self, stream: &Stream<'_>, base: &Model, ui: &dyn Ui) {
         if self.last.elapsed() < self.every {
@@ -297,14 +310,7 @@ pub fn watch(settings: &Watch, sink: &mut dyn Sink, ui: &dyn Ui, stop: &AtomicBo
     drop(events);
     let stopped = result?;
     let (summary, stats, session) = stream.finish_learning(sink)?;
-    let learned = match (saver.as_mut(), session) {
-        (Some(saver), Some(session)) => {
-            let records = session.sources.iter().map(|s| s.records).sum();
-            saver.save(baseline.model(), session, records)?;
-            Some(saver.learned.clone())
-        }
-        _ => None,
-    };
+    let learned = Saver::last(saver.as_mut(), baseline.model(), session)?;
     drop(lock);
     Ok(Watched {
         summary,
@@ -403,14 +409,7 @@ fn watch_ebpf(
     stream.end(id, sink)?;
     stream.set_lost_events(capture.lost());
     let (summary, stats, session) = stream.finish_learning(sink)?;
-    let learned = match (saver, session) {
-        (Some(saver), Some(session)) => {
-            let records = session.sources.iter().map(|s| s.records).sum();
-            saver.save(baseline.model(), session, records)?;
-            Some(saver.learned.clone())
-        }
-        _ => None,
-    };
+    let learned = Saver::last(saver, baseline.model(), session)?;
     Ok(Watched {
         summary,
         stats,

@@ -35,13 +35,7 @@ impl Bgl {
         let base = dir.path().join("bgl normal.log");
         std::fs::write(&base, normal.join("\n") + "\n").unwrap();
         let model = dir.path().join("bgl ü.honk");
-        let status = Command::new(env!("CARGO_BIN_EXE_honk"))
-            .args(["learn", "-q", "-o"])
-            .arg(&model)
-            .arg(&base)
-            .status()
-            .unwrap();
-        assert!(status.success());
+        super::learn(&model, &base);
         let records = second.iter().map(|l| l.to_string()).collect();
         Some(Bgl { dir, model, records })
     }

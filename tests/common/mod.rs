@@ -31,6 +31,23 @@ pub fn strace_works() -> bool {
 
 pub mod bgl;
 
+/// `honk learn -q -o MODEL INPUT`, which must succeed.
+#[allow(dead_code)] // Not every test crate that includes this module asks.
+pub fn learn(model: &std::path::Path, input: &std::path::Path) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_honk"))
+        .args(["learn", "-q", "-o"])
+        .arg(model)
+        .arg(input)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "honk learn {}: {}",
+        input.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// `GET path` on `address` (HTTP/1.1, the connection closed after): the
 /// status line and the body.
 #[allow(dead_code)] // Not every test crate that includes this module asks.

@@ -360,6 +360,25 @@ static __always_inline void enter_exec(struct sys_enter_ctx *ctx, __u64 id, stru
         lost();
 }
 
+// Reads up to `len` (at most `max`) bytes of what argument `arg` (from 1; 0:
+// none) points to into `dest`: how many, or -1.
+static __always_inline __s16 read_struct(struct sys_enter_ctx *ctx, __s8 arg, __u8 len, __u8 *dest, __u32 max)
+{
+    if (arg <= 0 || arg > 6)
+        return -1;
+    __u64 ptr = 0;
+#pragma unroll
+    for (int i = 0; i < 6; i++)
+        if (arg == i + 1)
+            ptr = ctx->args[i];
+    __u32 n = len;
+    if (n > max)
+        n = max;
+    if (ptr && n > 0 && bpf_probe_read_user(dest, n, (const void *)ptr) == 0)
+        return n;
+    return -1;
+}
+
 static __always_inline void call_paths(struct sys_enter_ctx *ctx, __s64 ret, __u64 id, struct spec *s)
 {
     __u32 zero = 0;
@@ -395,32 +414,8 @@ static __always_inline void call_paths(struct sys_enter_ctx *ctx, __s64 ret, __u
         if (ptr && len > 0 && bpf_probe_read_user(e->sock, len, (const void *)ptr) == 0)
             e->sock_len = len;
     }
-    e->blob_len = -1;
-    if (s->blob > 0 && s->blob <= 6) {
-        __u64 ptr = 0;
-#pragma unroll
-        for (int i = 0; i < 6; i++)
-            if (s->blob == i + 1)
-                ptr = ctx->args[i];
-        __u32 n = s->blob_len;
-        if (n > BLOB_LEN)
-            n = BLOB_LEN;
-        if (ptr && n > 0 && bpf_probe_read_user(e->blob, n, (const void *)ptr) == 0)
-            e->blob_len = n;
-    }
-    e->blob2_len = -1;
-    if (s->blob2 > 0 && s->blob2 <= 6) {
-        __u64 ptr = 0;
-#pragma unroll
-        for (int i = 0; i < 6; i++)
-            if (s->blob2 == i + 1)
-                ptr = ctx->args[i];
-        __u32 n = s->blob2_len;
-        if (n > BLOB_LEN / 2)
-            n = BLOB_LEN / 2;
-        if (ptr && n > 0 && bpf_probe_read_user(e->blob + BLOB_LEN / 2, n, (const void *)ptr) == 0)
-            e->blob2_len = n;
-    }
+    e->blob_len = read_struct(ctx, s->blob, s->blob_len, e->blob, BLOB_LEN);
+    e->blob2_len = read_struct(ctx, s->blob2, s->blob2_len, e->blob + BLOB_LEN / 2, BLOB_LEN / 2);
     // Up to the end of the last string read.
     __u64 size = __builtin_offsetof(struct call_paths, str);
     if (slot > 0) {
