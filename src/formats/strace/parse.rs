@@ -19,6 +19,7 @@
 //! malformed or truncated input, which degrades to a best-effort record or to a
 //! [`Kind::Text`] record.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use memchr::{memchr, memchr2, memrchr};
@@ -84,7 +85,16 @@ pub struct StraceParser {
     /// flight, so the pid is the key (`None` for pid-less `-ff` files, which
     /// hold one thread each).
     queue: HoldBack<Option<u32>, Unfinished, MAX_HELD>,
+    /// Starts of calls the queue gave up waiting for (more than [`MAX_HELD`]
+    /// records came before their tails: a shell blocked in `read` on a pipe
+    /// while its child works), by thread: when the tail comes after all, its
+    /// record is the whole call, as if it had been joined (at most
+    /// [`MAX_GIVEN_UP`] threads).
+    given_up: HashMap<u32, Record>,
 }
+
+/// Most threads whose given-up call starts are remembered.
+const MAX_GIVEN_UP: usize = 4096;
 
 /// Where the parts of an unfinished call are in its record's text.
 #[derive(Clone, Debug)]
@@ -101,6 +111,28 @@ impl Parser for StraceParser {
         if line.trim().is_empty() {
             return;
         }
+        let released = out.len();
+        self.push_line(line_no, line, out);
+        // Starts released still waiting: remembered, for a late tail.
+        for r in &out[released..] {
+            if let (Some(pid), Kind::Syscall { result, .. }) = (r.pid, &r.kind) {
+                if result.start == r.text.len() && r.text.trim_end().ends_with("<unfinished ...>") {
+                    if self.given_up.len() >= MAX_GIVEN_UP {
+                        self.given_up.clear();
+                    }
+                    self.given_up.insert(pid, r.clone());
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<Record>) {
+        self.queue.finish(out);
+    }
+}
+
+impl StraceParser {
+    fn push_line(&mut self, line_no: u64, line: &str, out: &mut Vec<Record>) {
         let b = line.as_bytes();
         let end = trim_end(b, 0, b.len());
         let (pid, body) = parse_prefix(b, end);
@@ -133,26 +165,30 @@ impl Parser for StraceParser {
             Body::Resumed { name, tail } => {
                 let tail = skip_ws(b, tail, end);
                 if !self.try_merge(pid, &line[name.clone()], &line[tail..end], out) {
-                    let (args, result) = call_ranges(b, tail, end);
-                    self.emit(record(Kind::Syscall { name, args, result }), out);
+                    let whole = pid
+                        .and_then(|p| self.given_up.remove(&p))
+                        .and_then(|head| join_given_up(head, &line[name.clone()], &line[tail..end], line_no));
+                    match whole {
+                        Some(record) => self.emit(record, out),
+                        None => {
+                            let (args, result) = call_ranges(b, tail, end);
+                            self.emit(record(Kind::Syscall { name, args, result }), out);
+                        }
+                    }
                 }
             }
             Body::Signal(body) => self.emit(record(Kind::Signal { body }), out),
             Body::Exit(body) => {
                 // A process that ended will not resume the call it was in.
                 self.give_up(pid, out);
+                if let Some(p) = pid {
+                    self.given_up.remove(&p);
+                }
                 self.emit(record(Kind::Exit { body }), out);
             }
             Body::Text => self.emit(record(Kind::Text), out),
         }
     }
-
-    fn finish(&mut self, out: &mut Vec<Record>) {
-        self.queue.finish(out);
-    }
-}
-
-impl StraceParser {
     /// Release `record` now if nothing older is waiting, else queue it behind.
     fn emit(&mut self, record: Record, out: &mut Vec<Record>) {
         self.queue.push(record, out);
@@ -198,6 +234,41 @@ impl StraceParser {
     fn give_up(&mut self, pid: Option<u32>, out: &mut Vec<Record>) {
         self.queue.release(&pid, out);
     }
+}
+
+/// The record of a call whose start (`head`, released unjoined) and tail
+/// (`<... name resumed>` then `tail`, on line `line_no`) came too far apart
+/// to be joined in the queue: the start's text joined to the tail, at the
+/// tail's line. `None` when the start is of another call.
+fn join_given_up(head: Record, name: &str, tail: &str, line_no: u64) -> Option<Record> {
+    let Kind::Syscall {
+        name: head_name, args, ..
+    } = &head.kind
+    else {
+        return None;
+    };
+    if head.text.get(head_name.clone()) != Some(name) {
+        return None;
+    }
+    let (head_name, args_start) = (head_name.clone(), args.start);
+    let mut text = head.text;
+    text.truncate(args.end);
+    if needs_space(text.as_bytes().last(), tail.as_bytes().first()) {
+        text.push(' ');
+    }
+    text.push_str(tail);
+    let (args, result) = call_ranges(text.as_bytes(), args_start, text.len());
+    Some(Record {
+        line: line_no,
+        text,
+        pid: head.pid,
+        process: head.process,
+        kind: Kind::Syscall {
+            name: head_name,
+            args,
+            result,
+        },
+    })
 }
 
 /// What the part of a line after its pid and timestamp is.
@@ -1131,9 +1202,20 @@ mod tests {
         parser.push(MAX_HELD as u64 + 11, "1 <... read resumed>\"x\", 1) = 1", &mut out);
         parser.finish(&mut out);
         check_wellformed(&out);
+        // The tail that came after all is the whole call, at the tail's line.
+        let last = out.last().unwrap_or_else(|| unreachable!());
+        assert_eq!(call(last), ("read", "0, \"x\", 1", "1"));
+        assert_eq!(last.line, MAX_HELD as u64 + 11);
+        // A late tail of another call than the one given up stays alone.
+        parser.push(MAX_HELD as u64 + 12, "3 read(0,  <unfinished ...>", &mut out);
+        for n in 0..(MAX_HELD as u64 + 1) {
+            parser.push(MAX_HELD as u64 + 13 + n, "2 getpid() = 2", &mut out);
+        }
+        parser.push(2 * MAX_HELD as u64 + 20, "3 <... write resumed>\"x\", 1) = 1", &mut out);
+        parser.finish(&mut out);
         assert_eq!(
             call(out.last().unwrap_or_else(|| unreachable!())),
-            ("read", "\"x\", 1", "1")
+            ("write", "\"x\", 1", "1")
         );
     }
 
