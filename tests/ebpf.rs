@@ -751,6 +751,29 @@ fn everyday_commands_look_the_same_to_strace_and_ebpf() {
     }
     std::os::unix::fs::symlink("sub/file 3.txt", tree.join("link")).unwrap();
     let tree_arg = tree.to_str().unwrap();
+    // A web server on loopback, on a port the kernel picks, for a client to
+    // fetch a page from (its connection ends before its records are read).
+    let mut server = Command::new("python3")
+        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
+        .arg(&tree)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 runs");
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let _server = KillOnDrop(server);
+    // "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..."
+    let port: u16 = first
+        .split_whitespace()
+        .skip_while(|w| *w != "port")
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {first:?}"));
+    let fetch =
+        format!("import urllib.request; print(len(urllib.request.urlopen('http://127.0.0.1:{port}/sub/').read()))");
     let commands: Vec<(&str, Vec<String>)> = vec![
         (
             "ls -la",
@@ -767,6 +790,7 @@ fn everyday_commands_look_the_same_to_strace_and_ebpf() {
                 ".".into(),
             ],
         ),
+        ("a web client", vec!["python3".into(), "-c".into(), fetch.clone()]),
         (
             "a shell pipeline",
             vec![
@@ -817,6 +841,16 @@ fn everyday_commands_look_the_same_to_strace_and_ebpf() {
                 tools[learned], tools[scored]
             );
         }
+    }
+}
+
+/// A child process killed when the test ends, however it ends.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

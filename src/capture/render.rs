@@ -21,18 +21,25 @@
 //! the calls strace decodes and everyday programs make: `stat` and `statx`
 //! buffers, the old signal mask and action, `wait4`'s status, the pair of
 //! descriptors of `pipe` and `socketpair`, `uname`'s system name, the strings
-//! of `readlink` and `getcwd`; and `AT_FDCWD` carries the current directory,
-//! as `strace -yy` shows it. What it cannot print: the data a call reads or
-//! writes (`read`'s buffer; strace shows its first 32 bytes), the addresses
-//! of a connected socket in its decoration, anything strace decodes from
-//! arguments this module does not list (`poll`'s descriptors, socket
-//! options). Keys of such calls are shorter than strace's. Strings are cut
-//! at 255 bytes, argv at 16 strings.
+//! of `readlink` and `getcwd`, `poll`'s returned events, socket options,
+//! the addresses `accept`, `getsockname` and `recvfrom` write; and
+//! `AT_FDCWD` carries the current directory, as `strace -yy` shows it. Data
+//! buffers (`read`, `write`, `sendto`, `recvfrom`) show their first 32 bytes
+//! (strace's default; `honk trace` asks strace for 256, of which keys keep
+//! the first three words). What it cannot print: anything strace decodes
+//! from arguments this module does not list (`sendmsg`'s message, `ioctl`'s
+//! structs), poll arrays past their eighth entry (fourth for `ppoll`).
+//! Strings are cut at 255 bytes, argv at 16 strings.
 //!
 //! A file descriptor's decoration comes from what opened it (followed per
-//! process, through `dup`s and `close`; the path resolved as `/proc` would
-//! name it, in honk's own mount namespace), else from `/proc/PID/fd/N` when
-//! the process is still there.
+//! process, through `dup`s, `close` and `fork`; the path resolved as `/proc`
+//! would name it, in honk's own mount namespace), else from `/proc/PID/fd/N`
+//! when the process is still there. An internet socket's addresses come
+//! from the process's `/proc/PID/net` tables once it is connected, bound or
+//! accepted, while it is still there; a connection gone by then (most on
+//! loopback last a millisecond) shows its peer and, as its local end, the
+//! address this machine sends from to reach it, with a `?` port until
+//! `getsockname` says it.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -142,6 +149,26 @@ pub enum Arg {
     EpollFlags,
     /// fadvise64's advice.
     FileAdvice,
+    /// poll's and ppoll's `struct pollfd` array (the first entries), and
+    /// what the call wrote back into it (`revents`, shown in the result).
+    Pollfds,
+    /// A `struct timespec` the call reads (ppoll's timeout; what is left of
+    /// it, written back, is shown in the result).
+    Timespec,
+    /// A socket option's level (`SOL_SOCKET`, `SOL_TCP`).
+    SockLevel,
+    /// A socket option's name, by its level (`SO_KEEPALIVE`, `TCP_NODELAY`).
+    SockOpt,
+    /// An int a call reads or writes through a pointer (a socket option's
+    /// value, its length): `[1]`.
+    IntPtr,
+    /// A `struct sockaddr *` the call writes (accept's peer, getsockname's
+    /// address); the argument after it is a pointer to its length.
+    OutSockaddr,
+    /// The pointer to an [`OutSockaddr`]'s length: `[16]`.
+    SockLenPtr,
+    /// send/recv flags (`MSG_NOSIGNAL`).
+    MsgFlags,
 }
 
 use Arg::*;
@@ -151,9 +178,16 @@ impl Arg {
     /// when it is a struct: openat2's `open_how`, clone3's `clone_args`, a
     /// `stat` up to st_size (or st_rdev), a `statx` up to stx_size, a
     /// 64-signal set, the kernel's struct sigaction (handler, flags,
-    /// restorer, mask), a wait status, two descriptors.
+    /// restorer, mask), a wait status, two descriptors, eight `pollfd`s (four
+    /// when the call reads a second struct), a timespec, an int; and the
+    /// first 32 bytes of a data buffer (strace's default `-s`), which keys
+    /// keep a few words of.
     fn struct_size(self) -> Option<u8> {
         Some(match self {
+            Pollfds => 64,
+            Buf => 32,
+            Timespec => 16,
+            IntPtr => 4,
             OpenHow => 24,
             CloneArgs => 40,
             StatBuf => 56,
@@ -267,12 +301,18 @@ pub const CALLS: &[(&str, &[Arg])] = &[
     ("connect", &[Fd, Sockaddr, Int]),
     ("bind", &[Fd, Sockaddr, Int]),
     ("listen", &[Fd, Int]),
-    ("accept", &[Fd, Ptr, Ptr]),
-    ("accept4", &[Fd, Ptr, Ptr, SockType]),
-    ("sendto", &[Fd, Buf, Int, Hex, Sockaddr, Int]),
-    ("recvfrom", &[Fd, Buf, Int, Hex, Ptr, Ptr]),
-    ("sendmsg", &[Fd, Ptr, Hex]),
-    ("recvmsg", &[Fd, Ptr, Hex]),
+    ("accept", &[Fd, OutSockaddr, SockLenPtr]),
+    ("accept4", &[Fd, OutSockaddr, SockLenPtr, SockType]),
+    ("sendto", &[Fd, Buf, Int, MsgFlags, Sockaddr, Int]),
+    ("recvfrom", &[Fd, Buf, Int, MsgFlags, OutSockaddr, SockLenPtr]),
+    ("sendmsg", &[Fd, Ptr, MsgFlags]),
+    ("recvmsg", &[Fd, Ptr, MsgFlags]),
+    ("sendmmsg", &[Fd, Ptr, Int, MsgFlags]),
+    ("recvmmsg", &[Fd, Ptr, Int, MsgFlags, Ptr]),
+    ("setsockopt", &[Fd, SockLevel, SockOpt, IntPtr, Int]),
+    ("getsockopt", &[Fd, SockLevel, SockOpt, IntPtr, IntPtr]),
+    ("poll", &[Pollfds, Int, Int]),
+    ("ppoll", &[Pollfds, Int, Timespec, Ptr, Int]),
     ("shutdown", &[Fd, Int]),
     ("mount", &[Path, Path, Str, MountFlags, Ptr]),
     ("umount2", &[Path, Hex]),
@@ -300,8 +340,8 @@ pub const CALLS: &[(&str, &[Arg])] = &[
     ("getdents", &[Fd, Ptr, Int]),
     ("pipe", &[FdPair]),
     ("socketpair", &[Family, SockType, Protocol, FdPair]),
-    ("getsockname", &[Fd, Ptr, Ptr]),
-    ("getpeername", &[Fd, Ptr, Ptr]),
+    ("getsockname", &[Fd, OutSockaddr, SockLenPtr]),
+    ("getpeername", &[Fd, OutSockaddr, SockLenPtr]),
     ("epoll_create1", &[EpollFlags]),
     ("eventfd2", &[Int, OpenFlags]),
     ("getpid", &[]),
@@ -335,6 +375,12 @@ pub fn spec(name: &str) -> Option<[u8; 8]> {
                 s[2] = i;
                 s[3] = i + 1;
             }
+            // The length is read through its pointer, after the call: a
+            // negative argument number says so.
+            OutSockaddr => {
+                s[2] = i;
+                s[3] = (-((i + 1) as i8)) as u8;
+            }
             // A struct: the first goes to the first slot, a second (the old
             // signal mask or action) to the second.
             _ => {
@@ -349,6 +395,10 @@ pub fn spec(name: &str) -> Option<[u8; 8]> {
                 }
             }
         }
+    }
+    // The second struct is read into the second half of the first's space.
+    if s[6] != 0 {
+        s[5] = s[5].min(32);
     }
     (s != [0u8; 8]).then_some(s)
 }
@@ -406,7 +456,15 @@ pub struct Renderer {
     proc_lookup: bool,
     /// Paths opened, resolved (at most [`CANONICAL_CACHE`]).
     canonical: HashMap<String, String>,
+    /// The peer a socket was connected to, by process and descriptor, while
+    /// its decoration does not show it yet (see [`Renderer::socket_addresses`]).
+    peers: HashMap<(u32, i64), String>,
+    /// Where this machine sends from to reach an address (at most [`ROUTE_SOURCES`]).
+    sources: HashMap<std::net::IpAddr, Option<std::net::IpAddr>>,
 }
+
+/// Most route sources remembered.
+const ROUTE_SOURCES: usize = 1024;
 
 /// Most resolved paths remembered.
 const CANONICAL_CACHE: usize = 8192;
@@ -493,6 +551,7 @@ impl Renderer {
                     (None, None) => "exited with 0".to_string(),
                 };
                 self.fds.retain(|(pid, _), _| *pid != h.pid);
+                self.peers.retain(|(pid, _), _| *pid != h.pid);
                 self.cwds.remove(&h.pid);
                 out.push(Line {
                     pid: h.pid,
@@ -537,6 +596,7 @@ impl Renderer {
         let pid = e.header.pid;
         let ret = end.map(|(_, r)| r);
         let mut args = String::new();
+        self.learn_addresses(&name, &e, ret);
         match call(&name) {
             Some(kinds) => self.args(&name, kinds, &e, ret, &mut args),
             None => {
@@ -576,6 +636,10 @@ impl Renderer {
     fn result(&mut self, name: &str, e: &Enter, r: i64) -> String {
         let pid = e.header.pid;
         if (-4095..0).contains(&r) {
+            if name == "connect" && r == -i64::from(libc::EINPROGRESS) {
+                // Connecting: the socket has both its addresses already.
+                self.connected(pid, e);
+            }
             let errno = u32::try_from(-r).unwrap_or(0);
             return match crate::formats::gvisor::normalize::errno_name(errno) {
                 Some(n) if !n.is_empty() => {
@@ -625,14 +689,30 @@ impl Renderer {
                     ("open" | "openat" | "openat2" | "creat", _) => None,
                     _ => decoration.or_else(|| self.fd_decoration(pid, r)),
                 };
-                let decoration = opened;
+                let mut decoration = opened;
                 if let Some(d) = &decoration {
                     self.fds.insert((pid, r), d.clone());
+                }
+                if name == "accept" || name == "accept4" {
+                    self.accepted(pid, e.args[0] as i32 as i64, r, e.sockaddr.as_deref());
+                    decoration = self.fds.get(&(pid, r)).cloned();
                 }
                 match decoration {
                     Some(d) => format!("{r}<{d}>"),
                     None => r.to_string(),
                 }
+            }
+            "connect" => {
+                self.connected(pid, e);
+                r.to_string()
+            }
+            "bind" => {
+                self.bound(pid, e);
+                r.to_string()
+            }
+            "listen" => {
+                self.socket_addresses(pid, e.args[0] as i32 as i64);
+                r.to_string()
             }
             "socket" => {
                 let kind = socket_kind(e.args[0], e.args[1]);
@@ -641,6 +721,7 @@ impl Renderer {
             }
             "close" => {
                 self.fds.remove(&(pid, e.args[0] as i32 as i64));
+                self.peers.remove(&(pid, e.args[0] as i32 as i64));
                 r.to_string()
             }
             "chdir" | "fchdir" => {
@@ -680,8 +761,74 @@ impl Renderer {
                     {
                         self.cwds.insert(child, dir);
                     }
+                    // And with its parent's descriptors: the standard
+                    // streams looked up now, while the parent is there.
+                    if let Ok(child) = u32::try_from(r) {
+                        for fd in 0..3 {
+                            self.fd_decoration(pid, fd);
+                        }
+                        let inherited: Vec<(i64, String)> = self
+                            .fds
+                            .iter()
+                            .filter(|((p, _), _)| *p == pid)
+                            .map(|((_, fd), d)| (*fd, d.clone()))
+                            .collect();
+                        for (fd, d) in inherited {
+                            self.fds.entry((child, fd)).or_insert(d);
+                        }
+                    }
                 }
                 r.to_string()
+            }
+            "poll" | "ppoll" => {
+                if r == 0 {
+                    return "0 (Timeout)".to_string();
+                }
+                let mut text = format!("{r} ([");
+                let mut first = true;
+                if let Some(b) = &e.blob {
+                    for k in 0..(e.args[1] as u32 as usize).min(b.len() / 8) {
+                        let revents = u64::from(u16_at(b, k * 8 + 6));
+                        if revents != 0 {
+                            if !first {
+                                text.push_str(", ");
+                            }
+                            first = false;
+                            let _ = write!(
+                                text,
+                                "{{fd={}, revents={}}}",
+                                u32_at(b, k * 8) as i32,
+                                flags(revents, POLL, None)
+                            );
+                        }
+                    }
+                }
+                text.push(']');
+                // What is left of ppoll's timeout, which it wrote back.
+                if name == "ppoll" && e.args[2] != 0 {
+                    if let Some(t) = e.blob2.as_deref().filter(|t| t.len() >= 16) {
+                        let _ = write!(
+                            text,
+                            ", left {{tv_sec={}, tv_nsec={}}}",
+                            u64_at(t, 0) as i64,
+                            u64_at(t, 8) as i64
+                        );
+                    }
+                }
+                text.push(')');
+                text
+            }
+            "epoll_create" | "epoll_create1" | "eventfd" | "eventfd2" | "timerfd_create" | "signalfd" | "signalfd4"
+            | "inotify_init" | "inotify_init1" => {
+                let d = match name {
+                    "epoll_create" | "epoll_create1" => "anon_inode:[eventpoll]",
+                    "eventfd" | "eventfd2" => "anon_inode:[eventfd]",
+                    "timerfd_create" => "anon_inode:[timerfd]",
+                    "signalfd" | "signalfd4" => "anon_inode:[signalfd]",
+                    _ => "anon_inode:inotify",
+                };
+                self.fds.insert((pid, r), d.to_string());
+                format!("{r}<{d}>")
             }
             "mmap" | "brk" => format!("{r:#x}"),
             // What F_GETFL and F_GETFD return, decoded.
@@ -742,12 +889,213 @@ impl Renderer {
         let d = if target.starts_with('/') {
             target
         } else if let Some(inode) = target.strip_prefix("socket:") {
-            format!("socket:{inode}")
+            ["TCP", "TCPv6", "UDP", "UDPv6"]
+                .iter()
+                .find_map(|kind| inet_socket(pid, kind, inode))
+                .unwrap_or_else(|| format!("socket:{inode}"))
         } else {
             target
         };
         self.fds.insert((pid, fd), d.clone());
         Some(d)
+    }
+
+    /// After `connect`: the socket's addresses, from `/proc` while it is
+    /// there; else its peer is remembered, for its local address to join when
+    /// the program asks for it (`getsockname`, which most clients call).
+    ///
+    /// A connection often ends before its record is read (a request on
+    /// loopback takes a millisecond): then the decoration shows the peer,
+    /// and as the local end the address this machine sends from to reach
+    /// the peer (asked of the kernel's routes) with a `?` port, until
+    /// `getsockname` says it.
+    fn connected(&mut self, pid: u32, e: &Enter) {
+        let fd = e.args[0] as i32 as i64;
+        self.socket_addresses(pid, fd);
+        let Some(kind) = self.inet_kind(pid, fd) else {
+            return;
+        };
+        if self.fds.get(&(pid, fd)).is_some_and(|d| d.contains("->")) {
+            return;
+        }
+        let Some(peer) = e.sockaddr.as_deref().and_then(inet_sockaddr) else {
+            return;
+        };
+        self.peers.insert((pid, fd), end_text(peer));
+        if let Some(local) = self.route_source(peer.0) {
+            let local = match local {
+                std::net::IpAddr::V4(a) => format!("{a}:?"),
+                std::net::IpAddr::V6(a) => format!("[{a}]:?"),
+            };
+            self.fds
+                .insert((pid, fd), format!("{kind}:[{local}->{}]", end_text(peer)));
+        }
+    }
+
+    /// After `bind`: the socket's address, from /proc, else from the call
+    /// (when it names a port).
+    fn bound(&mut self, pid: u32, e: &Enter) {
+        let fd = e.args[0] as i32 as i64;
+        self.socket_addresses(pid, fd);
+        let Some(kind) = self.inet_kind(pid, fd) else {
+            return;
+        };
+        if self
+            .fds
+            .get(&(pid, fd))
+            .is_some_and(|d| d.contains('.') || d.contains("]:"))
+        {
+            return;
+        }
+        if let Some(end) = e.sockaddr.as_deref().and_then(inet_sockaddr).filter(|end| end.1 != 0) {
+            self.fds.insert((pid, fd), format!("{kind}:[{}]", end_text(end)));
+        }
+    }
+
+    /// After `accept`: the new socket's addresses, from /proc, else the
+    /// listener's port and the peer the call wrote (the local address, when
+    /// the listener is bound to all of them, as in [`Renderer::connected`]).
+    fn accepted(&mut self, pid: u32, listener: i64, fd: i64, peer: Option<&[u8]>) {
+        self.socket_addresses(pid, fd);
+        if self.fds.get(&(pid, fd)).is_some_and(|d| d.contains("->")) {
+            return;
+        }
+        let Some(kind) = self.inet_kind(pid, fd) else {
+            return;
+        };
+        let Some(peer) = peer.and_then(inet_sockaddr) else {
+            return;
+        };
+        let Some(listening) = self.fds.get(&(pid, listener)).cloned() else {
+            return;
+        };
+        let Some(end) = listening
+            .split_once(":[")
+            .map(|(_, rest)| rest.trim_end_matches(']'))
+            .filter(|rest| !rest.contains("->"))
+            .and_then(|rest| rest.rsplit_once(':'))
+        else {
+            return;
+        };
+        let (address, port) = end;
+        let address: Option<std::net::IpAddr> = address.trim_start_matches('[').trim_end_matches(']').parse().ok();
+        let (Some(address), Ok(port)) = (address, port.parse::<u16>()) else {
+            return;
+        };
+        let local = if address.is_unspecified() {
+            self.route_source(peer.0)
+        } else {
+            Some(address)
+        };
+        if let Some(local) = local {
+            self.fds.insert(
+                (pid, fd),
+                format!("{kind}:[{}->{}]", end_text((local, port)), end_text(peer)),
+            );
+        }
+    }
+
+    /// The kind of an internet socket (`TCP`, `UDPv6`), from its decoration.
+    fn inet_kind(&self, pid: u32, fd: i64) -> Option<String> {
+        self.fds
+            .get(&(pid, fd))
+            .and_then(|d| d.split(':').next())
+            .filter(|k| matches!(*k, "TCP" | "TCPv6" | "UDP" | "UDPv6"))
+            .map(str::to_string)
+    }
+
+    /// The address this machine sends from to reach `to`: the kernel's
+    /// choice for a UDP socket connected there (which sends nothing), in
+    /// honk's own network namespace; remembered.
+    fn route_source(&mut self, to: std::net::IpAddr) -> Option<std::net::IpAddr> {
+        if !self.proc_lookup {
+            return None;
+        }
+        if let Some(known) = self.sources.get(&to) {
+            return *known;
+        }
+        let any: std::net::SocketAddr = if to.is_ipv4() {
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let source = std::net::UdpSocket::bind(any)
+            .and_then(|socket| {
+                socket.connect((to, 9))?;
+                socket.local_addr()
+            })
+            .ok()
+            .map(|a| a.ip());
+        if self.sources.len() >= ROUTE_SOURCES {
+            self.sources.clear();
+        }
+        self.sources.insert(to, source);
+        source
+    }
+
+    /// Before a call is printed: what it shows of its socket's addresses
+    /// (`getsockname`'s local end; `getpeername`'s peer) was the socket's
+    /// already, so its decoration shows them, as strace's would.
+    fn learn_addresses(&mut self, name: &str, e: &Enter, ret: Option<i64>) {
+        if ret != Some(0) || !matches!(name, "getsockname" | "getpeername") {
+            return;
+        }
+        let pid = e.header.pid;
+        let fd = e.args[0] as i32 as i64;
+        let Some(end) = e.sockaddr.as_deref().and_then(inet_sockaddr) else {
+            return;
+        };
+        // Not when it shows both ends already, unless one was a guess.
+        if self
+            .fds
+            .get(&(pid, fd))
+            .is_some_and(|d| d.contains("->") && !d.contains(":?->"))
+        {
+            return;
+        }
+        let Some(kind) = self.inet_kind(pid, fd) else {
+            return;
+        };
+        let d = if name == "getsockname" {
+            match self.peers.get(&(pid, fd)) {
+                Some(peer) => format!("{kind}:[{}->{peer}]", end_text(end)),
+                None => format!("{kind}:[{}]", end_text(end)),
+            }
+        } else {
+            self.peers.insert((pid, fd), end_text(end));
+            return;
+        };
+        self.fds.insert((pid, fd), d);
+    }
+
+    /// Once an internet socket has addresses (connected, accepted, bound),
+    /// its decoration shows them, as `strace -yy` does from the kernel's
+    /// socket tables: the process's `/proc/PID/net/tcp` (and `tcp6`, `udp`,
+    /// `udp6`) read for the socket's inode, while the process and the
+    /// descriptor are still there; else the decoration stays the kind alone.
+    fn socket_addresses(&mut self, pid: u32, fd: i64) {
+        if !self.proc_lookup || fd < 0 {
+            return;
+        }
+        let Some(kind) = self
+            .fds
+            .get(&(pid, fd))
+            .and_then(|d| d.split(':').next())
+            .filter(|k| matches!(*k, "TCP" | "TCPv6" | "UDP" | "UDPv6"))
+            .map(str::to_string)
+        else {
+            return;
+        };
+        let Ok(target) = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")) else {
+            return;
+        };
+        let target = target.to_string_lossy();
+        if let Some(d) = target
+            .strip_prefix("socket:")
+            .and_then(|inode| inet_socket(pid, &kind, inode))
+        {
+            self.fds.insert((pid, fd), d);
+        }
     }
 
     fn args(&mut self, name: &str, kinds: &[Arg], e: &Enter, ret: Option<i64>, out: &mut String) {
@@ -839,7 +1187,79 @@ impl Renderer {
                     };
                     let _ = write!(out, "{n}");
                 }
-                Ptr | Buf => ptr(v, out),
+                Ptr => ptr(v, out),
+                Buf => match (struct_read, buffer_len(name, e, ret)) {
+                    (Some(b), Some(n)) => {
+                        quote(&b[..n.min(b.len())], out);
+                        if n > b.len() {
+                            out.push_str("...");
+                        }
+                    }
+                    _ => ptr(v, out),
+                },
+                Pollfds => match struct_read {
+                    Some(b) => {
+                        let nfds = e.args[1] as u32 as usize;
+                        let read = b.len() / 8;
+                        out.push('[');
+                        for k in 0..nfds.min(read) {
+                            if k > 0 {
+                                out.push_str(", ");
+                            }
+                            let fd = i64::from(u32_at(b, k * 8) as i32);
+                            out.push_str("{fd=");
+                            match self.fd_decoration(pid, fd) {
+                                Some(d) if fd >= 0 => {
+                                    let _ = write!(out, "{fd}<{d}>");
+                                }
+                                _ => {
+                                    let _ = write!(out, "{fd}");
+                                }
+                            }
+                            if fd >= 0 {
+                                let events = u64::from(u16_at(b, k * 8 + 4));
+                                let _ = write!(out, ", events={}", flags(events, POLL, Some("0")));
+                            }
+                            out.push('}');
+                        }
+                        if nfds > read {
+                            out.push_str(", ...");
+                        }
+                        out.push(']');
+                    }
+                    None => ptr(v, out),
+                },
+                Timespec => match struct_read {
+                    Some(b) if b.len() >= 16 => {
+                        let _ = write!(
+                            out,
+                            "{{tv_sec={}, tv_nsec={}}}",
+                            u64_at(b, 0) as i64,
+                            u64_at(b, 8) as i64
+                        );
+                    }
+                    _ => ptr(v, out),
+                },
+                SockLevel => out.push_str(&sock_level(v)),
+                SockOpt => out.push_str(&sock_option(e.args[1], v)),
+                IntPtr => match struct_read {
+                    // getsockopt's value and length are written by the call.
+                    Some(b) if b.len() >= 4 && (name != "getsockopt" || ret.is_some_and(|r| r >= 0)) => {
+                        let _ = write!(out, "[{}]", u32_at(b, 0) as i32);
+                    }
+                    _ => ptr(v, out),
+                },
+                OutSockaddr => match (&e.sockaddr, ret) {
+                    (Some(b), Some(r)) if r >= 0 && v != 0 => sockaddr(b, out),
+                    _ => ptr(v, out),
+                },
+                SockLenPtr => match (&e.sockaddr, ret) {
+                    (Some(b), Some(r)) if r >= 0 && v != 0 => {
+                        let _ = write!(out, "[{}]", b.len());
+                    }
+                    _ => ptr(v, out),
+                },
+                MsgFlags => out.push_str(&flags(v, MSG, Some("0"))),
                 Hex => {
                     let _ = write!(out, "{v:#x}");
                 }
@@ -1241,6 +1661,21 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
     b.get(at..at + 4)
         .and_then(|w| w.try_into().ok())
         .map_or(0, u32::from_ne_bytes)
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    b.get(at..at + 2)
+        .and_then(|s| s.try_into().ok())
+        .map_or(0, u16::from_ne_bytes)
+}
+
+/// How many bytes of a data buffer a call read or wrote: a read's result
+/// (`None` when it failed), a write's count.
+fn buffer_len(name: &str, e: &Enter, ret: Option<i64>) -> Option<usize> {
+    match name {
+        "write" | "pwrite64" | "sendto" => usize::try_from(e.args[2]).ok(),
+        _ => ret.and_then(|r| usize::try_from(r).ok()),
+    }
 }
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
@@ -1726,6 +2161,235 @@ fn si_code(sig: i32, code: i32) -> String {
         .map_or_else(|| code.to_string(), |s| (*s).to_string())
 }
 
+const POLL: &[(u64, &str)] = &[
+    (0x1, "POLLIN"),
+    (0x2, "POLLPRI"),
+    (0x4, "POLLOUT"),
+    (0x8, "POLLERR"),
+    (0x10, "POLLHUP"),
+    (0x20, "POLLNVAL"),
+    (0x40, "POLLRDNORM"),
+    (0x80, "POLLRDBAND"),
+    (0x100, "POLLWRNORM"),
+    (0x200, "POLLWRBAND"),
+    (0x400, "POLLMSG"),
+    (0x1000, "POLLREMOVE"),
+    (0x2000, "POLLRDHUP"),
+];
+
+const MSG: &[(u64, &str)] = &[
+    (0x1, "MSG_OOB"),
+    (0x2, "MSG_PEEK"),
+    (0x4, "MSG_DONTROUTE"),
+    (0x8, "MSG_CTRUNC"),
+    (0x10, "MSG_PROBE"),
+    (0x20, "MSG_TRUNC"),
+    (0x40, "MSG_DONTWAIT"),
+    (0x80, "MSG_EOR"),
+    (0x100, "MSG_WAITALL"),
+    (0x200, "MSG_FIN"),
+    (0x400, "MSG_SYN"),
+    (0x800, "MSG_CONFIRM"),
+    (0x1000, "MSG_RST"),
+    (0x2000, "MSG_ERRQUEUE"),
+    (0x4000, "MSG_NOSIGNAL"),
+    (0x8000, "MSG_MORE"),
+    (0x10000, "MSG_WAITFORONE"),
+    (0x40000, "MSG_BATCH"),
+    (0x4000000, "MSG_ZEROCOPY"),
+    (0x20000000, "MSG_FASTOPEN"),
+    (0x40000000, "MSG_CMSG_CLOEXEC"),
+];
+
+/// Most bytes of a `/proc/PID/net` table read to find one socket.
+const SOCKET_TABLE_BYTES: u64 = 4 << 20;
+
+/// The decoration of internet socket `inode` (`[41801]`) of kind `kind`
+/// (`TCP`, `UDPv6`) as strace shows it, `TCP:[127.0.0.1:5555->127.0.0.1:22]`
+/// (or the local end alone while there is no peer), from process `pid`'s
+/// network namespace's table; `None` when it is not there.
+fn inet_socket(pid: u32, kind: &str, inode: &str) -> Option<String> {
+    use std::io::Read as _;
+    let inode = inode.trim_start_matches('[').trim_end_matches(']');
+    let table = match kind {
+        "TCP" => "tcp",
+        "TCPv6" => "tcp6",
+        "UDP" => "udp",
+        "UDPv6" => "udp6",
+        _ => return None,
+    };
+    let mut text = String::new();
+    std::fs::File::open(format!("/proc/{pid}/net/{table}"))
+        .ok()?
+        .take(SOCKET_TABLE_BYTES)
+        .read_to_string(&mut text)
+        .ok()?;
+    let line = text
+        .lines()
+        .skip(1)
+        .find(|l| l.split_whitespace().nth(9) == Some(inode))?;
+    let mut fields = line.split_whitespace().skip(1);
+    let local = inet_end(fields.next()?)?;
+    let remote = inet_end(fields.next()?)?;
+    Some(if remote.1 == 0 && remote.0.is_unspecified() {
+        format!("{kind}:[{}]", end_text(local))
+    } else {
+        format!("{kind}:[{}->{}]", end_text(local), end_text(remote))
+    })
+}
+
+/// One end of a socket in a `/proc/net` table: `0100007F:0016` (the address
+/// as the kernel's 32-bit words in this machine's byte order, the port in
+/// hexadecimal).
+fn inet_end(field: &str) -> Option<(std::net::IpAddr, u16)> {
+    let (addr, port) = field.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let word = |i: usize| -> Option<[u8; 4]> {
+        Some(u32::from_str_radix(addr.get(i * 8..i * 8 + 8)?, 16).ok()?.to_ne_bytes())
+    };
+    let ip = match addr.len() {
+        8 => std::net::IpAddr::from(word(0)?),
+        32 => {
+            let mut octets = [0u8; 16];
+            for i in 0..4 {
+                octets[i * 4..i * 4 + 4].copy_from_slice(&word(i)?);
+            }
+            std::net::IpAddr::from(octets)
+        }
+        _ => return None,
+    };
+    Some((ip, port))
+}
+
+/// The address and port of an internet `struct sockaddr`.
+fn inet_sockaddr(b: &[u8]) -> Option<(std::net::IpAddr, u16)> {
+    let family = i32::from(u16::from_ne_bytes([*b.first()?, *b.get(1)?]));
+    let port = u16::from_be_bytes([*b.get(2)?, *b.get(3)?]);
+    match family {
+        libc::AF_INET => Some((std::net::IpAddr::from(<[u8; 4]>::try_from(b.get(4..8)?).ok()?), port)),
+        libc::AF_INET6 => Some((std::net::IpAddr::from(<[u8; 16]>::try_from(b.get(8..24)?).ok()?), port)),
+        _ => None,
+    }
+}
+
+fn end_text((ip, port): (std::net::IpAddr, u16)) -> String {
+    match ip {
+        std::net::IpAddr::V4(a) => format!("{a}:{port}"),
+        std::net::IpAddr::V6(a) => format!("[{a}]:{port}"),
+    }
+}
+
+/// A socket option's level, as strace names it.
+fn sock_level(level: u64) -> String {
+    match level as u32 as i32 {
+        0 => "SOL_IP".into(),
+        1 => "SOL_SOCKET".into(),
+        6 => "SOL_TCP".into(),
+        17 => "SOL_UDP".into(),
+        41 => "SOL_IPV6".into(),
+        58 => "SOL_ICMPV6".into(),
+        255 => "SOL_RAW".into(),
+        263 => "SOL_PACKET".into(),
+        270 => "SOL_NETLINK".into(),
+        282 => "SOL_TLS".into(),
+        n => n.to_string(),
+    }
+}
+
+/// A socket option's name at its level, as strace names it (x86_64's
+/// numbers); a number when honk does not know it.
+fn sock_option(level: u64, name: u64) -> String {
+    let known: &[(u64, &str)] = match level as u32 as i32 {
+        1 => &[
+            (1, "SO_DEBUG"),
+            (2, "SO_REUSEADDR"),
+            (3, "SO_TYPE"),
+            (4, "SO_ERROR"),
+            (5, "SO_DONTROUTE"),
+            (6, "SO_BROADCAST"),
+            (7, "SO_SNDBUF"),
+            (8, "SO_RCVBUF"),
+            (9, "SO_KEEPALIVE"),
+            (10, "SO_OOBINLINE"),
+            (11, "SO_NO_CHECK"),
+            (12, "SO_PRIORITY"),
+            (13, "SO_LINGER"),
+            (14, "SO_BSDCOMPAT"),
+            (15, "SO_REUSEPORT"),
+            (16, "SO_PASSCRED"),
+            (17, "SO_PEERCRED"),
+            (18, "SO_RCVLOWAT"),
+            (19, "SO_SNDLOWAT"),
+            (20, "SO_RCVTIMEO_OLD"),
+            (21, "SO_SNDTIMEO_OLD"),
+            (25, "SO_BINDTODEVICE"),
+            (29, "SO_TIMESTAMP_OLD"),
+            (30, "SO_ACCEPTCONN"),
+            (31, "SO_PEERSEC"),
+            (32, "SO_SNDBUFFORCE"),
+            (33, "SO_RCVBUFFORCE"),
+            (34, "SO_PASSSEC"),
+            (36, "SO_MARK"),
+            (38, "SO_PROTOCOL"),
+            (39, "SO_DOMAIN"),
+            (46, "SO_BUSY_POLL"),
+            (49, "SO_INCOMING_CPU"),
+            (60, "SO_ZEROCOPY"),
+        ],
+        6 => &[
+            (1, "TCP_NODELAY"),
+            (2, "TCP_MAXSEG"),
+            (3, "TCP_CORK"),
+            (4, "TCP_KEEPIDLE"),
+            (5, "TCP_KEEPINTVL"),
+            (6, "TCP_KEEPCNT"),
+            (7, "TCP_SYNCNT"),
+            (8, "TCP_LINGER2"),
+            (9, "TCP_DEFER_ACCEPT"),
+            (10, "TCP_WINDOW_CLAMP"),
+            (11, "TCP_INFO"),
+            (12, "TCP_QUICKACK"),
+            (13, "TCP_CONGESTION"),
+            (14, "TCP_MD5SIG"),
+            (18, "TCP_USER_TIMEOUT"),
+            (23, "TCP_FASTOPEN"),
+            (25, "TCP_NOTSENT_LOWAT"),
+            (30, "TCP_FASTOPEN_CONNECT"),
+            (31, "TCP_ULP"),
+        ],
+        0 => &[
+            (1, "IP_TOS"),
+            (2, "IP_TTL"),
+            (3, "IP_HDRINCL"),
+            (4, "IP_OPTIONS"),
+            (8, "IP_PKTINFO"),
+            (10, "IP_MTU_DISCOVER"),
+            (11, "IP_RECVERR"),
+            (13, "IP_RECVTOS"),
+            (24, "IP_BIND_ADDRESS_NO_PORT"),
+            (33, "IP_MULTICAST_TTL"),
+            (34, "IP_MULTICAST_LOOP"),
+            (35, "IP_ADD_MEMBERSHIP"),
+        ],
+        41 => &[
+            (16, "IPV6_UNICAST_HOPS"),
+            (18, "IPV6_MULTICAST_HOPS"),
+            (23, "IPV6_MTU_DISCOVER"),
+            (25, "IPV6_RECVERR"),
+            (26, "IPV6_V6ONLY"),
+            (49, "IPV6_RECVPKTINFO"),
+            (67, "IPV6_TCLASS"),
+        ],
+        17 => &[(1, "UDP_CORK"), (103, "UDP_SEGMENT"), (104, "UDP_GRO")],
+        _ => &[],
+    };
+    let name = name as u32;
+    known
+        .iter()
+        .find(|(n, _)| *n == u64::from(name))
+        .map_or_else(|| name.to_string(), |(_, s)| (*s).to_string())
+}
+
 fn family(f: u16) -> String {
     match i32::from(f) {
         libc::AF_UNSPEC => "AF_UNSPEC".into(),
@@ -1923,6 +2587,174 @@ mod tests {
         Event::Call { call, ret }
     }
 
+    /// The key strace's normalizer makes of a call's line: `name(args) = result`.
+    fn key_of_call(line: &str) -> String {
+        let (name, rest) = line.split_once('(').unwrap();
+        let (args, result) = rest.rsplit_once(") = ").unwrap();
+        let mut key = String::new();
+        crate::formats::strace::normalize::syscall(name, args, result, &mut crate::normalize::Tokens::new(&mut key));
+        key
+    }
+
+    #[test]
+    fn network_calls_look_as_strace_prints_them_and_key_alike() {
+        // A client's socket, its options, a poll, and a connection's ends,
+        // beside the lines strace 6.1 printed for curl doing the same.
+        let mut peer = vec![0u8; 16];
+        peer[0..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+        peer[2..4].copy_from_slice(&8765u16.to_be_bytes());
+        peer[4..8].copy_from_slice(&[127, 0, 0, 1]);
+        let mut local = peer.clone();
+        local[2..4].copy_from_slice(&60850u16.to_be_bytes());
+        let call = |name: &str, args: [u64; 6], blob: Option<Vec<u8>>, blob2: Option<Vec<u8>>, addr: Option<&[u8]>| {
+            let Event::Enter(mut e) = enter(9, name, args, &[]) else {
+                panic!()
+            };
+            e.blob = blob;
+            e.blob2 = blob2;
+            e.sockaddr = addr.map(<[u8]>::to_vec);
+            e
+        };
+        // Two pollfds: {fd 5, POLLOUT, revents POLLOUT}, {fd 3, POLLIN, 0}.
+        let mut fds = Vec::new();
+        for (fd, events, revents) in [(5i32, 4u16, 4u16), (3, 1, 0)] {
+            fds.extend_from_slice(&fd.to_ne_bytes());
+            fds.extend_from_slice(&events.to_ne_bytes());
+            fds.extend_from_slice(&revents.to_ne_bytes());
+        }
+        let request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1:8765\r\nUser-Agent: curl/7.88.1\r\n".to_vec();
+        let lines = render(vec![
+            whole(enter(9, "socket", [1, 1, 0, 0, 0, 0], &[]), 3),
+            whole(enter(9, "socket", [2, 1, 6, 0, 0, 0], &[]), 5),
+            Event::Call {
+                call: call(
+                    "setsockopt",
+                    [5, 6, 1, 0x7ff0, 4, 0],
+                    Some(1u32.to_ne_bytes().to_vec()),
+                    None,
+                    None,
+                ),
+                ret: 0,
+            },
+            Event::Call {
+                call: call("connect", [5, 0x7ff1, 16, 0, 0, 0], None, None, Some(&peer)),
+                ret: -115,
+            },
+            Event::Call {
+                call: call("poll", [0x7ff2, 2, 199, 0, 0, 0], Some(fds), None, None),
+                ret: 1,
+            },
+            Event::Call {
+                call: call(
+                    "getsockopt",
+                    [5, 1, 4, 0x7ff3, 0x7ff4, 0],
+                    Some(0u32.to_ne_bytes().to_vec()),
+                    Some(4u32.to_ne_bytes().to_vec()),
+                    None,
+                ),
+                ret: 0,
+            },
+            Event::Call {
+                call: call("getsockname", [5, 0x7ff5, 0x7ff6, 0, 0, 0], None, None, Some(&local)),
+                ret: 0,
+            },
+            Event::Call {
+                call: call(
+                    "sendto",
+                    [5, 0x7ff7, 78, 0x4000, 0, 0],
+                    Some(request[..32].to_vec()),
+                    None,
+                    None,
+                ),
+                ret: 78,
+            },
+            Event::Call {
+                call: call("recvfrom", [5, 0x7ff8, 102400, 0, 0, 0], None, None, None),
+                ret: -11,
+            },
+            whole(enter(9, "close", [5, 0, 0, 0, 0, 0], &[]), 0),
+            whole(enter(9, "epoll_create1", [0x80000, 0, 0, 0, 0, 0], &[]), 4),
+        ]);
+        let calls: Vec<&str> = lines
+            .iter()
+            .map(|l| l.split_once(' ').unwrap().1.split_once(' ').unwrap().1)
+            .map(|l| l.strip_suffix(" /* pid 9 ppid 1 */").unwrap())
+            .skip(1)
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                "socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 5<TCP:[0]>",
+                "setsockopt(5<TCP:[0]>, SOL_TCP, TCP_NODELAY, [1], 4) = 0",
+                "connect(5<TCP:[0]>, {sa_family=AF_INET, sin_port=htons(8765), sin_addr=inet_addr(\"127.0.0.1\")}, 16) = -1 EINPROGRESS (Operation now in progress)",
+                "poll([{fd=5<TCP:[0]>, events=POLLOUT}, {fd=3<UNIX-STREAM:[0]>, events=POLLIN}], 2, 199) = 1 ([{fd=5, revents=POLLOUT}])",
+                "getsockopt(5<TCP:[0]>, SOL_SOCKET, SO_ERROR, [0], [4]) = 0",
+                "getsockname(5<TCP:[127.0.0.1:60850->127.0.0.1:8765]>, {sa_family=AF_INET, sin_port=htons(60850), sin_addr=inet_addr(\"127.0.0.1\")}, [16]) = 0",
+                "sendto(5<TCP:[127.0.0.1:60850->127.0.0.1:8765]>, \"GET / HTTP/1.1\\r\\nHost: 127.0.0.1:\"..., 78, MSG_NOSIGNAL, NULL, 0) = 78",
+                "recvfrom(5<TCP:[127.0.0.1:60850->127.0.0.1:8765]>, 0x7ff8, 102400, 0, NULL, NULL) = -1 EAGAIN (Resource temporarily unavailable)",
+                "close(5<TCP:[127.0.0.1:60850->127.0.0.1:8765]>) = 0",
+                "epoll_create1(EPOLL_CLOEXEC) = 4<anon_inode:[eventpoll]>",
+            ]
+        );
+        // strace's lines for the same calls (its inode numbers and its
+        // socket's decoration before connecting differ, and key alike).
+        let strace = [
+            "setsockopt(5<TCP:[3398131]>, SOL_TCP, TCP_NODELAY, [1], 4) = 0",
+            "poll([{fd=5<TCP:[127.0.0.1:60850->127.0.0.1:8765]>, events=POLLOUT}, {fd=3<UNIX-STREAM:[3398126->3398127]>, events=POLLIN}], 2, 199) = 1 ([{fd=5, revents=POLLOUT}])",
+            "getsockopt(5<TCP:[127.0.0.1:60850->127.0.0.1:8765]>, SOL_SOCKET, SO_ERROR, [0], [4]) = 0",
+            "getsockname(5<TCP:[127.0.0.1:60850->127.0.0.1:8765]>, {sa_family=AF_INET, sin_port=htons(60850), sin_addr=inet_addr(\"127.0.0.1\")}, [128 => 16]) = 0",
+            "sendto(5<TCP:[127.0.0.1:60850->127.0.0.1:8765]>, \"GET / HTTP/1.1\\r\\nHost: 127.0.0.1:8765\\r\\nUser-Agent: curl/7.88.1\\r\\nAccept: */*\\r\\n\\r\\n\", 78, MSG_NOSIGNAL, NULL, 0) = 78",
+            "close(5<TCP:[127.0.0.1:60850->127.0.0.1:8765]>) = 0",
+            "epoll_create1(EPOLL_CLOEXEC) = 4<anon_inode:[eventpoll]>",
+        ];
+        for (ours, theirs) in [1, 3, 4, 5, 6, 8, 9].into_iter().zip(strace) {
+            let mut expected = key_of_call(theirs);
+            if ours < 5 {
+                // Before getsockname, the socket's addresses come from /proc
+                // only (not asked here): its decoration is its kind alone.
+                expected = expected.replace(" 127.0.0.1 127.0.0.1", "");
+            }
+            assert_eq!(key_of_call(calls[ours]), expected, "{theirs}");
+        }
+    }
+
+    #[test]
+    fn socket_table_ends_read_as_the_kernel_writes_them() {
+        // /proc/net/tcp's words are the address's bytes in this machine's order.
+        let v4 = format!("{:08X}:0016", u32::from_ne_bytes([127, 0, 0, 1]));
+        assert_eq!(inet_end(&v4).map(end_text).as_deref(), Some("127.0.0.1:22"));
+        let one = format!("{:08X}", u32::from_ne_bytes([0, 0, 0, 1]));
+        let v6 = format!("000000000000000000000000{one}:1F90");
+        assert_eq!(inet_end(&v6).map(end_text).as_deref(), Some("[::1]:8080"));
+        assert_eq!(inet_end("0100007F"), None);
+        assert_eq!(inet_end("zz:0016"), None);
+    }
+
+    #[test]
+    fn ppoll_shows_what_is_left_of_its_timeout() {
+        let Event::Enter(mut e) = enter(9, "ppoll", [0x7ff0, 1, 0x7ff1, 0, 8, 0], &[]) else {
+            panic!()
+        };
+        let mut fds = 0i32.to_ne_bytes().to_vec();
+        fds.extend_from_slice(&1u16.to_ne_bytes());
+        fds.extend_from_slice(&0x11u16.to_ne_bytes());
+        e.blob = Some(fds);
+        let mut left = 0u64.to_ne_bytes().to_vec();
+        left.extend_from_slice(&999_000u64.to_ne_bytes());
+        e.blob2 = Some(left);
+        let lines = render(vec![
+            Event::Call {
+                call: e.clone(),
+                ret: 1,
+            },
+            Event::Call { call: e, ret: 0 },
+        ]);
+        assert!(lines[0].contains(
+            "ppoll([{fd=0, events=POLLIN}], 1, {tv_sec=0, tv_nsec=999000}, NULL, 8) = 1 ([{fd=0, revents=POLLIN|POLLHUP}], left {tv_sec=0, tv_nsec=999000})"
+        ), "{}", lines[0]);
+        assert!(lines[1].contains(") = 0 (Timeout)"), "{}", lines[1]);
+    }
+
     #[test]
     fn specs_count_arguments_from_one_so_that_zeroes_read_nothing() {
         // execve(path, argv, envp): the path is a string, argv the second argument.
@@ -1930,6 +2762,10 @@ mod tests {
         // connect(fd, addr, len): the address and its length.
         assert_eq!(spec("connect"), Some([0, 0, 2, 3, 0, 0, 0, 0]));
         assert_eq!(spec("openat"), Some([0b10, 0, 0, 0, 0, 0, 0, 0]));
+        // accept(fd, addr, &len): the length read through argument 3's pointer.
+        assert_eq!(spec("accept"), Some([0, 0, 2, (-3i8) as u8, 0, 0, 0, 0]));
+        // ppoll: four pollfds (the second struct, its timeout, takes the rest).
+        assert_eq!(spec("ppoll"), Some([0, 0, 0, 0, 1, 32, 3, 16]));
         // A call that points to nothing has no entry: the kernel's zeroes.
         assert_eq!(spec("close"), None);
         assert!(specs().iter().all(|(_, s)| *s != [0u8; 8]));

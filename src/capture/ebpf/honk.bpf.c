@@ -32,6 +32,11 @@
 // prints the parent's). When the ring buffer is full the record is dropped
 // and LOST counts it: user space reports the count.
 //
+// Per call, what costs is what every record carries: the time, the task's
+// parent and name, and whether it is watched. The last three are kept per
+// CPU for the last task seen (SEEN) and looked up again only when another
+// task runs there or GEN moves (a fork, exec, exit or rename anywhere).
+//
 // Build: src/capture/ebpf/build.sh (clang -O2 -g -target bpf).
 
 #include <linux/types.h>
@@ -74,7 +79,7 @@ struct spec {
     __u8 strings;     // bit i: argument i (from 0) is a string
     __s8 argv;        // argument that is an argv array (from 1), or 0
     __s8 sock;        // argument that is a struct sockaddr * (from 1), or 0
-    __s8 sock_len;    // argument that is its length (from 1), or 0
+    __s8 sock_len;    // argument that is its length (from 1), minus the argument that points to it, or 0
     __s8 blob;        // argument that points to a small struct (from 1), or 0
     __u8 blob_len;    // how many bytes of it
     __s8 blob2;       // a second one (from 1), or 0: read into the blob's second half
@@ -178,6 +183,36 @@ struct {
     __type(value, __u32);
 } PARENTS SEC(".maps");
 
+// Moves at every fork, exec, process or thread end and name change on the
+// machine: what SEEN holds is true while it has not moved.
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u64);
+} GEN SEC(".maps");
+
+// Per CPU, the last task a call was seen from: whether it is watched, its
+// parent and its name, so that a task making call after call looks them up
+// once (two hash lookups and a copy of its name, about a fifth of what a
+// record costs), not at every call.
+struct seen {
+    __u64 id;      // bpf_get_current_pid_tgid() of the task
+    __u64 gen;     // GEN when this was filled
+    __u32 ppid;
+    __u32 watched; // MODE_TREE only: the other modes look at every call
+    __u32 records; // records this CPU wrote (wake_flags)
+    __u32 pad;
+    char comm[16];
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct seen);
+} SEEN SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 16 << 20);
@@ -249,13 +284,23 @@ struct raw_args {
 // every few milliseconds by itself).
 #define WAKE_AFTER (256 << 10)
 
-// Only the record that crosses the mark wakes it (a window a record
-// cannot jump over): once past it, waking it again for every record while
-// it catches up would cost as much as waking it always.
-static __always_inline __u64 wake_flags(void)
+// Each CPU looks at how much is waiting once every 256 of its records (the
+// look costs a tenth of a record), and wakes the reader while it is past
+// the mark.
+static __always_inline __u64 wake_flags(struct seen *me)
 {
+    if ((++me->records & 255) != 0)
+        return BPF_RB_NO_WAKEUP;
     __u64 avail = bpf_ringbuf_query(&EVENTS, BPF_RB_AVAIL_DATA);
-    return avail >= WAKE_AFTER && avail < WAKE_AFTER + 8192 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+    return avail >= WAKE_AFTER ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void moved(void)
+{
+    __u32 zero = 0;
+    __u64 *gen = bpf_map_lookup_elem(&GEN, &zero);
+    if (gen)
+        __sync_fetch_and_add(gen, 1);
 }
 
 static __always_inline void lost(void)
@@ -266,15 +311,11 @@ static __always_inline void lost(void)
         *n += 1;
 }
 
-// Whether the current task is watched.
-static __always_inline int watched(__u32 tgid)
+// Whether the current task is watched, in MODE_CGROUP and MODE_COMM (a task
+// can move to another cgroup, or be renamed through /proc, unseen: these are
+// looked at at every call).
+static __always_inline int watched_now(struct config *c)
 {
-    __u32 zero = 0;
-    struct config *c = bpf_map_lookup_elem(&CONFIG, &zero);
-    if (!c)
-        return 0;
-    if (c->mode == MODE_TREE)
-        return bpf_map_lookup_elem(&TRACKED, &tgid) != 0;
     // The task's cgroup, or its ancestor at the watched cgroup's depth: the
     // cgroup itself or one below it (a container's own sub-cgroups).
     if (c->mode == MODE_CGROUP)
@@ -294,36 +335,63 @@ static __always_inline int watched(__u32 tgid)
     return 0;
 }
 
-static __always_inline void fill_header(struct header *h, __u8 kind, __u64 id)
+// The current task (`id`, from bpf_get_current_pid_tgid()) as SEEN has it,
+// filled again when it held another task or GEN has moved since; null when
+// it is not watched. A task's parent, name and (in MODE_TREE) whether it is
+// watched change only at a fork, an exec, a task's end or a name change,
+// which all move GEN, with one exception: a name written through
+// /proc/PID/comm by another process shows from GEN's next move.
+static __always_inline struct seen *current_task(__u64 id)
 {
-    __u32 tgid = id >> 32;
-    __u32 tid = (__u32)id;
-    __u32 *parent = bpf_map_lookup_elem(&PARENTS, &tgid);
+    __u32 zero = 0;
+    struct seen *me = bpf_map_lookup_elem(&SEEN, &zero);
+    __u64 *gen = bpf_map_lookup_elem(&GEN, &zero);
+    struct config *c = bpf_map_lookup_elem(&CONFIG, &zero);
+    if (!me || !gen || !c)
+        return 0;
+    // Read before the maps: a fork that changes them moves GEN after.
+    __u64 g = *gen;
+    if (me->id != id || me->gen != g) {
+        __u32 tgid = id >> 32;
+        __u32 *parent = bpf_map_lookup_elem(&PARENTS, &tgid);
+        me->id = id;
+        me->gen = g;
+        me->ppid = parent ? *parent : 0;
+        me->watched = c->mode == MODE_TREE && bpf_map_lookup_elem(&TRACKED, &tgid) != 0;
+        bpf_get_current_comm(me->comm, sizeof(me->comm));
+    }
+    if (c->mode == MODE_TREE)
+        return me->watched ? me : 0;
+    return watched_now(c) ? me : 0;
+}
+
+static __always_inline void fill_header(struct header *h, __u8 kind, __u64 id, struct seen *me)
+{
     h->kind = kind;
     h->pad[0] = h->pad[1] = h->pad[2] = 0;
-    h->tgid = tgid;
-    h->tid = tid;
-    h->ppid = parent ? *parent : 0;
+    h->tgid = id >> 32;
+    h->tid = (__u32)id;
+    h->ppid = me->ppid;
     h->time = bpf_ktime_get_ns();
 }
 
-static __always_inline void fill_enter(struct enter *e, __u8 kind, __u64 id, struct sys_enter_ctx *ctx)
+static __always_inline void fill_enter(struct enter *e, __u8 kind, __u64 id, struct sys_enter_ctx *ctx, struct seen *me)
 {
-    fill_header(&e->h, kind, id);
+    fill_header(&e->h, kind, id, me);
     e->id = ctx->id;
 #pragma unroll
     for (int i = 0; i < 6; i++)
         e->args[i] = ctx->args[i];
-    bpf_get_current_comm(e->comm, sizeof(e->comm));
+    __builtin_memcpy(e->comm, me->comm, sizeof(e->comm));
 }
 
-static __always_inline void enter_exec(struct sys_enter_ctx *ctx, __u64 id, struct spec *s)
+static __always_inline void enter_exec(struct sys_enter_ctx *ctx, __u64 id, struct spec *s, struct seen *me)
 {
     __u32 zero = 0;
     struct enter_exec *e = bpf_map_lookup_elem(&EXEC_SCRATCH, &zero);
     if (!e)
         return;
-    fill_enter(&e->e, KIND_ENTER_EXEC, id, ctx);
+    fill_enter(&e->e, KIND_ENTER_EXEC, id, ctx, me);
     // The path is the first string argument.
     const char *path = 0;
 #pragma unroll
@@ -356,7 +424,7 @@ static __always_inline void enter_exec(struct sys_enter_ctx *ctx, __u64 id, stru
     __u64 size = __builtin_offsetof(struct enter_exec, argv) + used * STR_LEN;
     if (size > sizeof(*e))
         size = sizeof(*e);
-    if (bpf_ringbuf_output(&EVENTS, e, size, wake_flags()) < 0)
+    if (bpf_ringbuf_output(&EVENTS, e, size, wake_flags(me)) < 0)
         lost();
 }
 
@@ -379,13 +447,13 @@ static __always_inline __s16 read_struct(struct sys_enter_ctx *ctx, __s8 arg, __
     return -1;
 }
 
-static __always_inline void call_paths(struct sys_enter_ctx *ctx, __s64 ret, __u64 id, struct spec *s)
+static __always_inline void call_paths(struct sys_enter_ctx *ctx, __s64 ret, __u64 id, struct spec *s, struct seen *me)
 {
     __u32 zero = 0;
     struct call_paths *e = bpf_map_lookup_elem(&PATHS_SCRATCH, &zero);
     if (!e)
         return;
-    fill_enter(&e->c.e, KIND_CALL_PATHS, id, ctx);
+    fill_enter(&e->c.e, KIND_CALL_PATHS, id, ctx, me);
     e->c.ret = ret;
     int slot = 0;
 #pragma unroll
@@ -400,7 +468,7 @@ static __always_inline void call_paths(struct sys_enter_ctx *ctx, __s64 ret, __u
         if (i >= slot)
             e->len[i] = -1;
     e->sock_len = -1;
-    if (s->sock > 0 && s->sock <= 6 && s->sock_len > 0 && s->sock_len <= 6) {
+    if (s->sock > 0 && s->sock <= 6 && s->sock_len != 0 && s->sock_len >= -6 && s->sock_len <= 6) {
         __u64 ptr = 0, len = 0;
 #pragma unroll
         for (int i = 0; i < 6; i++) {
@@ -408,6 +476,12 @@ static __always_inline void call_paths(struct sys_enter_ctx *ctx, __s64 ret, __u
                 ptr = ctx->args[i];
             if (s->sock_len == i + 1)
                 len = ctx->args[i];
+            // A length the call wrote back (accept's, getsockname's).
+            if (s->sock_len == -(i + 1)) {
+                __u32 written = 0;
+                if (ctx->args[i] && bpf_probe_read_user(&written, sizeof(written), (const void *)ctx->args[i]) == 0)
+                    len = written;
+            }
         }
         if (len > SOCK_LEN)
             len = SOCK_LEN;
@@ -426,7 +500,7 @@ static __always_inline void call_paths(struct sys_enter_ctx *ctx, __s64 ret, __u
     }
     if (size > sizeof(*e))
         size = sizeof(*e);
-    if (bpf_ringbuf_output(&EVENTS, e, size, wake_flags()) < 0)
+    if (bpf_ringbuf_output(&EVENTS, e, size, wake_flags(me)) < 0)
         lost();
 }
 
@@ -438,6 +512,9 @@ static __always_inline void call_paths(struct sys_enter_ctx *ctx, __s64 ret, __u
 #define NR_EXIT 60
 #define NR_EXIT_GROUP 231
 #define NR_CLONE3 435
+#define NR_EXECVE 59
+#define NR_PRCTL 157
+#define NR_EXECVEAT 322
 
 SEC("raw_tracepoint/sys_enter")
 int sys_enter(struct raw_ctx *raw)
@@ -452,7 +529,8 @@ int sys_enter(struct raw_ctx *raw)
             return 0;
     }
     __u64 id = bpf_get_current_pid_tgid();
-    if (!watched(id >> 32))
+    struct seen *me = current_task(id);
+    if (!me)
         return 0;
     struct x86_regs regs;
     if (bpf_probe_read_kernel(&regs, sizeof(regs), (const void *)raw->regs) < 0)
@@ -465,7 +543,7 @@ int sys_enter(struct raw_ctx *raw)
     __u32 n = (__u32)nr;
     struct spec *s = bpf_map_lookup_elem(&SPECS, &n);
     if (s && s->argv > 0) {
-        enter_exec(ctx, id, s);
+        enter_exec(ctx, id, s, me);
         return 0;
     }
     struct enter *e = bpf_ringbuf_reserve(&EVENTS, sizeof(*e), 0);
@@ -473,8 +551,8 @@ int sys_enter(struct raw_ctx *raw)
         lost();
         return 0;
     }
-    fill_enter(e, KIND_ENTER, id, ctx);
-    bpf_ringbuf_submit(e, wake_flags());
+    fill_enter(e, KIND_ENTER, id, ctx, me);
+    bpf_ringbuf_submit(e, wake_flags(me));
     return 0;
 }
 
@@ -487,13 +565,17 @@ SEC("raw_tracepoint/sys_exit")
 int sys_exit(struct raw_ctx *raw)
 {
     __u64 id = bpf_get_current_pid_tgid();
-    if (!watched(id >> 32))
+    struct seen *me = current_task(id);
+    if (!me)
         return 0;
     struct exit_regs regs;
     if (bpf_probe_read_kernel(&regs, sizeof(regs), (const void *)(raw->regs + __builtin_offsetof(struct x86_regs, r10))) < 0)
         return 0;
     __s64 nr = regs.orig_ax;
     __s64 ret = raw->second;
+    // A new program or name: what SEEN holds of this task is stale.
+    if (ret == 0 && (nr == NR_EXECVE || nr == NR_EXECVEAT || nr == NR_PRCTL))
+        moved();
     // A new child's end of the call that made it.
     if (ret == 0 && (nr == NR_CLONE || nr == NR_CLONE3 || nr == NR_FORK || nr == NR_VFORK))
         return 0;
@@ -507,10 +589,10 @@ int sys_exit(struct raw_ctx *raw)
             lost();
             return 0;
         }
-        fill_header(&e->h, KIND_EXIT, id);
+        fill_header(&e->h, KIND_EXIT, id, me);
         e->id = nr;
         e->ret = ret;
-        bpf_ringbuf_submit(e, wake_flags());
+        bpf_ringbuf_submit(e, wake_flags(me));
         return 0;
     }
     struct sys_enter_ctx call = {
@@ -518,7 +600,7 @@ int sys_exit(struct raw_ctx *raw)
         .args = {regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9},
     };
     if (s && (s->strings || s->sock > 0 || s->blob > 0 || s->blob2 > 0)) {
-        call_paths(&call, ret, id, s);
+        call_paths(&call, ret, id, s, me);
         return 0;
     }
     struct call *e = bpf_ringbuf_reserve(&EVENTS, sizeof(*e), 0);
@@ -526,9 +608,9 @@ int sys_exit(struct raw_ctx *raw)
         lost();
         return 0;
     }
-    fill_enter(&e->e, KIND_CALL, id, &call);
+    fill_enter(&e->e, KIND_CALL, id, &call, me);
     e->ret = ret;
-    bpf_ringbuf_submit(e, wake_flags());
+    bpf_ringbuf_submit(e, wake_flags(me));
     return 0;
 }
 
@@ -542,6 +624,7 @@ static __always_inline void on_fork(__u32 child)
     bpf_map_update_elem(&PARENTS, &child, &tgid, BPF_ANY);
     if (bpf_map_lookup_elem(&TRACKED, &tgid) || bpf_map_lookup_elem(&SPAWNERS, &tid))
         bpf_map_update_elem(&TRACKED, &child, &tgid, BPF_ANY);
+    moved();
 }
 
 // sched_process_fork(struct task_struct *parent, struct task_struct *child),
@@ -585,25 +668,25 @@ int process_exit(struct raw_args *ctx)
     __u64 id = bpf_get_current_pid_tgid();
     __u32 tgid = id >> 32;
     __u32 tid = (__u32)id;
-    int was = watched(tgid);
+    struct seen *me = current_task(id);
     if (tid != tgid) {
         bpf_map_delete_elem(&PARENTS, &tid);
         bpf_map_delete_elem(&TRACKED, &tid);
+        moved();
         return 0;
     }
-    if (!was) {
-        bpf_map_delete_elem(&PARENTS, &tgid);
-        return 0;
+    if (me) {
+        struct header *h = bpf_ringbuf_reserve(&EVENTS, sizeof(*h), 0);
+        if (!h)
+            lost();
+        else {
+            fill_header(h, KIND_PROCESS_END, id, me);
+            bpf_ringbuf_submit(h, wake_flags(me));
+        }
+        bpf_map_delete_elem(&TRACKED, &tgid);
     }
-    struct header *h = bpf_ringbuf_reserve(&EVENTS, sizeof(*h), 0);
-    if (!h)
-        lost();
-    else {
-        fill_header(h, KIND_PROCESS_END, id);
-        bpf_ringbuf_submit(h, wake_flags());
-    }
-    bpf_map_delete_elem(&TRACKED, &tgid);
     bpf_map_delete_elem(&PARENTS, &tgid);
+    moved();
     return 0;
 }
 
@@ -614,7 +697,8 @@ SEC("raw_tracepoint/signal_deliver")
 int signal_deliver(struct raw_args *ctx)
 {
     __u64 id = bpf_get_current_pid_tgid();
-    if (!watched(id >> 32))
+    struct seen *me = current_task(id);
+    if (!me)
         return 0;
     __s32 code = 0;
     if (bpf_probe_read_kernel(&code, sizeof(code), (const void *)(ctx->args[1] + 8)) < 0)
@@ -624,10 +708,10 @@ int signal_deliver(struct raw_args *ctx)
         lost();
         return 0;
     }
-    fill_header(&e->h, KIND_SIGNAL, id);
+    fill_header(&e->h, KIND_SIGNAL, id, me);
     e->sig = (__s32)ctx->args[0];
     e->code = code;
-    bpf_ringbuf_submit(e, wake_flags());
+    bpf_ringbuf_submit(e, wake_flags(me));
     return 0;
 }
 
