@@ -284,6 +284,9 @@ impl Capture {
             if let Ok(dir) = std::env::current_dir() {
                 renderer.set_cwd(c.id(), dir.to_string_lossy().into_owned());
             }
+            // Where its standard streams go, while it is surely there: its
+            // children inherit them, and most end before their records are read.
+            renderer.look_up_standard_streams(c.id());
             child = Some(c);
         }
         if let Target::Pid(pid) = options.target {

@@ -489,6 +489,13 @@ impl Renderer {
         self.cwds.insert(pid, dir);
     }
 
+    /// Looks up where process `pid`'s standard streams go, in `/proc`, now.
+    pub fn look_up_standard_streams(&mut self, pid: u32) {
+        for fd in 0..3 {
+            self.fd_decoration(pid, fd);
+        }
+    }
+
     /// Adds the lines one record makes to `out`.
     pub fn push(&mut self, event: Event, out: &mut Vec<Line>) {
         match event {
