@@ -63,6 +63,19 @@ fn load_error(what: &str, e: impl std::fmt::Display + std::fmt::Debug) -> Captur
     CaptureError::Kernel(format!("{what}: {e}"))
 }
 
+/// The BPF object to load: the embedded one; with the `bench-object` cargo
+/// feature (for bench/ebpf_floor.sh, never in a release), the file
+/// `HONK_BPF_OBJECT` names when it is set.
+fn object() -> std::borrow::Cow<'static, [u8]> {
+    #[cfg(feature = "bench-object")]
+    if let Some(path) = std::env::var_os("HONK_BPF_OBJECT") {
+        if let Ok(bytes) = std::fs::read(path) {
+            return std::borrow::Cow::Owned(bytes);
+        }
+    }
+    std::borrow::Cow::Borrowed(OBJECT)
+}
+
 impl Kernel {
     /// Loads the program with a ring buffer of `ring_bytes` and starts watching `who`.
     pub fn start(who: &Who<'_>, ring_bytes: u32) -> Result<Kernel, CaptureError> {
@@ -75,7 +88,7 @@ impl Kernel {
             // is not needed.
             .btf(None)
             .set_max_entries("EVENTS", ring_bytes)
-            .load(OBJECT)
+            .load(&object())
             .map_err(|e| {
                 let text = format!("{e:?}");
                 if text.contains("EPERM") || text.contains("Operation not permitted") {

@@ -9,10 +9,13 @@
 #
 # Built with Debian clang 14.0.6 (bookworm); another clang may make other bytes.
 #
-# Usage: build.sh [OUTPUT]   (default: honk.bpf.o beside this script)
+# Usage: build.sh [OUTPUT [CLANG_FLAG...]]   (default: honk.bpf.o beside this
+# script; flags such as -DHONK_BENCH_EMPTY build the variants bench/ebpf_floor.sh measures)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/honk.bpf.o}
+[ $# -gt 0 ] && shift
+case $out in /*) ;; *) out=$PWD/$out ;; esac
 cd "$here"
 clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -fdebug-compilation-dir=. \
-    -I/usr/include/x86_64-linux-gnu -c honk.bpf.c -o "$out"
+    -I/usr/include/x86_64-linux-gnu "$@" -c honk.bpf.c -o "$out"
