@@ -459,6 +459,9 @@ pub struct Renderer {
     /// The peer a socket was connected to, by process and descriptor, while
     /// its decoration does not show it yet (see [`Renderer::socket_addresses`]).
     peers: HashMap<(u32, i64), String>,
+    /// The processes seen, with their parents: a process's first record
+    /// gives it its parent's descriptors and directory (see [`Renderer::first_seen`]).
+    known: HashMap<u32, u32>,
     /// Where this machine sends from to reach an address (at most [`ROUTE_SOURCES`]).
     sources: HashMap<std::net::IpAddr, Option<std::net::IpAddr>>,
 }
@@ -489,6 +492,32 @@ impl Renderer {
         self.cwds.insert(pid, dir);
     }
 
+    /// A process's first record: it starts with its parent's descriptors and
+    /// directory as the parent's records so far left them. A child often
+    /// runs before its parent's `clone` returns, so its records can come
+    /// before the record of the call that made it, which also passes them on
+    /// (see [`Renderer::result`]).
+    fn first_seen(&mut self, pid: u32, ppid: u32) {
+        self.known.insert(pid, ppid);
+        if ppid == 0 || !self.known.contains_key(&ppid) {
+            return;
+        }
+        let inherited: Vec<(i64, String)> = self
+            .fds
+            .iter()
+            .filter(|((p, _), _)| *p == ppid)
+            .map(|((_, fd), d)| (*fd, d.clone()))
+            .collect();
+        for (fd, d) in inherited {
+            self.fds.entry((pid, fd)).or_insert(d);
+        }
+        if !self.cwds.contains_key(&pid) {
+            if let Some(dir) = self.cwds.get(&ppid).cloned() {
+                self.cwds.insert(pid, dir);
+            }
+        }
+    }
+
     /// Looks up where process `pid`'s standard streams go, in `/proc`, now.
     pub fn look_up_standard_streams(&mut self, pid: u32) {
         for fd in 0..3 {
@@ -498,6 +527,16 @@ impl Renderer {
 
     /// Adds the lines one record makes to `out`.
     pub fn push(&mut self, event: Event, out: &mut Vec<Line>) {
+        if let Event::Call {
+            call: Enter { header, .. },
+            ..
+        }
+        | Event::Enter(Enter { header, .. }) = &event
+        {
+            if !self.known.contains_key(&header.pid) {
+                self.first_seen(header.pid, header.ppid);
+            }
+        }
         match event {
             Event::Call { call, ret } => {
                 if self.before_exec == Some(call.header.pid) {
@@ -559,6 +598,7 @@ impl Renderer {
                 };
                 self.fds.retain(|(pid, _), _| *pid != h.pid);
                 self.peers.retain(|(pid, _), _| *pid != h.pid);
+                self.known.remove(&h.pid);
                 self.cwds.remove(&h.pid);
                 out.push(Line {
                     pid: h.pid,
@@ -839,6 +879,17 @@ impl Renderer {
             }
             "mmap" | "brk" => format!("{r:#x}"),
             // What F_GETFL and F_GETFD return, decoded.
+            // F_DUPFD and F_DUPFD_CLOEXEC: a copy, with the same decoration.
+            "fcntl" if e.args[1] == 0 || e.args[1] == 1030 => {
+                let fd = e.args[0] as i32 as i64;
+                match self.fd_decoration(pid, fd) {
+                    Some(d) => {
+                        self.fds.insert((pid, r), d.clone());
+                        format!("{r}<{d}>")
+                    }
+                    None => r.to_string(),
+                }
+            }
             "fcntl" if e.args[1] == 3 => format!("{r:#x} (flags {})", open_flags(r as u64)),
             "fcntl" if e.args[1] == 1 && r & 1 != 0 => format!("{r:#x} (flags FD_CLOEXEC)"),
             _ => r.to_string(),
