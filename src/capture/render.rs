@@ -41,7 +41,7 @@
 //! address this machine sends from to reach it, with a `?` port until
 //! `getsockname` says it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use super::record::{Enter, Event, Header};
@@ -459,9 +459,10 @@ pub struct Renderer {
     /// The peer a socket was connected to, by process and descriptor, while
     /// its decoration does not show it yet (see [`Renderer::socket_addresses`]).
     peers: HashMap<(u32, i64), String>,
-    /// The processes seen, with their parents: a process's first record
-    /// gives it its parent's descriptors and directory (see [`Renderer::first_seen`]).
-    known: HashMap<u32, u32>,
+    /// The processes seen: a process's first record, or the `clone` that made
+    /// it, gives it its parent's descriptors and directory (see
+    /// [`Renderer::inherit`]).
+    known: HashSet<u32>,
     /// Where this machine sends from to reach an address (at most [`ROUTE_SOURCES`]).
     sources: HashMap<std::net::IpAddr, Option<std::net::IpAddr>>,
 }
@@ -492,28 +493,35 @@ impl Renderer {
         self.cwds.insert(pid, dir);
     }
 
-    /// A process's first record: it starts with its parent's descriptors and
-    /// directory as the parent's records so far left them. A child often
-    /// runs before its parent's `clone` returns, so its records can come
-    /// before the record of the call that made it, which also passes them on
-    /// (see [`Renderer::result`]).
+    /// A process's first record, when the `clone` that made it has not been
+    /// read yet (a child often runs before its parent's `clone` returns): it
+    /// starts with its parent's descriptors and directory as the parent's
+    /// records so far left them.
     fn first_seen(&mut self, pid: u32, ppid: u32) {
-        self.known.insert(pid, ppid);
-        if ppid == 0 || !self.known.contains_key(&ppid) {
-            return;
+        if ppid != 0 && self.known.contains(&ppid) {
+            self.inherit(pid, ppid);
+        } else {
+            self.known.insert(pid);
         }
+    }
+
+    /// Child `child` of `parent` gets the parent's descriptors and directory,
+    /// where it has none of its own yet (its own records may have come
+    /// first), and is known from now on.
+    fn inherit(&mut self, child: u32, parent: u32) {
+        self.known.insert(child);
         let inherited: Vec<(i64, String)> = self
             .fds
             .iter()
-            .filter(|((p, _), _)| *p == ppid)
+            .filter(|((p, _), _)| *p == parent)
             .map(|((_, fd), d)| (*fd, d.clone()))
             .collect();
         for (fd, d) in inherited {
-            self.fds.entry((pid, fd)).or_insert(d);
+            self.fds.entry((child, fd)).or_insert(d);
         }
-        if !self.cwds.contains_key(&pid) {
-            if let Some(dir) = self.cwds.get(&ppid).cloned() {
-                self.cwds.insert(pid, dir);
+        if !self.cwds.contains_key(&child) {
+            if let Some(dir) = self.cwds.get(&parent).cloned() {
+                self.cwds.insert(child, dir);
             }
         }
     }
@@ -533,7 +541,7 @@ impl Renderer {
         }
         | Event::Enter(Enter { header, .. }) = &event
         {
-            if !self.known.contains_key(&header.pid) {
+            if !self.known.contains(&header.pid) {
                 self.first_seen(header.pid, header.ppid);
             }
         }
@@ -804,25 +812,12 @@ impl Renderer {
                     _ => 0,
                 };
                 if flags & (libc::CLONE_THREAD as u64) == 0 {
-                    if let (Some(dir), Ok(child)) = (self.cwd(pid, e.header.ppid).map(str::to_owned), u32::try_from(r))
-                    {
-                        self.cwds.insert(child, dir);
-                    }
-                    // And with its parent's descriptors: the standard
-                    // streams looked up now, while the parent is there.
                     if let Ok(child) = u32::try_from(r) {
-                        for fd in 0..3 {
-                            self.fd_decoration(pid, fd);
-                        }
-                        let inherited: Vec<(i64, String)> = self
-                            .fds
-                            .iter()
-                            .filter(|((p, _), _)| *p == pid)
-                            .map(|((_, fd), d)| (*fd, d.clone()))
-                            .collect();
-                        for (fd, d) in inherited {
-                            self.fds.entry((child, fd)).or_insert(d);
-                        }
+                        // And with its parent's descriptors: its directory and
+                        // standard streams looked up now, while it is there.
+                        self.cwd(pid, e.header.ppid);
+                        self.look_up_standard_streams(pid);
+                        self.inherit(child, pid);
                     }
                 }
                 r.to_string()
@@ -1135,13 +1130,7 @@ impl Renderer {
         if !self.proc_lookup || fd < 0 {
             return;
         }
-        let Some(kind) = self
-            .fds
-            .get(&(pid, fd))
-            .and_then(|d| d.split(':').next())
-            .filter(|k| matches!(*k, "TCP" | "TCPv6" | "UDP" | "UDPv6"))
-            .map(str::to_string)
-        else {
+        let Some(kind) = self.inet_kind(pid, fd) else {
             return;
         };
         let Ok(target) = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")) else {

@@ -41,6 +41,12 @@ pub(crate) struct HoldBack<K, W, const MAX: usize, const MAX_BYTES: usize = MAX_
     pending: HashMap<K, u64>,
     /// Bytes of text of the records in `held`.
     bytes: usize,
+    /// Waits given up because the queue was full, with a copy of their
+    /// records, by key, for a finish that comes late (see
+    /// [`HoldBack::remembering_given_up`]); at most `late_max` bytes of text.
+    late: HashMap<K, (Record, W)>,
+    late_bytes: usize,
+    late_max: usize,
 }
 
 /// One record of the queue and, while it waits, its key and payload.
@@ -57,11 +63,35 @@ impl<K, W, const MAX: usize, const MAX_BYTES: usize> Default for HoldBack<K, W, 
             base: 0,
             pending: HashMap::new(),
             bytes: 0,
+            late: HashMap::new(),
+            late_bytes: 0,
+            late_max: 0,
         }
     }
 }
 
 impl<K: Hash + Eq + Clone, W, const MAX: usize, const MAX_BYTES: usize> HoldBack<K, W, MAX, MAX_BYTES> {
+    /// A queue that also keeps the waits it gives up when full (their record
+    /// leaves as it is, and a copy stays), so that a finish coming after all
+    /// can still be made ([`HoldBack::take_late`]): a shell blocked in `read`
+    /// on a pipe while its child writes thousands of lines. At most an eighth
+    /// of `MAX_BYTES` of text is kept; a key's copy goes when its key is
+    /// released.
+    pub(crate) fn remembering_given_up() -> Self {
+        HoldBack {
+            late_max: MAX_BYTES / 8,
+            ..Self::default()
+        }
+    }
+
+    /// The record given up under `key` because the queue was full (already
+    /// released as it was), and its payload.
+    pub(crate) fn take_late(&mut self, key: &K) -> Option<(Record, W)> {
+        let (record, waiting) = self.late.remove(key)?;
+        self.late_bytes = self.late_bytes.saturating_sub(record.text.len());
+        Some((record, waiting))
+    }
+
     /// Records held back now.
     #[cfg(test)]
     pub(crate) fn held_len(&self) -> usize {
@@ -128,6 +158,7 @@ impl<K: Hash + Eq + Clone, W, const MAX: usize, const MAX_BYTES: usize> HoldBack
     /// Stop waiting under `key`: its record is released as it is (once nothing
     /// older waits). Nothing happens when nothing waits under `key`.
     pub(crate) fn release(&mut self, key: &K, out: &mut Vec<Record>) {
+        self.take_late(key);
         if let Some(seq) = self.pending.remove(key) {
             let idx = seq.checked_sub(self.base).and_then(|i| usize::try_from(i).ok());
             if let Some(held) = idx.and_then(|i| self.held.get_mut(i)) {
@@ -168,9 +199,18 @@ impl<K: Hash + Eq + Clone, W, const MAX: usize, const MAX_BYTES: usize> HoldBack
     fn bound(&mut self, out: &mut Vec<Record>) {
         while self.held.len() > MAX || (self.bytes > MAX_BYTES && !self.held.is_empty()) {
             if let Some(front) = self.held.front_mut() {
-                if let Some((key, _)) = front.waiting.take() {
+                if let Some((key, waiting)) = front.waiting.take() {
                     if self.pending.get(&key) == Some(&self.base) {
                         self.pending.remove(&key);
+                        let size = front.record.text.len();
+                        if size <= self.late_max {
+                            if self.late_bytes + size > self.late_max {
+                                self.late.clear();
+                                self.late_bytes = 0;
+                            }
+                            self.late_bytes += size;
+                            self.late.insert(key, (front.record.clone(), waiting));
+                        }
                     }
                 }
             }

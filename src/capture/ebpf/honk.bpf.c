@@ -689,13 +689,13 @@ int process_exit(struct raw_args *ctx)
     __u64 id = bpf_get_current_pid_tgid();
     __u32 tgid = id >> 32;
     __u32 tid = (__u32)id;
-    struct seen *me = current_task(id);
     if (tid != tgid) {
         bpf_map_delete_elem(&PARENTS, &tid);
         bpf_map_delete_elem(&TRACKED, &tid);
         moved();
         return 0;
     }
+    struct seen *me = current_task(id);
     if (me) {
         struct header *h = bpf_ringbuf_reserve(&EVENTS, sizeof(*h), 0);
         if (!h)

@@ -19,7 +19,6 @@
 //! malformed or truncated input, which degrades to a best-effort record or to a
 //! [`Kind::Text`] record.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use memchr::{memchr, memchr2, memrchr};
@@ -78,23 +77,25 @@ pub fn looks_like_strace(line: &str) -> bool {
 }
 
 /// Parser for strace output; see the module documentation for what it accepts.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct StraceParser {
     /// Records not yet released, in line order, behind the `<unfinished ...>`
     /// calls waiting for their tails. A thread has at most one system call in
     /// flight, so the pid is the key (`None` for pid-less `-ff` files, which
     /// hold one thread each).
+    /// The queue keeps the starts it gave up on (more than [`MAX_HELD`]
+    /// records came before their tails), so that a tail coming after all
+    /// still makes the whole call.
     queue: HoldBack<Option<u32>, Unfinished, MAX_HELD>,
-    /// Starts of calls the queue gave up waiting for (more than [`MAX_HELD`]
-    /// records came before their tails: a shell blocked in `read` on a pipe
-    /// while its child works), by thread: when the tail comes after all, its
-    /// record is the whole call, as if it had been joined (at most
-    /// [`MAX_GIVEN_UP`] threads).
-    given_up: HashMap<u32, Record>,
 }
 
-/// Most threads whose given-up call starts are remembered.
-const MAX_GIVEN_UP: usize = 4096;
+impl Default for StraceParser {
+    fn default() -> Self {
+        StraceParser {
+            queue: HoldBack::remembering_given_up(),
+        }
+    }
+}
 
 /// Where the parts of an unfinished call are in its record's text.
 #[derive(Clone, Debug)]
@@ -111,28 +112,6 @@ impl Parser for StraceParser {
         if line.trim().is_empty() {
             return;
         }
-        let released = out.len();
-        self.push_line(line_no, line, out);
-        // Starts released still waiting: remembered, for a late tail.
-        for r in &out[released..] {
-            if let (Some(pid), Kind::Syscall { result, .. }) = (r.pid, &r.kind) {
-                if result.start == r.text.len() && r.text.trim_end().ends_with("<unfinished ...>") {
-                    if self.given_up.len() >= MAX_GIVEN_UP {
-                        self.given_up.clear();
-                    }
-                    self.given_up.insert(pid, r.clone());
-                }
-            }
-        }
-    }
-
-    fn finish(&mut self, out: &mut Vec<Record>) {
-        self.queue.finish(out);
-    }
-}
-
-impl StraceParser {
-    fn push_line(&mut self, line_no: u64, line: &str, out: &mut Vec<Record>) {
         let b = line.as_bytes();
         let end = trim_end(b, 0, b.len());
         let (pid, body) = parse_prefix(b, end);
@@ -165,12 +144,15 @@ impl StraceParser {
             Body::Resumed { name, tail } => {
                 let tail = skip_ws(b, tail, end);
                 if !self.try_merge(pid, &line[name.clone()], &line[tail..end], out) {
-                    let whole = pid
-                        .and_then(|p| self.given_up.remove(&p))
-                        .and_then(|head| join_given_up(head, &line[name.clone()], &line[tail..end], line_no));
-                    match whole {
-                        Some(record) => self.emit(record, out),
-                        None => {
+                    // A start given up on, whose tail came after all: the
+                    // whole call, at the tail's line (its start left alone).
+                    match self.queue.take_late(&pid) {
+                        Some((mut start, w)) if start.text.get(w.name.clone()) == Some(&line[name.clone()]) => {
+                            join(&mut start, w, &line[tail..end]);
+                            start.line = line_no;
+                            self.emit(start, out);
+                        }
+                        _ => {
                             let (args, result) = call_ranges(b, tail, end);
                             self.emit(record(Kind::Syscall { name, args, result }), out);
                         }
@@ -181,14 +163,18 @@ impl StraceParser {
             Body::Exit(body) => {
                 // A process that ended will not resume the call it was in.
                 self.give_up(pid, out);
-                if let Some(p) = pid {
-                    self.given_up.remove(&p);
-                }
                 self.emit(record(Kind::Exit { body }), out);
             }
             Body::Text => self.emit(record(Kind::Text), out),
         }
     }
+
+    fn finish(&mut self, out: &mut Vec<Record>) {
+        self.queue.finish(out);
+    }
+}
+
+impl StraceParser {
     /// Release `record` now if nothing older is waiting, else queue it behind.
     fn emit(&mut self, record: Record, out: &mut Vec<Record>) {
         self.queue.push(record, out);
@@ -214,20 +200,7 @@ impl StraceParser {
             self.give_up(pid, out);
             return false;
         }
-        self.queue.complete(&pid, out, |record, w| {
-            let text = &mut record.text;
-            text.truncate(w.head_end);
-            if needs_space(text.as_bytes().last(), tail.as_bytes().first()) {
-                text.push(' ');
-            }
-            text.push_str(tail);
-            let (args, result) = call_ranges(text.as_bytes(), w.args_start, text.len());
-            record.kind = Kind::Syscall {
-                name: w.name,
-                args,
-                result,
-            };
-        })
+        self.queue.complete(&pid, out, |record, w| join(record, w, tail))
     }
 
     /// Stop waiting for the tail of `pid`'s call: release it as it is.
@@ -236,39 +209,21 @@ impl StraceParser {
     }
 }
 
-/// The record of a call whose start (`head`, released unjoined) and tail
-/// (`<... name resumed>` then `tail`, on line `line_no`) came too far apart
-/// to be joined in the queue: the start's text joined to the tail, at the
-/// tail's line. `None` when the start is of another call.
-fn join_given_up(head: Record, name: &str, tail: &str, line_no: u64) -> Option<Record> {
-    let Kind::Syscall {
-        name: head_name, args, ..
-    } = &head.kind
-    else {
-        return None;
-    };
-    if head.text.get(head_name.clone()) != Some(name) {
-        return None;
-    }
-    let (head_name, args_start) = (head_name.clone(), args.start);
-    let mut text = head.text;
-    text.truncate(args.end);
+/// Joins `tail`, what follows `<... name resumed>`, to the record of its
+/// call's start, whose parts `w` says.
+fn join(record: &mut Record, w: Unfinished, tail: &str) {
+    let text = &mut record.text;
+    text.truncate(w.head_end);
     if needs_space(text.as_bytes().last(), tail.as_bytes().first()) {
         text.push(' ');
     }
     text.push_str(tail);
-    let (args, result) = call_ranges(text.as_bytes(), args_start, text.len());
-    Some(Record {
-        line: line_no,
-        text,
-        pid: head.pid,
-        process: head.process,
-        kind: Kind::Syscall {
-            name: head_name,
-            args,
-            result,
-        },
-    })
+    let (args, result) = call_ranges(text.as_bytes(), w.args_start, text.len());
+    record.kind = Kind::Syscall {
+        name: w.name,
+        args,
+        result,
+    };
 }
 
 /// What the part of a line after its pid and timestamp is.
